@@ -1,0 +1,38 @@
+#pragma once
+// The composition root: the one place where RocksDB, the log of record, the
+// partition processor and the HTTP server are created and wired.
+//
+// Lifecycle: start() opens the data directory (lock, RocksDB, chain check),
+// loads the partitions and starts serving; stop() stops accepting, answers
+// the requests in flight, drains queued commands, and closes RocksDB, in
+// the reverse order of start().
+
+#include <atomic>
+#include <memory>
+
+#include "api/config.h"
+#include "events/result.h"
+
+namespace migops::api {
+
+class application {
+  public:
+    explicit application(config c);
+    ~application();
+    application(const application&) = delete;
+    application& operator=(const application&) = delete;
+
+    result<void> start();
+    void stop();
+    bool ready() const { return ready_.load(); }
+    std::uint16_t port() const { return port_; }
+
+  private:
+    struct parts;
+    config config_;
+    std::unique_ptr<parts> parts_;
+    std::atomic<bool> ready_{false};
+    std::uint16_t port_ = 0;
+};
+
+}  // namespace migops::api

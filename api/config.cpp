@@ -1,0 +1,177 @@
+#include "api/config.h"
+
+#include <charconv>
+#include <filesystem>
+
+#include <yaml-cpp/yaml.h>
+
+#include <toml++/toml.h>
+
+namespace migops::api {
+
+namespace {
+
+template <class N>
+result<N> number(const std::string& key, const std::string& value, N min, N max) {
+    N n{};
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc{} || ptr != value.data() + value.size() || n < min || n > max)
+        return failure(errc::invalid_argument, key + " must be a whole number from " +
+                                                   std::to_string(min) + " to " +
+                                                   std::to_string(max) + ", not \"" + value + "\"");
+    return n;
+}
+
+result<bool> boolean(const std::string& key, const std::string& value) {
+    if (value == "true" || value == "1" || value == "yes") return true;
+    if (value == "false" || value == "0" || value == "no") return false;
+    return failure(errc::invalid_argument, key + " must be true or false, not \"" + value + "\"");
+}
+
+result<void> one_of(const std::string& key, const std::string& value,
+                    std::initializer_list<const char*> allowed) {
+    std::string names;
+    for (const char* a : allowed) {
+        if (value == a) return success();
+        if (!names.empty()) names += ", ";
+        names += a;
+    }
+    return failure(errc::invalid_argument,
+                   key + " must be one of " + names + ", not \"" + value + "\"");
+}
+
+}  // namespace
+
+const std::vector<setting>& settings() {
+    static const std::vector<setting> all = {
+        {"data_dir", "data directory (RocksDB, blobs)"},
+        {"listen", "HOST:PORT to serve HTTP on"},
+        {"partitions", "number of partitions (fixed when the data directory is created)"},
+        {"http_threads", "threads serving HTTP"},
+        {"queue_capacity", "commands waiting per partition before the server answers busy"},
+        {"batch_limit", "commands decided and appended together"},
+        {"verify_all", "verify the whole hash chain at start (not only the tail)"},
+        {"log_format", "text or json"},
+        {"log_level", "trace, debug, info, warn or error"},
+    };
+    return all;
+}
+
+result<void> set_value(config& c, const std::string& key, const std::string& value) {
+    if (key == "data_dir") {
+        if (value.empty()) return failure(errc::invalid_argument, "data_dir must not be empty");
+        c.data_dir = value;
+    } else if (key == "listen") {
+        const auto colon = value.rfind(':');
+        if (colon == std::string::npos || colon == 0)
+            return failure(errc::invalid_argument,
+                           "listen must be HOST:PORT, not \"" + value + "\"");
+        auto port = number<std::uint16_t>("listen port", value.substr(colon + 1), 0, 65535);
+        if (!port) return failure(port.error());
+        std::string host = value.substr(0, colon);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+            host = host.substr(1, host.size() - 2);
+        c.listen_host = host;
+        c.listen_port = port.value();
+    } else if (key == "partitions") {
+        auto n = number<std::uint32_t>(key, value, 1, 4096);
+        if (!n) return failure(n.error());
+        c.partitions = n.value();
+    } else if (key == "http_threads") {
+        auto n = number<std::uint32_t>(key, value, 1, 64);
+        if (!n) return failure(n.error());
+        c.http_threads = n.value();
+    } else if (key == "queue_capacity") {
+        auto n = number<std::size_t>(key, value, 1, 1'000'000);
+        if (!n) return failure(n.error());
+        c.queue_capacity = n.value();
+    } else if (key == "batch_limit") {
+        auto n = number<std::size_t>(key, value, 1, 100'000);
+        if (!n) return failure(n.error());
+        c.batch_limit = n.value();
+    } else if (key == "verify_all") {
+        auto b = boolean(key, value);
+        if (!b) return failure(b.error());
+        c.verify_all = b.value();
+    } else if (key == "log_format") {
+        if (auto r = one_of(key, value, {"text", "json"}); !r) return r;
+        c.log_format = value;
+    } else if (key == "log_level") {
+        if (auto r = one_of(key, value, {"trace", "debug", "info", "warn", "error"}); !r) return r;
+        c.log_level = value;
+    } else {
+        return failure(errc::invalid_argument, "unknown setting \"" + key + "\"");
+    }
+    return success();
+}
+
+result<std::map<std::string, std::string>> read_config_file(const std::string& path) {
+    std::map<std::string, std::string> out;
+    const auto ext = std::filesystem::path(path).extension().string();
+    if (!std::filesystem::exists(path))
+        return failure(errc::invalid_argument, "config file " + path + " does not exist");
+    try {
+        if (ext == ".yaml" || ext == ".yml") {
+            const YAML::Node root = YAML::LoadFile(path);
+            if (!root.IsMap() && !root.IsNull())
+                return failure(errc::invalid_argument, path + ": expected key: value pairs");
+            for (const auto& kv : root) {
+                if (!kv.second.IsScalar())
+                    return failure(
+                        errc::invalid_argument,
+                        path + ": " + kv.first.as<std::string>() + " must be a single value");
+                out[kv.first.as<std::string>()] = kv.second.as<std::string>();
+            }
+        } else if (ext == ".toml") {
+            const toml::table root = toml::parse_file(path);
+            for (const auto& [k, v] : root) {
+                const std::string key(k.str());
+                if (auto s = v.value<std::string>(); s && v.is_string())
+                    out[key] = *s;
+                else if (auto i = v.value<std::int64_t>(); i && v.is_integer())
+                    out[key] = std::to_string(*i);
+                else if (auto b = v.value<bool>(); b && v.is_boolean())
+                    out[key] = *b ? "true" : "false";
+                else
+                    return failure(errc::invalid_argument,
+                                   path + ": " + key + " must be a string, integer or boolean");
+            }
+        } else {
+            return failure(errc::invalid_argument,
+                           "config file " + path + " must end in .yaml, .yml or .toml");
+        }
+    } catch (const std::exception& e) {
+        return failure(errc::invalid_argument, "cannot read config file " + path + ": " + e.what());
+    }
+    return out;
+}
+
+result<config> load_config(const std::string& file, char** environ_vars,
+                           const std::map<std::string, std::string>& flags) {
+    config c;
+    if (!file.empty()) {
+        auto values = read_config_file(file);
+        if (!values) return failure(values.error());
+        for (const auto& [k, v] : values.value())
+            if (auto r = set_value(c, k, v); !r)
+                return failure(errc::invalid_argument, file + ": " + r.error().message);
+    }
+    if (environ_vars) {
+        for (const auto& s : settings()) {
+            const std::string prefix = env_name(s.key) + "=";
+            for (char** e = environ_vars; *e; ++e) {
+                const std::string_view entry(*e);
+                if (entry.starts_with(prefix))
+                    if (auto r = set_value(c, s.key, std::string(entry.substr(prefix.size()))); !r)
+                        return failure(errc::invalid_argument,
+                                       env_name(s.key) + ": " + r.error().message);
+            }
+        }
+    }
+    for (const auto& [k, v] : flags)
+        if (auto r = set_value(c, k, v); !r)
+            return failure(errc::invalid_argument, flag_name(k) + ": " + r.error().message);
+    return c;
+}
+
+}  // namespace migops::api

@@ -1,0 +1,59 @@
+#pragma once
+// Server configuration: defaults, then a config file (YAML or TOML, by
+// extension), then MIGOPS_* environment variables, then command-line flags;
+// the later source wins. Every setting has one name used by all four:
+// key `data_dir` = env MIGOPS_DATA_DIR = flag --data-dir.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "events/result.h"
+
+namespace migops::api {
+
+struct config {
+    std::string data_dir = "./data";
+    std::string listen_host = "127.0.0.1";
+    std::uint16_t listen_port = 8080;
+    std::uint32_t partitions = 8;
+    std::uint32_t http_threads = 2;
+    std::size_t queue_capacity = 4096;
+    std::size_t batch_limit = 1024;
+    bool verify_all = false;
+    std::string log_format = "text";  // text | json
+    std::string log_level = "info";   // trace | debug | info | warn | error
+};
+
+struct setting {
+    std::string key;          // config-file key
+    std::string description;  // shown by --help
+};
+
+// Every setting, in the order --help lists them.
+const std::vector<setting>& settings();
+
+inline std::string env_name(const std::string& key) {
+    std::string out = "MIGOPS_";
+    for (char c : key) out.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
+    return out;
+}
+inline std::string flag_name(const std::string& key) {
+    std::string out = "--";
+    for (char c : key) out.push_back(c == '_' ? '-' : c);
+    return out;
+}
+
+// Sets one value by key; refuses unknown keys and bad values.
+result<void> set_value(config& c, const std::string& key, const std::string& value);
+
+// Reads key/value pairs from a YAML (.yaml, .yml) or TOML (.toml) file.
+result<std::map<std::string, std::string>> read_config_file(const std::string& path);
+
+// Builds the configuration from the file (may be empty), the environment
+// and the flags given on the command line (key → value).
+result<config> load_config(const std::string& file, char** environ_vars,
+                           const std::map<std::string, std::string>& flags);
+
+}  // namespace migops::api

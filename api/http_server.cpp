@@ -1,0 +1,254 @@
+#include "api/http_server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace migops::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+http_response problem(unsigned status, std::string_view type, std::string_view title) {
+    http_response r;
+    r.status = status;
+    r.content_type = "application/problem+json";
+    r.body = "{\"type\":\"" + std::string(type) + "\",\"title\":\"" + std::string(title) +
+             "\",\"status\":" + std::to_string(status) + "}";
+    return r;
+}
+
+}  // namespace
+
+class session;
+
+struct http_server::impl {
+    http_server_options options;
+    http_handler handler;
+    asio::io_context ioc;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    tcp::acceptor acceptor{asio::make_strand(ioc)};
+    std::vector<std::thread> threads;
+    std::atomic<std::size_t> connections{0};
+
+    std::mutex inflight_mutex;
+    std::condition_variable inflight_done;
+    std::size_t inflight = 0;
+    bool draining = false;
+
+    std::mutex sessions_mutex;
+    std::list<std::weak_ptr<session>> sessions;
+
+    impl(http_server_options o, http_handler h) : options(std::move(o)), handler(std::move(h)) {}
+
+    void accept();
+    void request_started() {
+        std::lock_guard lock(inflight_mutex);
+        ++inflight;
+    }
+    void request_finished() {
+        std::lock_guard lock(inflight_mutex);
+        if (--inflight == 0) inflight_done.notify_all();
+    }
+};
+
+// One connection. Runs on its own strand; the handler may answer from any
+// thread, and the answer is dispatched back onto the strand.
+class session : public std::enable_shared_from_this<session> {
+  public:
+    session(tcp::socket&& socket, http_server::impl& server)
+        : stream_(std::move(socket)), server_(server) {}
+    ~session() { --server_.connections; }
+
+    void start() {
+        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    }
+
+    void close() {
+        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            beast::error_code ec;
+            self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+            self->stream_.close();
+        });
+    }
+
+  private:
+    void read() {
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+        parser_->body_limit(server_.options.body_limit);
+        stream_.expires_after(server_.options.read_timeout);
+        http::async_read(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+            ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
+            return shutdown();
+        if (ec == http::error::body_limit)
+            return send(problem(413, "/problems/payload-too-large", "The body is too large"),
+                        false);
+        if (ec == http::error::header_limit)
+            return send(problem(431, "/problems/headers-too-large", "The headers are too large"),
+                        false);
+        if (ec) return send(problem(400, "/problems/bad-request", "Malformed HTTP request"), false);
+
+        auto req = parser_->release();
+        keep_alive_ = req.keep_alive();
+        http_request r;
+        r.method = std::string(req.method_string());
+        r.target = std::string(req.target());
+        for (const auto& f : req) {
+            std::string name(f.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            r.headers.emplace_back(std::move(name), std::string(f.value()));
+        }
+        r.body = std::move(req.body());
+        version_ = req.version();
+        stream_.expires_never();
+        server_.request_started();
+        server_.handler(std::move(r), [self = shared_from_this()](http_response resp) {
+            asio::dispatch(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
+                self->server_.request_finished();
+                self->send(std::move(resp), self->keep_alive_);
+            });
+        });
+    }
+
+    void send(http_response r, bool keep_alive) {
+        auto res = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(r.status), version_ ? version_ : 11);
+        res->set(http::field::server, "migops");
+        res->set(http::field::content_type, r.content_type);
+        for (const auto& [k, v] : r.headers) res->set(k, v);
+        res->body() = std::move(r.body);
+        res->keep_alive(keep_alive && !draining());
+        res->prepare_payload();
+        stream_.expires_after(server_.options.read_timeout);
+        http::async_write(stream_, *res,
+                          [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                              if (ec || !res->keep_alive()) return self->shutdown();
+                              self->read();
+                          });
+    }
+
+    bool draining() {
+        std::lock_guard lock(server_.inflight_mutex);
+        return server_.draining;
+    }
+
+    void shutdown() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+
+    beast::tcp_stream stream_;
+    http_server::impl& server_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    bool keep_alive_ = false;
+    unsigned version_ = 11;
+};
+
+void http_server::impl::accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+        if (!ec) {
+            if (connections.load() >= options.max_connections) {
+                beast::error_code ignored;
+                socket.shutdown(tcp::socket::shutdown_both, ignored);
+                socket.close(ignored);
+            } else {
+                ++connections;
+                auto s = std::make_shared<session>(std::move(socket), *this);
+                {
+                    std::lock_guard lock(sessions_mutex);
+                    sessions.remove_if([](const auto& w) { return w.expired(); });
+                    sessions.push_back(s);
+                }
+                s->start();
+            }
+        }
+        accept();
+    });
+}
+
+http_server::http_server(http_server_options options, http_handler handler)
+    : impl_(std::make_unique<impl>(std::move(options), std::move(handler))) {}
+
+http_server::~http_server() {
+    stop(std::chrono::seconds(0));
+}
+
+result<std::uint16_t> http_server::start() {
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(impl_->options.host, ec);
+    if (ec)
+        return failure(errc::invalid_argument,
+                       "cannot listen on " + impl_->options.host + ": not an IP address");
+    tcp::endpoint endpoint{address, impl_->options.port};
+    auto& acc = impl_->acceptor;
+    acc.open(endpoint.protocol(), ec);
+    if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acc.bind(endpoint, ec);
+    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return failure(errc::unavailable, "cannot listen on " + impl_->options.host + ":" +
+                                              std::to_string(impl_->options.port) + ": " +
+                                              ec.message());
+    const auto port = acc.local_endpoint().port();
+    impl_->work.emplace(impl_->ioc.get_executor());
+    impl_->accept();
+    for (std::uint32_t i = 0; i < impl_->options.threads; ++i)
+        impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    return port;
+}
+
+void http_server::stop_accepting() {
+    asio::dispatch(impl_->acceptor.get_executor(), [this] {
+        beast::error_code ec;
+        impl_->acceptor.close(ec);
+    });
+}
+
+void http_server::stop(std::chrono::steady_clock::duration drain) {
+    if (impl_->threads.empty()) return;
+    stop_accepting();
+    {
+        std::unique_lock lock(impl_->inflight_mutex);
+        impl_->draining = true;
+        impl_->inflight_done.wait_for(lock, drain, [this] { return impl_->inflight == 0; });
+    }
+    {
+        std::lock_guard lock(impl_->sessions_mutex);
+        for (auto& w : impl_->sessions)
+            if (auto s = w.lock()) s->close();
+    }
+    impl_->work.reset();
+    impl_->ioc.stop();
+    for (auto& t : impl_->threads) t.join();
+    impl_->threads.clear();
+}
+
+std::size_t http_server::connections() const {
+    return impl_->connections.load();
+}
+
+}  // namespace migops::api

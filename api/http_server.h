@@ -1,0 +1,49 @@
+#pragma once
+// The HTTP/1.1 server (Boost.Beast, asynchronous, keep-alive). Limits are
+// explicit: header and body sizes, read timeout, connection cap.
+//
+// Lifecycle: start() binds and runs `threads` I/O threads; stop_accepting()
+// closes the listening socket; stop(deadline) waits for requests in flight
+// to be answered (or the deadline), then closes every connection and joins.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "api/http_types.h"
+#include "events/result.h"
+
+namespace migops::api {
+
+struct http_server_options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;  // 0: any free port
+    std::uint32_t threads = 2;
+    std::size_t header_limit = 16 * 1024;
+    std::size_t body_limit = 1024 * 1024;
+    std::chrono::seconds read_timeout{30};
+    std::size_t max_connections = 1024;
+};
+
+class http_server {
+  public:
+    http_server(http_server_options options, http_handler handler);
+    ~http_server();
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+
+    // Binds and starts serving; returns the bound port.
+    result<std::uint16_t> start();
+    void stop_accepting();
+    void stop(std::chrono::steady_clock::duration drain = std::chrono::seconds(25));
+
+    std::size_t connections() const;
+
+    struct impl;  // Beast and Asio stay in http_server.cpp
+
+  private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace migops::api

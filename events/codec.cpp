@@ -1,0 +1,335 @@
+#include "events/codec.h"
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+
+#include <openssl/evp.h>
+
+#include <boost/json/serialize.hpp>
+
+namespace migops::events {
+
+namespace {
+
+constexpr std::string_view specversion = "1.0";
+constexpr std::string_view content_type = "application/json";
+constexpr std::size_t sequence_digits = 20;
+
+template <class F>
+bool for_type_id(std::uint32_t type_id, F&& f) {
+    bool found = false;
+    for_each_event_type([&]<class E>(std::type_identity<E>) {
+        if (!found && E::type_id == type_id) {
+            found = true;
+            f(std::type_identity<E>{});
+        }
+    });
+    return found;
+}
+
+template <class F>
+bool for_type_name(std::string_view ce_type, F&& f) {
+    bool found = false;
+    for_each_event_type([&]<class E>(std::type_identity<E>) {
+        if (!found && cloudevents_type_of(payload{E{}}) == ce_type) {
+            found = true;
+            f(std::type_identity<E>{});
+        }
+    });
+    return found;
+}
+
+void append_escaped(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out.push_back('"');
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out.push_back(hex[c >> 4]);
+                    out.push_back(hex[c & 0xf]);
+                } else {
+                    out.push_back(ch);
+                }
+        }
+    }
+    out.push_back('"');
+}
+
+void append_canonical(std::string& out, const boost::json::value& v) {
+    switch (v.kind()) {
+        case boost::json::kind::null:
+            out += "null";
+            break;
+        case boost::json::kind::bool_:
+            out += v.get_bool() ? "true" : "false";
+            break;
+        case boost::json::kind::int64:
+            out += std::to_string(v.get_int64());
+            break;
+        case boost::json::kind::uint64:
+            out += std::to_string(v.get_uint64());
+            break;
+        case boost::json::kind::double_:
+            out += boost::json::serialize(v);
+            break;
+        case boost::json::kind::string:
+            append_escaped(out, v.get_string());
+            break;
+        case boost::json::kind::array: {
+            out.push_back('[');
+            bool first = true;
+            for (const auto& e : v.get_array()) {
+                if (!first) out.push_back(',');
+                first = false;
+                append_canonical(out, e);
+            }
+            out.push_back(']');
+            break;
+        }
+        case boost::json::kind::object: {
+            const auto& o = v.get_object();
+            std::vector<const boost::json::key_value_pair*> items;
+            items.reserve(o.size());
+            for (const auto& kv : o) items.push_back(&kv);
+            std::sort(items.begin(), items.end(),
+                      [](const auto* a, const auto* b) { return a->key() < b->key(); });
+            out.push_back('{');
+            bool first = true;
+            for (const auto* kv : items) {
+                if (!first) out.push_back(',');
+                first = false;
+                append_escaped(out, kv->key());
+                out.push_back(':');
+                append_canonical(out, kv->value());
+            }
+            out.push_back('}');
+            break;
+        }
+    }
+}
+
+std::string subject_of(const envelope& e) {
+    return e.space.value;
+}
+
+std::string sequence_of(position pos) {
+    std::string digits = std::to_string(pos);
+    return std::string(sequence_digits - std::min(digits.size(), sequence_digits), '0') + digits;
+}
+
+const boost::json::value* member(const boost::json::object& o, std::string_view key) {
+    return o.if_contains(key);
+}
+
+std::string string_member(const boost::json::object& o, std::string_view key) {
+    const auto* v = member(o, key);
+    if (!v || !v->is_string())
+        throw decode_error("attribute \"" + std::string(key) + "\" is missing or not a string");
+    return std::string(v->get_string());
+}
+
+template <class N>
+N number_member(const boost::json::object& o, std::string_view key) {
+    const auto* v = member(o, key);
+    boost::system::error_code ec;
+    N n{};
+    if (v) n = v->to_number<N>(ec);
+    if (!v || ec || v->is_double())
+        throw decode_error("attribute \"" + std::string(key) + "\" is missing or not an integer");
+    return n;
+}
+
+hash_bytes hash_member(const boost::json::object& o, std::string_view key) {
+    auto h = hash_from_hex(string_member(o, key));
+    if (!h) throw decode_error("attribute \"" + std::string(key) + "\" is not 64 hex digits");
+    return *h;
+}
+
+}  // namespace
+
+std::string encode_binary(const envelope& e) {
+    std::ostringstream os(std::ios::binary);
+    {
+        cereal::PortableBinaryOutputArchive ar(os);
+        ar(envelope_version);
+        save_value(ar, e.event_id);
+        ar(e.partition, e.pos);
+        save_value(ar, e.space);
+        save_value(ar, e.time);
+        save_value(ar, e.actor);
+        save_value(ar, e.actor_role);
+        save_value(ar, e.correlation_id);
+        save_value(ar, e.causation_id);
+        save_value(ar, e.prev_hash);
+        save_value(ar, e.hash);
+        ar(type_id_of(e.data));
+        std::visit([&](const auto& p) { save_value(ar, p); }, e.data);
+    }
+    return std::move(os).str();
+}
+
+result<envelope> decode_binary(std::string_view bytes) {
+    try {
+        std::istringstream is(std::string(bytes), std::ios::binary);
+        bounded_input_archive ar(is, bytes.size());
+        std::uint32_t version = 0;
+        ar(version);
+        if (version == 0 || version > envelope_version)
+            return failure(errc::corruption,
+                           "envelope version " + std::to_string(version) + " is not known");
+        envelope e;
+        load_value(ar, e.event_id);
+        ar(e.partition, e.pos);
+        load_value(ar, e.space);
+        load_value(ar, e.time);
+        load_value(ar, e.actor);
+        load_value(ar, e.actor_role);
+        load_value(ar, e.correlation_id);
+        load_value(ar, e.causation_id);
+        load_value(ar, e.prev_hash);
+        load_value(ar, e.hash);
+        std::uint32_t type_id = 0;
+        ar(type_id);
+        const bool known = for_type_id(type_id, [&]<class E>(std::type_identity<E>) {
+            E p{};
+            load_value(ar, p);
+            e.data = std::move(p);
+        });
+        if (!known)
+            return failure(errc::corruption,
+                           "event type " + std::to_string(type_id) + " is not known");
+        if (is.peek() != std::char_traits<char>::eof())
+            return failure(errc::corruption, "trailing bytes after the event");
+        return e;
+    } catch (const std::exception& ex) {
+        return failure(errc::corruption, std::string("event does not decode: ") + ex.what());
+    }
+}
+
+boost::json::object to_cloudevent(const envelope& e, bool include_hash) {
+    boost::json::object o;
+    o["specversion"] = specversion;
+    o["id"] = e.event_id;
+    o["source"] = "/spaces/" + e.space.value;
+    o["type"] = cloudevents_type_of(e.data);
+    o["subject"] = subject_of(e);
+    o["time"] = format_rfc3339(e.time);
+    o["datacontenttype"] = content_type;
+    o["partitionkey"] = e.space.value;
+    o["sequence"] = sequence_of(e.pos);
+    o["migopspartition"] = e.partition;
+    o["migopsposition"] = e.pos;
+    o["migopsprevhash"] = to_hex(e.prev_hash);
+    if (include_hash) o["migopshash"] = to_hex(e.hash);
+    o["migopsactor"] = e.actor.value;
+    o["migopsactorrole"] = e.actor_role;
+    o["migopscorrelationid"] = e.correlation_id;
+    o["migopscausationid"] = e.causation_id;
+    o["data"] = std::visit([](const auto& p) { return to_json_value(p); }, e.data);
+    return o;
+}
+
+result<envelope> from_cloudevent(const boost::json::object& o) {
+    try {
+        if (string_member(o, "specversion") != specversion)
+            return failure(errc::invalid_argument, "specversion must be 1.0");
+        envelope e;
+        e.event_id = string_member(o, "id");
+        e.space.value = string_member(o, "partitionkey");
+        auto t = parse_rfc3339(string_member(o, "time"));
+        if (!t) return failure(errc::invalid_argument, "attribute \"time\" is not RFC 3339");
+        e.time = *t;
+        e.partition = number_member<partition_id>(o, "migopspartition");
+        e.pos = number_member<position>(o, "migopsposition");
+        e.prev_hash = hash_member(o, "migopsprevhash");
+        if (member(o, "migopshash")) e.hash = hash_member(o, "migopshash");
+        e.actor.value = string_member(o, "migopsactor");
+        e.actor_role = string_member(o, "migopsactorrole");
+        e.correlation_id = string_member(o, "migopscorrelationid");
+        e.causation_id = string_member(o, "migopscausationid");
+        const auto* data = member(o, "data");
+        if (!data) return failure(errc::invalid_argument, "attribute \"data\" is missing");
+        const std::string type = string_member(o, "type");
+        const bool known = for_type_name(type, [&]<class E>(std::type_identity<E>) {
+            E p{};
+            from_json_value(*data, p, "data");
+            e.data = std::move(p);
+        });
+        if (!known) return failure(errc::invalid_argument, "event type " + type + " is not known");
+        return e;
+    } catch (const std::exception& ex) {
+        return failure(errc::invalid_argument, ex.what());
+    }
+}
+
+std::string canonical_json(const boost::json::value& v) {
+    std::string out;
+    out.reserve(512);
+    append_canonical(out, v);
+    return out;
+}
+
+hash_bytes sha256(std::string_view bytes) {
+    hash_bytes out{};
+    unsigned int len = 0;
+    EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr);
+    return out;
+}
+
+hash_bytes compute_hash(const envelope& e) {
+    return sha256(canonical_json(to_cloudevent(e, /*include_hash=*/false)));
+}
+
+chain_head seal(envelope& e, const chain_head& head) {
+    e.pos = head.pos + 1;
+    e.prev_hash = head.hash;
+    e.hash = compute_hash(e);
+    return chain_head{e.pos, e.hash};
+}
+
+result<void> verify_link(const envelope& e, const chain_head& prev) {
+    if (e.pos != prev.pos + 1)
+        return failure(errc::corruption, "partition " + std::to_string(e.partition) +
+                                             ": position " + std::to_string(e.pos) + " follows " +
+                                             std::to_string(prev.pos));
+    if (e.prev_hash != prev.hash)
+        return failure(errc::corruption, "partition " + std::to_string(e.partition) + " position " +
+                                             std::to_string(e.pos) +
+                                             ": previous hash does not match the chain");
+    if (compute_hash(e) != e.hash)
+        return failure(errc::corruption, "partition " + std::to_string(e.partition) + " position " +
+                                             std::to_string(e.pos) +
+                                             ": hash does not match the event's content");
+    return success();
+}
+
+void throw_json_type(std::string_view path, std::string_view expected) {
+    throw decode_error(std::string(path) + " must be " + std::string(expected));
+}
+
+}  // namespace migops::events

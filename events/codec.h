@@ -1,0 +1,45 @@
+#pragma once
+// Encodings of an envelope:
+//   - storage: cereal portable binary, [u32 envelope version][fields]
+//     [u32 type id][payload struct], see fields.h for the payload rules;
+//   - wire: a CloudEvent in structured JSON (attributes + "data"), whose
+//     canonical form (sorted keys, no spaces, UTF-8, integers only; what
+//     Python's json.dumps(sort_keys=True, separators=(",", ":"),
+//     ensure_ascii=False) prints) without "migopshash" is what the hash
+//     covers.
+
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "events/envelope.h"
+#include "events/result.h"
+
+namespace migops::events {
+
+// Storage format version of the envelope itself (persisted).
+inline constexpr std::uint32_t envelope_version = 1;
+
+std::string encode_binary(const envelope& e);
+result<envelope> decode_binary(std::string_view bytes);
+
+// The CloudEvents JSON of an event; with include_hash false, the object the
+// hash is computed over.
+boost::json::object to_cloudevent(const envelope& e, bool include_hash = true);
+result<envelope> from_cloudevent(const boost::json::object& o);
+
+// The canonical serialisation (see above) of any JSON value.
+std::string canonical_json(const boost::json::value& v);
+
+hash_bytes sha256(std::string_view bytes);
+hash_bytes compute_hash(const envelope& e);
+
+// Places e after head in the chain: sets pos, prev_hash and hash, and
+// returns the new head.
+chain_head seal(envelope& e, const chain_head& head);
+
+// Checks e's own hash and its link to the previous head.
+result<void> verify_link(const envelope& e, const chain_head& prev);
+
+}  // namespace migops::events

@@ -1,0 +1,49 @@
+#pragma once
+// The log of record: per partition, an append-only, hash-chained sequence
+// of events. RocksLog (embedded) and KafkaLog implement it; the engine and
+// everything above see only this interface.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "events/envelope.h"
+#include "events/result.h"
+
+namespace migops::events {
+
+struct appended {
+    position first = 0;
+    position last = 0;
+};
+
+class event_log {
+  public:
+    // Called after a batch is durable, on the appending thread, in log
+    // order per partition. Must be quick and must not call back into append.
+    using listener = std::function<void(partition_id, std::span<const envelope>)>;
+
+    virtual ~event_log() = default;
+
+    virtual std::uint32_t partitions() const = 0;
+    virtual chain_head head(partition_id p) const = 0;
+
+    // Makes a batch of one partition's events durable as one unit (one sync):
+    // all of it or none of it. The events are sealed (see codec.h) and must
+    // continue the partition's chain.
+    virtual result<appended> append(partition_id p, std::span<const envelope> batch) = 0;
+
+    // Up to max events of partition p from position `from` on.
+    virtual result<std::vector<envelope>> read(partition_id p, position from,
+                                               std::size_t max) const = 0;
+
+    virtual std::uint64_t subscribe(listener l) = 0;
+    virtual void unsubscribe(std::uint64_t token) = 0;
+};
+
+// The partition of a space: FNV-1a 64 of the id, modulo the partition count.
+// Persisted meaning: changing it re-partitions every data directory.
+partition_id partition_of(const space_id& space, std::uint32_t partitions);
+
+}  // namespace migops::events

@@ -1,0 +1,328 @@
+#pragma once
+// Field lists: one declaration per persisted struct drives its storage
+// encoding (cereal portable binary), its JSON form and its JSON decoding,
+// so the three can never disagree.
+//
+// A persisted struct declares
+//     static constexpr std::uint32_t version = N;
+//     static constexpr auto fields() { return std::tuple{field("name", &T::name, since)...}; }
+// Rules (persisted forever):
+//   - fields are only appended, with a `since` equal to the version that
+//     added them, and version is bumped with them;
+//   - binary: [u32 version][fields with since <= version]; on load, fields
+//     newer than the stored version keep their default;
+//   - JSON: fields with since == 1 are always written (an empty optional is
+//     omitted); fields added later are omitted while they hold their default,
+//     so an old event decoded by a new build has the same JSON, hence the
+//     same hash.
+//   - no std::variant, no size_t: counts are u32 on the wire.
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include <boost/json/value.hpp>
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
+
+#include "events/types.h"
+
+namespace migops::events {
+
+template <class T, class M>
+struct field_t {
+    std::string_view name;
+    M T::*member;
+    std::uint32_t since;
+};
+
+template <class T, class M>
+constexpr field_t<T, M> field(std::string_view name, M T::*member, std::uint32_t since = 1) {
+    return {name, member, since};
+}
+
+template <class T>
+concept reflected = requires {
+    { T::version } -> std::convertible_to<std::uint32_t>;
+    T::fields();
+};
+
+template <class T>
+struct is_id : std::false_type {};
+template <class Tag>
+struct is_id<id<Tag>> : std::true_type {};
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+struct is_vector : std::false_type {};
+template <class T>
+struct is_vector<std::vector<T>> : std::true_type {};
+
+// Raised while decoding stored or received data that does not fit.
+class decode_error : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// Enums are persisted as their underlying integer and shown in JSON by
+// name; each enum provides to_string(E) and parse(std::string_view, E&).
+template <class E>
+concept named_enum = std::is_enum_v<E> && requires(E e, std::string_view s) {
+    { to_string(e) } -> std::convertible_to<std::string_view>;
+    { parse(s, e) } -> std::same_as<bool>;
+};
+
+// ---- binary ------------------------------------------------------------
+
+// An input archive that knows how many bytes it was given, so that no
+// stored length or count can make it allocate more than that.
+class bounded_input_archive : public cereal::PortableBinaryInputArchive {
+  public:
+    bounded_input_archive(std::istream& in, std::size_t bytes)
+        : cereal::PortableBinaryInputArchive(in), bytes_(bytes) {}
+    void check_count(std::uint64_t n) const {
+        if (n > bytes_) throw decode_error("a stored length is larger than the record");
+    }
+
+  private:
+    std::size_t bytes_;
+};
+
+template <class M>
+void save_value(cereal::PortableBinaryOutputArchive& ar, const M& v);
+template <class M>
+void load_value(bounded_input_archive& ar, M& v);
+
+inline void load_string(bounded_input_archive& ar, std::string& s) {
+    cereal::size_type n = 0;
+    ar(cereal::make_size_tag(n));
+    ar.check_count(n);
+    s.resize(static_cast<std::size_t>(n));
+    ar(cereal::binary_data(s.data(), static_cast<std::size_t>(n)));
+}
+
+template <class M>
+void save_value(cereal::PortableBinaryOutputArchive& ar, const M& v) {
+    if constexpr (reflected<M>) {
+        ar(static_cast<std::uint32_t>(M::version));
+        std::apply([&](const auto&... f) { (save_value(ar, v.*(f.member)), ...); }, M::fields());
+    } else if constexpr (std::is_same_v<M, std::string>) {
+        ar(v);
+    } else if constexpr (std::is_same_v<M, bool> || std::is_integral_v<M>) {
+        static_assert(sizeof(M) == 1 || sizeof(M) == 2 || sizeof(M) == 4 || sizeof(M) == 8);
+        ar(v);
+    } else if constexpr (std::is_enum_v<M>) {
+        ar(static_cast<std::uint16_t>(v));
+    } else if constexpr (is_id<M>::value) {
+        ar(v.value);
+    } else if constexpr (std::is_same_v<M, timestamp>) {
+        ar(v.micros);
+    } else if constexpr (std::is_same_v<M, hash_bytes>) {
+        for (auto b : v) ar(b);
+    } else if constexpr (is_optional<M>::value) {
+        ar(v.has_value());
+        if (v) save_value(ar, *v);
+    } else if constexpr (is_vector<M>::value) {
+        ar(static_cast<std::uint32_t>(v.size()));
+        for (const auto& e : v) save_value(ar, e);
+    } else {
+        static_assert(sizeof(M) == 0, "type has no persisted encoding");
+    }
+}
+
+template <class M>
+void load_value(bounded_input_archive& ar, M& v) {
+    if constexpr (reflected<M>) {
+        std::uint32_t stored = 0;
+        ar(stored);
+        if (stored == 0 || stored > M::version)
+            throw decode_error("record version " + std::to_string(stored) +
+                               " is not known to this build (newest " + std::to_string(M::version) +
+                               ")");
+        std::apply(
+            [&](const auto&... f) {
+                ((f.since <= stored ? load_value(ar, v.*(f.member)) : void()), ...);
+            },
+            M::fields());
+    } else if constexpr (std::is_same_v<M, std::string>) {
+        load_string(ar, v);
+    } else if constexpr (std::is_same_v<M, bool> || std::is_integral_v<M>) {
+        ar(v);
+    } else if constexpr (std::is_enum_v<M>) {
+        std::uint16_t raw = 0;
+        ar(raw);
+        v = static_cast<M>(raw);
+        if (!named_enum<M> || to_string(v).empty())
+            throw decode_error("unknown enum value " + std::to_string(raw));
+    } else if constexpr (is_id<M>::value) {
+        load_string(ar, v.value);
+    } else if constexpr (std::is_same_v<M, timestamp>) {
+        ar(v.micros);
+    } else if constexpr (std::is_same_v<M, hash_bytes>) {
+        for (auto& b : v) ar(b);
+    } else if constexpr (is_optional<M>::value) {
+        bool has = false;
+        ar(has);
+        if (has) {
+            typename M::value_type inner{};
+            load_value(ar, inner);
+            v = std::move(inner);
+        } else {
+            v.reset();
+        }
+    } else if constexpr (is_vector<M>::value) {
+        std::uint32_t n = 0;
+        ar(n);
+        ar.check_count(n);
+        v.clear();
+        for (std::uint32_t i = 0; i < n; ++i) {
+            typename M::value_type e{};
+            load_value(ar, e);
+            v.push_back(std::move(e));
+        }
+    } else {
+        static_assert(sizeof(M) == 0, "type has no persisted encoding");
+    }
+}
+
+// ---- JSON --------------------------------------------------------------
+
+template <class M>
+boost::json::value to_json_value(const M& v);
+template <class M>
+void from_json_value(const boost::json::value& j, M& v, std::string_view path);
+
+template <class M>
+boost::json::value to_json_value(const M& v) {
+    if constexpr (reflected<M>) {
+        boost::json::object o;
+        std::apply(
+            [&](const auto&... f) {
+                [[maybe_unused]] auto put = [&](const auto& fd) {
+                    const auto& member = v.*(fd.member);
+                    using member_t = std::remove_cvref_t<decltype(member)>;
+                    if constexpr (is_optional<member_t>::value) {
+                        if (!member) return;
+                    }
+                    if (fd.since > 1 && member == member_t{}) return;
+                    o[fd.name] = to_json_value(member);
+                };
+                (put(f), ...);
+            },
+            M::fields());
+        return o;
+    } else if constexpr (std::is_same_v<M, std::string>) {
+        return boost::json::string(v);
+    } else if constexpr (std::is_same_v<M, bool>) {
+        return v;
+    } else if constexpr (std::is_integral_v<M>) {
+        if constexpr (std::is_signed_v<M>)
+            return static_cast<std::int64_t>(v);
+        else
+            return static_cast<std::uint64_t>(v);
+    } else if constexpr (named_enum<M>) {
+        return boost::json::string(to_string(v));
+    } else if constexpr (is_id<M>::value) {
+        return boost::json::string(v.value);
+    } else if constexpr (std::is_same_v<M, timestamp>) {
+        return boost::json::string(format_rfc3339(v));
+    } else if constexpr (std::is_same_v<M, hash_bytes>) {
+        return boost::json::string(to_hex(v));
+    } else if constexpr (is_optional<M>::value) {
+        return to_json_value(*v);
+    } else if constexpr (is_vector<M>::value) {
+        boost::json::array a;
+        a.reserve(v.size());
+        for (const auto& e : v) a.push_back(to_json_value(e));
+        return a;
+    } else {
+        static_assert(sizeof(M) == 0, "type has no JSON encoding");
+    }
+}
+
+[[noreturn]] void throw_json_type(std::string_view path, std::string_view expected);
+
+template <class M>
+void from_json_value(const boost::json::value& j, M& v, std::string_view path) {
+    if constexpr (reflected<M>) {
+        const auto* o = j.if_object();
+        if (!o) throw_json_type(path, "an object");
+        std::apply(
+            [&](const auto&... f) {
+                [[maybe_unused]] auto get = [&](const auto& fd) {
+                    auto& member = v.*(fd.member);
+                    using member_t = std::remove_cvref_t<decltype(member)>;
+                    std::string sub = std::string(path) + "." + std::string(fd.name);
+                    if (const auto* found = o->if_contains(fd.name)) {
+                        from_json_value(*found, member, sub);
+                    } else if (!is_optional<member_t>::value && fd.since == 1) {
+                        throw decode_error(sub + " is missing");
+                    }
+                };
+                (get(f), ...);
+            },
+            M::fields());
+    } else if constexpr (std::is_same_v<M, std::string>) {
+        const auto* s = j.if_string();
+        if (!s) throw_json_type(path, "a string");
+        v.assign(s->data(), s->size());
+    } else if constexpr (std::is_same_v<M, bool>) {
+        const auto* b = j.if_bool();
+        if (!b) throw_json_type(path, "true or false");
+        v = *b;
+    } else if constexpr (std::is_integral_v<M>) {
+        boost::system::error_code ec;
+        auto n = j.to_number<M>(ec);
+        if (ec || j.is_double()) throw_json_type(path, "an integer in range");
+        v = n;
+    } else if constexpr (named_enum<M>) {
+        const auto* s = j.if_string();
+        if (!s || !parse(std::string_view(s->data(), s->size()), v))
+            throw_json_type(path, "one of the known names");
+    } else if constexpr (is_id<M>::value) {
+        const auto* s = j.if_string();
+        if (!s) throw_json_type(path, "a string id");
+        v.value.assign(s->data(), s->size());
+    } else if constexpr (std::is_same_v<M, timestamp>) {
+        const auto* s = j.if_string();
+        auto t = s ? parse_rfc3339(std::string_view(s->data(), s->size())) : std::nullopt;
+        if (!t) throw_json_type(path, "an RFC 3339 date-time");
+        v = *t;
+    } else if constexpr (std::is_same_v<M, hash_bytes>) {
+        const auto* s = j.if_string();
+        auto h = s ? hash_from_hex(std::string_view(s->data(), s->size())) : std::nullopt;
+        if (!h) throw_json_type(path, "64 lower-case hex digits");
+        v = *h;
+    } else if constexpr (is_optional<M>::value) {
+        if (j.is_null()) {
+            v.reset();
+            return;
+        }
+        typename M::value_type inner{};
+        from_json_value(j, inner, path);
+        v = std::move(inner);
+    } else if constexpr (is_vector<M>::value) {
+        const auto* a = j.if_array();
+        if (!a) throw_json_type(path, "an array");
+        v.clear();
+        v.reserve(a->size());
+        std::size_t i = 0;
+        for (const auto& e : *a) {
+            typename M::value_type item{};
+            from_json_value(e, item, std::string(path) + "[" + std::to_string(i++) + "]");
+            v.push_back(std::move(item));
+        }
+    } else {
+        static_assert(sizeof(M) == 0, "type has no JSON decoding");
+    }
+}
+
+}  // namespace migops::events

@@ -1,0 +1,218 @@
+#include "events/rocks_log.h"
+
+#include <rocksdb/write_batch.h>
+
+#include "events/codec.h"
+
+namespace migops::events {
+
+namespace {
+
+constexpr std::string_view partitions_key = "partitions";
+constexpr std::size_t progress_every = 4096;
+
+void put_be(char* out, std::uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) {
+        out[i] = static_cast<char>(v & 0xff);
+        v >>= 8;
+    }
+}
+
+std::uint64_t get_be(const char* in, int bytes) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v = v << 8 | static_cast<unsigned char>(in[i]);
+    return v;
+}
+
+}  // namespace
+
+std::array<char, 12> rocks_log::key(partition_id p, position pos) {
+    std::array<char, 12> k{};
+    put_be(k.data(), p, 4);
+    put_be(k.data() + 4, pos, 8);
+    return k;
+}
+
+rocks_log::rocks_log(rocks_store& store, const rocks_log_options& options)
+    : store_(store),
+      events_(store.column_family(events_column_family)),
+      meta_(store.column_family(meta_column_family)),
+      options_(options),
+      partitions_(options.partitions),
+      heads_(options.partitions) {}
+
+result<std::unique_ptr<rocks_log>> rocks_log::open(rocks_store& store,
+                                                   const rocks_log_options& options) {
+    if (!store.column_family(events_column_family) || !store.column_family(meta_column_family))
+        return failure(errc::invalid_argument,
+                       "the store was opened without the log's column families");
+    if (options.partitions == 0 || options.partitions > 4096)
+        return failure(errc::invalid_argument, "partitions must be between 1 and 4096");
+
+    // The partition count is fixed when the directory is created.
+    std::string stored;
+    auto s = store.db().Get({}, store.column_family(meta_column_family),
+                            rocksdb::Slice(partitions_key.data(), partitions_key.size()), &stored);
+    if (s.ok()) {
+        const auto n = static_cast<std::uint32_t>(std::stoul(stored));
+        if (n != options.partitions)
+            return failure(errc::invalid_argument,
+                           "data directory " + store.dir().string() + " was created with " +
+                               stored + " partitions, not " + std::to_string(options.partitions));
+    } else if (s.IsNotFound()) {
+        rocksdb::WriteOptions wo;
+        wo.sync = true;
+        s = store.db().Put(wo, store.column_family(meta_column_family),
+                           rocksdb::Slice(partitions_key.data(), partitions_key.size()),
+                           std::to_string(options.partitions));
+        if (!s.ok()) return failure(from_status(s, "cannot record the partition count"));
+    } else {
+        return failure(from_status(s, "cannot read the partition count"));
+    }
+
+    std::unique_ptr<rocks_log> log(new rocks_log(store, options));
+    for (partition_id p = 0; p < options.partitions; ++p) {
+        auto head = log->load_head(p);
+        if (!head) return failure(head.error());
+        log->heads_[p] = head.value();
+        position from = 1;
+        if (!options.verify_all && head.value().pos > options.verify_tail)
+            from = head.value().pos - options.verify_tail + 1;
+        if (auto v = log->verify(p, from); !v) return failure(v.error());
+    }
+    return log;
+}
+
+result<chain_head> rocks_log::load_head(partition_id p) const {
+    std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator({}, events_));
+    const auto upper = key(p + 1, 0);
+    it->SeekForPrev(rocksdb::Slice(upper.data(), upper.size()));
+    if (it->Valid() && it->key().size() == 12 && it->key().compare({upper.data(), 12}) == 0)
+        it->Prev();
+    if (!it->status().ok()) return failure(from_status(it->status(), "cannot read the log"));
+    if (!it->Valid() || get_be(it->key().data(), 4) != p) return chain_head{};
+    auto e = decode_binary({it->value().data(), it->value().size()});
+    if (!e)
+        return failure(errc::corruption, "partition " + std::to_string(p) + " position " +
+                                             std::to_string(get_be(it->key().data() + 4, 8)) +
+                                             ": " + e.error().message);
+    return chain_head{e.value().pos, e.value().hash};
+}
+
+result<void> rocks_log::verify(
+    partition_id p, position from,
+    const std::function<void(partition_id, position)>& on_progress) const {
+    const chain_head head = this->head(p);
+    if (head.pos == 0) return success();
+    chain_head prev{};
+    if (from > 1) {
+        std::string value;
+        const auto k = key(p, from - 1);
+        auto s = store_.db().Get({}, events_, rocksdb::Slice(k.data(), k.size()), &value);
+        if (!s.ok())
+            return failure(errc::corruption, "partition " + std::to_string(p) + " position " +
+                                                 std::to_string(from - 1) + " is missing");
+        auto e = decode_binary(value);
+        if (!e) return failure(e.error());
+        prev = chain_head{e.value().pos, e.value().hash};
+    }
+    rocksdb::ReadOptions ro;
+    const auto upper = key(p + 1, 0);
+    rocksdb::Slice upper_slice(upper.data(), upper.size());
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator(ro, events_));
+    const auto start = key(p, from);
+    std::size_t n = 0;
+    for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+        const position at = get_be(it->key().data() + 4, 8);
+        auto e = decode_binary({it->value().data(), it->value().size()});
+        if (!e)
+            return failure(errc::corruption, "partition " + std::to_string(p) + " position " +
+                                                 std::to_string(at) + ": " + e.error().message);
+        if (e.value().pos != at || e.value().partition != p)
+            return failure(errc::corruption, "partition " + std::to_string(p) + " position " +
+                                                 std::to_string(at) +
+                                                 ": the stored event names another place");
+        if (auto v = verify_link(e.value(), prev); !v) return failure(v.error());
+        prev = chain_head{e.value().pos, e.value().hash};
+        if (on_progress && ++n % progress_every == 0) on_progress(p, at);
+    }
+    if (!it->status().ok()) return failure(from_status(it->status(), "cannot read the log"));
+    if (prev.pos != head.pos)
+        return failure(errc::corruption, "partition " + std::to_string(p) + " ends at position " +
+                                             std::to_string(prev.pos) + ", expected " +
+                                             std::to_string(head.pos));
+    return success();
+}
+
+chain_head rocks_log::head(partition_id p) const {
+    std::lock_guard lock(heads_mutex_);
+    return heads_.at(p);
+}
+
+result<appended> rocks_log::append(partition_id p, std::span<const envelope> batch) {
+    if (p >= partitions_) return failure(errc::invalid_argument, "no such partition");
+    if (batch.empty()) return failure(errc::invalid_argument, "empty batch");
+    chain_head expect = head(p);
+    rocksdb::WriteBatch wb;
+    for (const auto& e : batch) {
+        if (e.partition != p || e.pos != expect.pos + 1 || e.prev_hash != expect.hash)
+            return failure(errc::invalid_argument, "batch does not continue partition " +
+                                                       std::to_string(p) + " at position " +
+                                                       std::to_string(expect.pos + 1));
+        const auto k = key(p, e.pos);
+        const std::string value = encode_binary(e);
+        auto s = wb.Put(events_, rocksdb::Slice(k.data(), k.size()), value);
+        if (!s.ok()) return failure(from_status(s, "cannot build the batch"));
+        expect = chain_head{e.pos, e.hash};
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    auto s = store_.db().Write(wo, &wb);
+    if (!s.ok()) return failure(from_status(s, "cannot append to the log"));
+    {
+        std::lock_guard lock(heads_mutex_);
+        heads_[p] = expect;
+    }
+    std::vector<std::shared_ptr<listener>> targets;
+    {
+        std::lock_guard lock(listeners_mutex_);
+        for (const auto& [token, l] : listeners_) targets.push_back(l);
+    }
+    for (const auto& l : targets) (*l)(p, batch);
+    return appended{batch.front().pos, batch.back().pos};
+}
+
+result<std::vector<envelope>> rocks_log::read(partition_id p, position from,
+                                              std::size_t max) const {
+    if (p >= partitions_) return failure(errc::invalid_argument, "no such partition");
+    std::vector<envelope> out;
+    rocksdb::ReadOptions ro;
+    const auto upper = key(p + 1, 0);
+    rocksdb::Slice upper_slice(upper.data(), upper.size());
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator(ro, events_));
+    const auto start = key(p, std::max<position>(from, 1));
+    for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid() && out.size() < max;
+         it->Next()) {
+        auto e = decode_binary({it->value().data(), it->value().size()});
+        if (!e) return failure(e.error());
+        out.push_back(std::move(e).value());
+    }
+    if (!it->status().ok()) return failure(from_status(it->status(), "cannot read the log"));
+    return out;
+}
+
+std::uint64_t rocks_log::subscribe(listener l) {
+    std::lock_guard lock(listeners_mutex_);
+    const auto token = next_token_++;
+    listeners_[token] = std::make_shared<listener>(std::move(l));
+    return token;
+}
+
+void rocks_log::unsubscribe(std::uint64_t token) {
+    std::lock_guard lock(listeners_mutex_);
+    listeners_.erase(token);
+}
+
+}  // namespace migops::events

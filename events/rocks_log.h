@@ -1,0 +1,77 @@
+#pragma once
+// RocksLog: the embedded log of record. Events live in the "events" column
+// family, keyed by big-endian (partition u32, position u64), valued by the
+// binary codec. One append is one WriteBatch with one WAL sync.
+//
+// Thread-safety: append() of one partition is called by one thread at a
+// time (its partition processor); different partitions append concurrently
+// and RocksDB's group commit merges their syncs. read() and head() may be
+// called from any thread.
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "events/event_log.h"
+#include "events/rocks_store.h"
+
+namespace migops::events {
+
+inline constexpr const char* events_column_family = "events";
+inline constexpr const char* meta_column_family = "meta";
+
+struct rocks_log_options {
+    std::uint32_t partitions = 8;
+    // On open, how many events at the tail of each partition are re-hashed
+    // and linked; verify_all checks every event.
+    std::size_t verify_tail = 1024;
+    bool verify_all = false;
+    // Sync the WAL for every append. Only tests turn this off, to prove that
+    // the crash tests can fail.
+    bool sync = true;
+};
+
+class rocks_log final : public event_log {
+  public:
+    // Opens the log in store, checks the stored partition count and verifies
+    // the chain tails. A broken chain is an error naming the position.
+    static result<std::unique_ptr<rocks_log>> open(rocks_store& store,
+                                                   const rocks_log_options& options);
+
+    std::uint32_t partitions() const override { return partitions_; }
+    chain_head head(partition_id p) const override;
+    result<appended> append(partition_id p, std::span<const envelope> batch) override;
+    result<std::vector<envelope>> read(partition_id p, position from,
+                                       std::size_t max) const override;
+    std::uint64_t subscribe(listener l) override;
+    void unsubscribe(std::uint64_t token) override;
+
+    // Verifies positions [from, head] of partition p (the whole chain by
+    // default); on_progress(p, pos) is called every few thousand events.
+    result<void> verify(partition_id p, position from = 1,
+                        const std::function<void(partition_id, position)>& on_progress = {}) const;
+
+    static std::array<char, 12> key(partition_id p, position pos);
+
+  private:
+    rocks_log(rocks_store& store, const rocks_log_options& options);
+    result<chain_head> load_head(partition_id p) const;
+
+    rocks_store& store_;
+    rocksdb::ColumnFamilyHandle* events_;
+    rocksdb::ColumnFamilyHandle* meta_;
+    rocks_log_options options_;
+    std::uint32_t partitions_;
+
+    mutable std::mutex heads_mutex_;
+    std::vector<chain_head> heads_;
+
+    mutable std::mutex listeners_mutex_;
+    std::map<std::uint64_t, std::shared_ptr<listener>> listeners_;
+    std::uint64_t next_token_ = 1;
+};
+
+}  // namespace migops::events

@@ -1,0 +1,50 @@
+#pragma once
+// The local RocksDB database of a data directory: opens it with every column
+// family it has (plus the ones asked for), holds the directory lock, and
+// translates rocksdb::Status into migops errors.
+//
+// Lifecycle: open() → used by RocksLog, projections, … → destroyed last
+// (closes the database, then releases the lock).
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "events/result.h"
+
+namespace migops::events {
+
+struct rocks_store_options {
+    std::filesystem::path dir;
+    std::vector<std::string> column_families;  // created when missing
+    rocksdb::Env* env = nullptr;               // for fault injection in tests
+};
+
+class rocks_store {
+  public:
+    static result<std::unique_ptr<rocks_store>> open(const rocks_store_options& options);
+    ~rocks_store();
+    rocks_store(const rocks_store&) = delete;
+    rocks_store& operator=(const rocks_store&) = delete;
+
+    rocksdb::DB& db() { return *db_; }
+    rocksdb::ColumnFamilyHandle* column_family(const std::string& name) const;
+    const std::filesystem::path& dir() const { return dir_; }
+
+  private:
+    rocks_store() = default;
+
+    std::filesystem::path dir_;
+    int lock_fd_ = -1;
+    std::unique_ptr<rocksdb::DB> db_;
+    std::map<std::string, rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+// rocksdb::Status → error, keeping RocksDB's message.
+error from_status(const rocksdb::Status& s, std::string_view what);
+
+}  // namespace migops::events

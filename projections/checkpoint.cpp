@@ -1,0 +1,58 @@
+#include "projections/checkpoint.h"
+
+#include "events/rocks_store.h"
+
+namespace migops::projections {
+
+namespace {
+constexpr std::string_view checkpoint_key = "checkpoint";
+
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i) & 0xff));
+}
+std::uint64_t get_be(std::string_view in, std::size_t at, int bytes) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i)
+        v = v << 8 | static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)]);
+    return v;
+}
+}  // namespace
+
+std::string checkpoint::encode() const {
+    std::string out;
+    put_be(out, positions_.size(), 4);
+    for (auto p : positions_) put_be(out, p, 8);
+    return out;
+}
+
+result<checkpoint> checkpoint::decode(std::string_view bytes) {
+    if (bytes.size() < 4) return failure(errc::corruption, "checkpoint is truncated");
+    const auto n = static_cast<std::uint32_t>(get_be(bytes, 0, 4));
+    if (bytes.size() != 4 + std::size_t{n} * 8)
+        return failure(errc::corruption, "checkpoint has the wrong size");
+    checkpoint c(n);
+    for (std::uint32_t i = 0; i < n; ++i)
+        c.positions_[i] = get_be(bytes, 4 + std::size_t{i} * 8, 8);
+    return c;
+}
+
+result<checkpoint> checkpoint::load(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                    std::uint32_t partitions) {
+    std::string value;
+    auto s = db.Get({}, cf, rocksdb::Slice(checkpoint_key.data(), checkpoint_key.size()), &value);
+    if (s.IsNotFound()) return checkpoint(partitions);
+    if (!s.ok()) return failure(events::from_status(s, "cannot read a checkpoint"));
+    auto c = decode(value);
+    if (!c) return c;
+    if (c.value().positions_.size() != partitions)
+        return failure(errc::corruption, "checkpoint was written for another partition count");
+    return c;
+}
+
+result<void> checkpoint::put(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf) const {
+    auto s = batch.Put(cf, rocksdb::Slice(checkpoint_key.data(), checkpoint_key.size()), encode());
+    if (!s.ok()) return failure(events::from_status(s, "cannot add a checkpoint"));
+    return success();
+}
+
+}  // namespace migops::projections

@@ -1,0 +1,218 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <latch>
+
+#include "engine/partition_processor.h"
+#include "events/rocks_log.h"
+#include "tests/unit/temp_dir.h"
+
+namespace migops::engine {
+namespace {
+
+using events::envelope;
+
+// A log that forwards to RocksLog and fails appends while told to.
+class failing_log final : public events::event_log {
+  public:
+    explicit failing_log(events::event_log& inner) : inner_(inner) {}
+    std::atomic<bool> fail{false};
+
+    std::uint32_t partitions() const override { return inner_.partitions(); }
+    events::chain_head head(partition_id p) const override { return inner_.head(p); }
+    result<events::appended> append(partition_id p, std::span<const envelope> batch) override {
+        if (fail) return failure(errc::io_error, "injected append failure");
+        return inner_.append(p, batch);
+    }
+    result<std::vector<envelope>> read(partition_id p, position from,
+                                       std::size_t max) const override {
+        return inner_.read(p, from, max);
+    }
+    std::uint64_t subscribe(listener l) override { return inner_.subscribe(std::move(l)); }
+    void unsubscribe(std::uint64_t t) override { inner_.unsubscribe(t); }
+
+  private:
+    events::event_log& inner_;
+};
+
+class ProcessorTest : public ::testing::Test {
+  protected:
+    void SetUp() override { open(); }
+
+    void open() {
+        store_ =
+            std::move(events::rocks_store::open(
+                          {dir_.path(), {events::events_column_family, events::meta_column_family}})
+                          .value());
+        log_ = std::move(events::rocks_log::open(*store_, {.partitions = 4}).value());
+        failing_ = std::make_unique<failing_log>(*log_);
+    }
+
+    void close() {
+        failing_.reset();
+        log_.reset();
+        store_.reset();
+    }
+
+    static std::future<result<std::vector<envelope>>> submit(partition_processor& p, command c,
+                                                             std::string actor = "alice") {
+        auto promise = std::make_shared<std::promise<result<std::vector<envelope>>>>();
+        auto future = promise->get_future();
+        auto queued = p.submit({std::move(c), user_id{std::move(actor)}, timestamp{1'000'000}, ""},
+                               [promise](auto r) { promise->set_value(std::move(r)); });
+        if (!queued) promise->set_value(failure(queued.error()));
+        return future;
+    }
+
+    static partition_state state_of(partition_processor& p, const space_id& s) {
+        std::promise<partition_state> promise;
+        auto f = promise.get_future();
+        EXPECT_TRUE(p.inspect(p.partition_for(s),
+                              [&](const partition_state& st) { promise.set_value(st); }));
+        return f.get();
+    }
+
+    testing_support::temp_dir dir_;
+    std::unique_ptr<events::rocks_store> store_;
+    std::unique_ptr<events::rocks_log> log_;
+    std::unique_ptr<failing_log> failing_;
+};
+
+TEST_F(ProcessorTest, DecidesAppendsAndCompletes) {
+    partition_processor proc(*log_, {});
+    ASSERT_TRUE(proc.start());
+    auto created = submit(proc, create_space{space_id{"s1"}, "Exit", ""}).get();
+    ASSERT_TRUE(created) << created.error().message;
+    ASSERT_EQ(created.value().size(), 1u);
+    const auto& e = created.value().front();
+    EXPECT_EQ(e.pos, 1u);
+    EXPECT_EQ(e.actor.value, "alice");
+    EXPECT_EQ(e.partition, proc.partition_for(space_id{"s1"}));
+    EXPECT_EQ(log_->head(e.partition).pos, 1u);
+
+    auto state = state_of(proc, space_id{"s1"});
+    EXPECT_EQ(state.spaces.at(space_id{"s1"}).name, "Exit");
+    EXPECT_EQ(state.spaces.at(space_id{"s1"}).created_by.value, "alice");
+}
+
+TEST_F(ProcessorTest, LaterCommandsInABatchSeeEarlierEvents) {
+    partition_processor proc(*log_, {});
+    ASSERT_TRUE(proc.start());
+    // Hold the partition thread so that all three land in one batch.
+    std::latch release(1);
+    const space_id s{"s1"};
+    ASSERT_TRUE(
+        proc.inspect(proc.partition_for(s), [&](const partition_state&) { release.wait(); }));
+    auto a = submit(proc, create_space{s, "One", ""});
+    auto b = submit(proc, rename_space{s, "Two"});
+    auto c = submit(proc, create_space{s, "Again", ""});
+    release.count_down();
+    ASSERT_TRUE(a.get());
+    auto renamed = b.get();
+    ASSERT_TRUE(renamed);
+    EXPECT_EQ(renamed.value().front().pos, 2u);
+    auto again = c.get();
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, errc::already_exists);
+    EXPECT_EQ(log_->head(proc.partition_for(s)).pos, 2u);
+}
+
+TEST_F(ProcessorTest, RefusalsAppendNothing) {
+    partition_processor proc(*log_, {});
+    ASSERT_TRUE(proc.start());
+    auto r = submit(proc, rename_space{space_id{"nope"}, "x"}).get();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::not_found);
+    auto bad = submit(proc, create_space{space_id{"s"}, "", ""}).get();
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, errc::invalid_argument);
+    auto too_long = submit(proc, create_space{space_id{"s"}, std::string(201, 'x'), ""}).get();
+    EXPECT_EQ(too_long.error().code, errc::invalid_argument);
+    for (partition_id p = 0; p < log_->partitions(); ++p) EXPECT_EQ(log_->head(p).pos, 0u);
+}
+
+TEST_F(ProcessorTest, AFullQueueRefusesAtOnceWithBusy) {
+    partition_processor proc(*log_, {.queue_capacity = 2, .batch_limit = 16});
+    ASSERT_TRUE(proc.start());
+    const space_id s{"s1"};
+    std::latch running(1);
+    std::latch release(1);
+    ASSERT_TRUE(proc.inspect(proc.partition_for(s), [&](const partition_state&) {
+        running.count_down();
+        release.wait();
+    }));
+    running.wait();
+    // The blocked inspection was taken off the queue; two commands fill it.
+    auto a = submit(proc, create_space{s, "A", ""});
+    auto b = submit(proc, rename_space{s, "B"});
+    auto c = submit(proc, rename_space{s, "C"});
+    auto refused = c.get();
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, errc::busy);
+    release.count_down();
+    EXPECT_TRUE(a.get());
+    EXPECT_TRUE(b.get());
+}
+
+TEST_F(ProcessorTest, AFailedAppendFailsTheBatchAndLeavesStateAsItWas) {
+    partition_processor proc(*failing_, {});
+    ASSERT_TRUE(proc.start());
+    const space_id s{"s1"};
+    ASSERT_TRUE(submit(proc, create_space{s, "Kept", ""}).get());
+
+    failing_->fail = true;
+    std::latch release(1);
+    ASSERT_TRUE(
+        proc.inspect(proc.partition_for(s), [&](const partition_state&) { release.wait(); }));
+    auto a = submit(proc, rename_space{s, "Lost"});
+    auto b = submit(proc, describe_space{s, "Lost too"});
+    release.count_down();
+    EXPECT_EQ(a.get().error().code, errc::unavailable);
+    EXPECT_EQ(b.get().error().code, errc::unavailable);
+    auto state = state_of(proc, s);
+    EXPECT_EQ(state.spaces.at(s).name, "Kept");
+    EXPECT_EQ(state.spaces.at(s).description, "");
+    EXPECT_EQ(state.head.pos, 1u);
+
+    failing_->fail = false;
+    auto retried = submit(proc, rename_space{s, "Renamed"}).get();
+    ASSERT_TRUE(retried);
+    EXPECT_EQ(retried.value().front().pos, 2u);
+}
+
+TEST_F(ProcessorTest, RestartLoadsTheSameState) {
+    partition_state before;
+    {
+        partition_processor proc(*log_, {});
+        ASSERT_TRUE(proc.start());
+        for (int i = 0; i < 20; ++i) {
+            const space_id s{"s" + std::to_string(i)};
+            ASSERT_TRUE(submit(proc, create_space{s, "n" + std::to_string(i), ""}).get());
+            ASSERT_TRUE(submit(proc, rename_space{s, "m" + std::to_string(i)}).get());
+        }
+        ASSERT_TRUE(submit(proc, delete_space{space_id{"s3"}}).get());
+        before = state_of(proc, space_id{"s3"});
+    }
+    close();
+    open();
+    partition_processor proc(*log_, {});
+    ASSERT_TRUE(proc.start());
+    EXPECT_EQ(state_of(proc, space_id{"s3"}), before);
+    EXPECT_EQ(submit(proc, rename_space{space_id{"s3"}, "x"}).get().error().code, errc::not_found);
+}
+
+TEST_F(ProcessorTest, StopFinishesQueuedCommandsAndRefusesNewOnes) {
+    partition_processor proc(*log_, {});
+    ASSERT_TRUE(proc.start());
+    std::vector<std::future<result<std::vector<envelope>>>> pending;
+    for (int i = 0; i < 200; ++i)
+        pending.push_back(submit(proc, create_space{space_id{"s" + std::to_string(i)}, "n", ""}));
+    proc.stop();
+    for (auto& f : pending) EXPECT_TRUE(f.get());
+    EXPECT_EQ(submit(proc, create_space{space_id{"late"}, "n", ""}).get().error().code,
+              errc::shutting_down);
+}
+
+}  // namespace
+}  // namespace migops::engine

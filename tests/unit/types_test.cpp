@@ -1,0 +1,56 @@
+#include <gtest/gtest.h>
+
+#include "events/types.h"
+
+namespace migops {
+namespace {
+
+TEST(Rfc3339, FormatsWithMicroseconds) {
+    EXPECT_EQ(format_rfc3339(timestamp{0}), "1970-01-01T00:00:00.000000Z");
+    EXPECT_EQ(format_rfc3339(timestamp{1'795'000'000'123'456}), "2026-11-18T11:06:40.123456Z");
+    EXPECT_EQ(format_rfc3339(timestamp{-1}), "1969-12-31T23:59:59.999999Z");
+}
+
+TEST(Rfc3339, ParsesWhatItFormats) {
+    for (std::int64_t t :
+         {0LL, 1LL, 951'782'400'000'000LL, 1'795'000'000'123'456LL, -86'400'000'001LL}) {
+        auto parsed = parse_rfc3339(format_rfc3339(timestamp{t}));
+        ASSERT_TRUE(parsed);
+        EXPECT_EQ(parsed->micros, t);
+    }
+}
+
+TEST(Rfc3339, ParsesOffsetsAndShortFractions) {
+    EXPECT_EQ(parse_rfc3339("2026-11-25T22:00:00+01:00")->micros,
+              parse_rfc3339("2026-11-25T21:00:00Z")->micros);
+    EXPECT_EQ(parse_rfc3339("2026-11-25T21:00:00.5Z")->micros,
+              parse_rfc3339("2026-11-25T21:00:00Z")->micros + 500'000);
+}
+
+TEST(Rfc3339, RejectsMalformed) {
+    for (const char* bad :
+         {"", "2026-11-25", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z",
+          "2026-11-25T24:00:00Z", "2026-11-25T21:00:00", "2026-11-25T21:00:00.Z",
+          "2026-11-25T21:00:00Zjunk", "2026-11-25 21:00:00Z", "2026-11-25T21:00:00+0100"})
+        EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+}
+
+TEST(Hex, RoundTripsAndRejects) {
+    hash_bytes h{};
+    for (std::size_t i = 0; i < h.size(); ++i) h[i] = static_cast<std::uint8_t>(i * 7);
+    EXPECT_EQ(hash_from_hex(to_hex(h)), h);
+    EXPECT_FALSE(hash_from_hex("00"));
+    EXPECT_FALSE(hash_from_hex(std::string(64, 'G')));
+    EXPECT_FALSE(hash_from_hex(std::string(64, 'A')));  // upper case is not canonical
+}
+
+TEST(RandomId, Is32HexDigitsAndDistinct) {
+    auto a = random_id();
+    auto b = random_id();
+    EXPECT_EQ(a.size(), 32u);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace migops
