@@ -43,19 +43,27 @@ result<void> partition_processor::start() {
         if (auto r = load(*p); !r) return r;
         partitions_.push_back(std::move(p));
     }
+    writer_ = std::thread([this] { run_writer(); });
     for (auto& p : partitions_) p->thread = std::thread([this, raw = p.get()] { run(*raw); });
     started_ = true;
     return success();
 }
 
 void partition_processor::stop() {
+    // Partitions first: they finish their queues and hand everything over.
     for (auto& p : partitions_) {
         std::lock_guard lock(p->mutex);
         p->stopping = true;
-        p->wake.notify_one();
+        p->wake.notify_all();
     }
     for (auto& p : partitions_)
         if (p->thread.joinable()) p->thread.join();
+    {
+        std::lock_guard lock(writer_mutex_);
+        writer_stopping_ = true;
+        writer_wake_.notify_all();
+    }
+    if (writer_.joinable()) writer_.join();
 }
 
 std::size_t partition_processor::queue_depth() const {
@@ -81,7 +89,7 @@ result<void> partition_processor::enqueue(partition_id id, item it, bool is_comm
             return failure(errc::busy, "too many commands are waiting; retry shortly");
         p.queue.push_back(std::move(it));
     }
-    p.wake.notify_one();
+    p.wake.notify_all();
     return success();
 }
 
@@ -90,8 +98,7 @@ result<void> partition_processor::submit(submission s, completion done) {
     return enqueue(id, queued_command{std::move(s), std::move(done)}, true);
 }
 
-result<void> partition_processor::inspect(partition_id p,
-                                          std::function<void(const partition_state&)> f) {
+result<void> partition_processor::inspect(partition_id p, inspection f) {
     return enqueue(p, std::move(f), false);
 }
 
@@ -100,57 +107,43 @@ void partition_processor::run(partition& p) {
     for (;;) {
         {
             std::unique_lock lock(p.mutex);
-            p.wake.wait(lock, [&] { return p.stopping || !p.queue.empty(); });
-            if (p.queue.empty()) return;  // stopping, and everything queued is done
+            p.wake.wait(lock, [&] {
+                return (p.stopping || !p.queue.empty()) && p.in_flight < options_.max_in_flight;
+            });
+            if (p.queue.empty()) return;  // stopping, and everything queued is handed over
             const std::size_t n = std::min(p.queue.size(), options_.batch_limit);
             for (std::size_t i = 0; i < n; ++i) {
                 items.push_back(std::move(p.queue.front()));
                 p.queue.pop_front();
             }
         }
-        process(p, items);
+        if (p.poisoned.load()) recover(p);
+        decide_batch(p, items);
         items.clear();
     }
 }
 
-void partition_processor::process(partition& p, std::vector<item>& items) {
-    struct decided {
-        completion* done;
-        result<std::vector<events::envelope>> outcome;
-    };
-    std::vector<decided> decisions;
-    decisions.reserve(items.size());
-    std::vector<events::envelope> batch;
+// Waits until no batch of p is in flight (the writer fails them all while p
+// is poisoned), then re-reads p's state from the log.
+void partition_processor::recover(partition& p) {
+    {
+        std::unique_lock lock(p.mutex);
+        p.wake.wait(lock, [&] { return p.in_flight == 0; });
+    }
+    auto reloaded = load(p);
+    if (!reloaded) {
+        std::lock_guard lock(p.mutex);
+        p.failed = true;
+        return;  // stays poisoned: every later batch fails
+    }
+    p.poisoned.store(false);
+}
 
-    auto flush = [&] {
-        if (batch.empty()) {
-            for (auto& d : decisions) (*d.done)(std::move(d.outcome));
-            decisions.clear();
-            return;
-        }
-        auto appended = log_.append(p.id, batch);
-        if (!appended) {
-            // Nothing of the batch is acknowledged; the state goes back to
-            // what the log holds.
-            auto reloaded = load(p);
-            if (!reloaded) {
-                std::lock_guard lock(p.mutex);
-                p.failed = true;
-            }
-            for (auto& d : decisions) {
-                if (d.outcome) d.outcome = failure(errc::unavailable, appended.error().message);
-                (*d.done)(std::move(d.outcome));
-            }
-        } else {
-            for (auto& d : decisions) (*d.done)(std::move(d.outcome));
-        }
-        decisions.clear();
-        batch.clear();
-    };
-
+void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
+    pending batch;
+    batch.from = &p;
     for (auto& it : items) {
-        if (auto* f = std::get_if<std::function<void(const partition_state&)>>(&it)) {
-            flush();
+        if (auto* f = std::get_if<inspection>(&it)) {
             (*f)(p.state);
             continue;
         }
@@ -158,7 +151,8 @@ void partition_processor::process(partition& p, std::vector<item>& items) {
         command_context ctx{q.sub.actor, q.sub.time};
         auto payloads = decide(p.state, ctx, q.sub.cmd);
         if (!payloads) {
-            decisions.push_back({&q.done, failure(payloads.error())});
+            batch.completions.push_back(std::move(q.done));
+            batch.outcomes.push_back(failure(payloads.error()));
             continue;
         }
         const std::string command_id = random_id();
@@ -177,11 +171,76 @@ void partition_processor::process(partition& p, std::vector<item>& items) {
             events::seal(e, p.state.head);
             apply(p.state, e);
             produced.push_back(e);
-            batch.push_back(std::move(e));
+            batch.events.push_back(std::move(e));
         }
-        decisions.push_back({&q.done, std::move(produced)});
+        batch.completions.push_back(std::move(q.done));
+        batch.outcomes.push_back(std::move(produced));
     }
-    flush();
+    if (!batch.completions.empty()) hand_over(p, std::move(batch));
+}
+
+void partition_processor::hand_over(partition& p, pending batch) {
+    {
+        std::lock_guard lock(p.mutex);
+        ++p.in_flight;
+    }
+    {
+        std::lock_guard lock(writer_mutex_);
+        writer_queue_.push_back(std::move(batch));
+    }
+    writer_wake_.notify_one();
+}
+
+void partition_processor::run_writer() {
+    std::vector<pending> group;
+    for (;;) {
+        {
+            std::unique_lock lock(writer_mutex_);
+            writer_wake_.wait(lock, [&] { return writer_stopping_ || !writer_queue_.empty(); });
+            if (writer_queue_.empty()) return;
+            while (!writer_queue_.empty()) {
+                group.push_back(std::move(writer_queue_.front()));
+                writer_queue_.pop_front();
+            }
+        }
+        write_group(group);
+        group.clear();
+    }
+}
+
+void partition_processor::write_group(std::vector<pending>& group) {
+    std::vector<events::partition_batch> parts;
+    std::vector<pending*> written;
+    std::vector<pending*> refused;  // decided on events the log does not hold
+    for (auto& b : group) {
+        if (b.from->poisoned.load()) {
+            refused.push_back(&b);
+        } else {
+            written.push_back(&b);
+            if (!b.events.empty()) parts.push_back({b.from->id, b.events});
+        }
+    }
+    result<void> appended = success();
+    if (!parts.empty()) appended = log_.append_group(parts);
+    if (!appended) {
+        for (auto* b : written) b->from->poisoned.store(true);
+        refused.insert(refused.end(), written.begin(), written.end());
+        written.clear();
+    }
+    const std::string reason =
+        appended ? "an earlier write of this partition failed" : appended.error().message;
+    for (auto* b : refused)
+        for (auto& o : b->outcomes)
+            if (o) o = failure(errc::unavailable, reason);
+    for (auto& b : group) {
+        for (std::size_t i = 0; i < b.completions.size(); ++i)
+            b.completions[i](std::move(b.outcomes[i]));
+        {
+            std::lock_guard lock(b.from->mutex);
+            --b.from->in_flight;
+        }
+        b.from->wake.notify_all();
+    }
 }
 
 }  // namespace migops::engine

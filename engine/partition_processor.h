@@ -5,16 +5,24 @@
 // Each partition has one thread, its in-memory state and a bounded queue.
 // The thread takes every waiting command (up to batch_limit), decides each
 // against the state (later commands see earlier ones' events), seals the
-// events into the chain, appends them to the log as one batch (one sync),
-// and only then completes the commands (invariant 3). A failed append fails
-// the whole batch and the state is re-read from the log, so it never holds
-// an event the log does not.
+// events into the chain and hands the batch to the log writer. The log
+// writer (one thread) takes every batch waiting from every partition and
+// appends them as one group, with one sync (group commit across
+// partitions), and only then completes the commands (invariant 3). While a
+// group is being synced, the partitions decide the next batches
+// (pipelining).
+//
+// A failed append fails its whole group. Each partition in it is poisoned:
+// the writer fails its later batches too (they were decided on events that
+// are not in the log), and the partition thread, once none of its batches
+// is in flight, re-reads its state from the log and goes on.
 //
 // Lifecycle: construct → start() (loads every partition from the log) →
 // submit() from any thread → stop() (refuses new commands, finishes the
-// queued ones, joins). Completions run on the partition thread and must be
+// queued ones, joins). Completions run on the log writer thread and must be
 // quick (post to another executor for real work).
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -43,7 +51,8 @@ using completion = std::function<void(result<std::vector<events::envelope>>)>;
 
 struct processor_options {
     std::size_t queue_capacity = 4096;  // per partition; beyond it submit() says busy
-    std::size_t batch_limit = 1024;     // commands decided and appended together
+    std::size_t batch_limit = 1024;     // commands decided together
+    std::size_t max_in_flight = 4;      // decided batches of a partition awaiting the writer
 };
 
 class partition_processor {
@@ -62,6 +71,7 @@ class partition_processor {
     result<void> submit(submission s, completion done);
 
     // Runs f against partition p's state on its thread, between batches.
+    // The state may include events of batches still being synced.
     result<void> inspect(partition_id p, std::function<void(const partition_state&)> f);
 
     std::uint32_t partitions() const { return log_.partitions(); }
@@ -73,7 +83,8 @@ class partition_processor {
         submission sub;
         completion done;
     };
-    using item = std::variant<queued_command, std::function<void(const partition_state&)>>;
+    using inspection = std::function<void(const partition_state&)>;
+    using item = std::variant<queued_command, inspection>;
 
     struct partition {
         partition_id id = 0;
@@ -81,20 +92,40 @@ class partition_processor {
         mutable std::mutex mutex;
         std::condition_variable wake;
         std::deque<item> queue;
+        std::size_t in_flight = 0;  // batches handed to the writer, not yet completed
         bool stopping = false;
         bool failed = false;  // the log could not be re-read; refuse commands
+        std::atomic<bool> poisoned{false};
         std::thread thread;
+    };
+
+    // A decided batch on its way to the log.
+    struct pending {
+        partition* from = nullptr;
+        std::vector<events::envelope> events;
+        std::vector<completion> completions;  // in command order
+        std::vector<result<std::vector<events::envelope>>> outcomes;
     };
 
     result<void> load(partition& p);
     result<void> enqueue(partition_id p, item it, bool is_command);
     void run(partition& p);
-    void process(partition& p, std::vector<item>& items);
+    void decide_batch(partition& p, std::vector<item>& items);
+    void hand_over(partition& p, pending batch);
+    void recover(partition& p);
+    void run_writer();
+    void write_group(std::vector<pending>& group);
 
     events::event_log& log_;
     processor_options options_;
     std::vector<std::unique_ptr<partition>> partitions_;
     bool started_ = false;
+
+    std::mutex writer_mutex_;
+    std::condition_variable writer_wake_;
+    std::deque<pending> writer_queue_;
+    bool writer_stopping_ = false;
+    std::thread writer_;
 };
 
 }  // namespace migops::engine

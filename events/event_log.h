@@ -18,6 +18,12 @@ struct appended {
     position last = 0;
 };
 
+// One partition's share of a group append.
+struct partition_batch {
+    partition_id partition = 0;
+    std::span<const envelope> events;
+};
+
 class event_log {
   public:
     // Called after a batch is durable, on the appending thread, in log
@@ -32,7 +38,16 @@ class event_log {
     // Makes a batch of one partition's events durable as one unit (one sync):
     // all of it or none of it. The events are sealed (see codec.h) and must
     // continue the partition's chain.
-    virtual result<appended> append(partition_id p, std::span<const envelope> batch) = 0;
+    result<appended> append(partition_id p, std::span<const envelope> batch) {
+        const partition_batch one{p, batch};
+        if (auto r = append_group({&one, 1}); !r) return failure(r.error());
+        return appended{batch.front().pos, batch.back().pos};
+    }
+
+    // Group commit: the batches of several partitions (a partition may
+    // appear more than once, in chain order) made durable as one unit, with
+    // one sync.
+    virtual result<void> append_group(std::span<const partition_batch> group) = 0;
 
     // Up to max events of partition p from position `from` on.
     virtual result<std::vector<envelope>> read(partition_id p, position from,

@@ -150,21 +150,34 @@ chain_head rocks_log::head(partition_id p) const {
     return heads_.at(p);
 }
 
-result<appended> rocks_log::append(partition_id p, std::span<const envelope> batch) {
-    if (p >= partitions_) return failure(errc::invalid_argument, "no such partition");
-    if (batch.empty()) return failure(errc::invalid_argument, "empty batch");
-    chain_head expect = head(p);
+result<void> rocks_log::append_group(std::span<const partition_batch> group) {
+    if (group.empty()) return failure(errc::invalid_argument, "empty group");
+    for (const auto& b : group) {
+        if (b.partition >= partitions_) return failure(errc::invalid_argument, "no such partition");
+        if (b.events.empty()) return failure(errc::invalid_argument, "empty batch");
+    }
+    std::vector<std::pair<partition_id, chain_head>> heads;  // new heads, in group order
+    auto current = [&](partition_id p) {
+        for (auto it = heads.rbegin(); it != heads.rend(); ++it)
+            if (it->first == p) return it->second;
+        return head(p);
+    };
     rocksdb::WriteBatch wb;
-    for (const auto& e : batch) {
-        if (e.partition != p || e.pos != expect.pos + 1 || e.prev_hash != expect.hash)
-            return failure(errc::invalid_argument, "batch does not continue partition " +
-                                                       std::to_string(p) + " at position " +
-                                                       std::to_string(expect.pos + 1));
-        const auto k = key(p, e.pos);
-        const std::string value = encode_binary(e);
-        auto s = wb.Put(events_, rocksdb::Slice(k.data(), k.size()), value);
-        if (!s.ok()) return failure(from_status(s, "cannot build the batch"));
-        expect = chain_head{e.pos, e.hash};
+    std::string value;
+    for (const auto& b : group) {
+        chain_head expect = current(b.partition);
+        for (const auto& e : b.events) {
+            if (e.partition != b.partition || e.pos != expect.pos + 1 || e.prev_hash != expect.hash)
+                return failure(errc::invalid_argument,
+                               "batch does not continue partition " + std::to_string(b.partition) +
+                                   " at position " + std::to_string(expect.pos + 1));
+            const auto k = key(b.partition, e.pos);
+            value = encode_binary(e);
+            auto s = wb.Put(events_, rocksdb::Slice(k.data(), k.size()), value);
+            if (!s.ok()) return failure(from_status(s, "cannot build the batch"));
+            expect = chain_head{e.pos, e.hash};
+        }
+        heads.emplace_back(b.partition, expect);
     }
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
@@ -172,15 +185,17 @@ result<appended> rocks_log::append(partition_id p, std::span<const envelope> bat
     if (!s.ok()) return failure(from_status(s, "cannot append to the log"));
     {
         std::lock_guard lock(heads_mutex_);
-        heads_[p] = expect;
+        for (const auto& [p, h] : heads) heads_[p] = h;
     }
     std::vector<std::shared_ptr<listener>> targets;
     {
         std::lock_guard lock(listeners_mutex_);
+        targets.reserve(listeners_.size());
         for (const auto& [token, l] : listeners_) targets.push_back(l);
     }
-    for (const auto& l : targets) (*l)(p, batch);
-    return appended{batch.front().pos, batch.back().pos};
+    for (const auto& b : group)
+        for (const auto& l : targets) (*l)(b.partition, b.events);
+    return success();
 }
 
 result<std::vector<envelope>> rocks_log::read(partition_id p, position from,

@@ -43,7 +43,7 @@ class rocks_log final : public event_log {
 
     std::uint32_t partitions() const override { return partitions_; }
     chain_head head(partition_id p) const override;
-    result<appended> append(partition_id p, std::span<const envelope> batch) override;
+    result<void> append_group(std::span<const partition_batch> group) override;
     result<std::vector<envelope>> read(partition_id p, position from,
                                        std::size_t max) const override;
     std::uint64_t subscribe(listener l) override;

@@ -21,9 +21,9 @@ class failing_log final : public events::event_log {
 
     std::uint32_t partitions() const override { return inner_.partitions(); }
     events::chain_head head(partition_id p) const override { return inner_.head(p); }
-    result<events::appended> append(partition_id p, std::span<const envelope> batch) override {
+    result<void> append_group(std::span<const events::partition_batch> group) override {
         if (fail) return failure(errc::io_error, "injected append failure");
-        return inner_.append(p, batch);
+        return inner_.append_group(group);
     }
     result<std::vector<envelope>> read(partition_id p, position from,
                                        std::size_t max) const override {

@@ -81,6 +81,29 @@ TEST_F(RocksLogTest, RefusesABatchThatDoesNotContinueTheChain) {
     EXPECT_EQ(log.value()->head(0).pos, 2u);
 }
 
+TEST_F(RocksLogTest, AppendsAGroupOfSeveralPartitionsAsOneUnit) {
+    auto store = rocks_store::open(store_options(dir_.path()));
+    auto log = rocks_log::open(*store.value(), {.partitions = 3});
+    chain_head h0{}, h2{};
+    auto a = make_batch(0, h0, 2);
+    auto b = make_batch(2, h2, 3);
+    auto c = make_batch(0, h0, 1);  // the same partition again, continuing a
+    std::vector<partition_batch> group{{0, a}, {2, b}, {0, c}};
+    ASSERT_TRUE(log.value()->append_group(group));
+    EXPECT_EQ(log.value()->head(0), h0);
+    EXPECT_EQ(log.value()->head(0).pos, 3u);
+    EXPECT_EQ(log.value()->head(2).pos, 3u);
+
+    // One bad batch refuses the whole group: nothing of it is written.
+    chain_head wrong{};
+    auto d = make_batch(2, h2, 1);
+    auto e = make_batch(0, wrong, 1);
+    std::vector<partition_batch> bad{{2, d}, {0, e}};
+    EXPECT_FALSE(log.value()->append_group(bad));
+    EXPECT_EQ(log.value()->head(2).pos, 3u);
+    EXPECT_EQ(log.value()->read(2, 4, 10).value().size(), 0u);
+}
+
 TEST_F(RocksLogTest, RefusesAnotherPartitionCount) {
     {
         auto store = rocks_store::open(store_options(dir_.path()));
