@@ -2,6 +2,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "events/big_endian.h"
 #include "events/codec.h"
 
 namespace migops::events {
@@ -11,25 +12,12 @@ namespace {
 constexpr std::string_view partitions_key = "partitions";
 constexpr std::size_t progress_every = 4096;
 
-void put_be(char* out, std::uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i) {
-        out[i] = static_cast<char>(v & 0xff);
-        v >>= 8;
-    }
-}
-
-std::uint64_t get_be(const char* in, int bytes) {
-    std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v = v << 8 | static_cast<unsigned char>(in[i]);
-    return v;
-}
-
 }  // namespace
 
 std::array<char, 12> rocks_log::key(partition_id p, position pos) {
     std::array<char, 12> k{};
-    put_be(k.data(), p, 4);
-    put_be(k.data() + 4, pos, 8);
+    put_big_endian(k.data(), p, 4);
+    put_big_endian(k.data() + 4, pos, 8);
     return k;
 }
 
@@ -90,12 +78,13 @@ result<chain_head> rocks_log::load_head(partition_id p) const {
     if (it->Valid() && it->key().size() == 12 && it->key().compare({upper.data(), 12}) == 0)
         it->Prev();
     if (!it->status().ok()) return failure(from_status(it->status(), "cannot read the log"));
-    if (!it->Valid() || get_be(it->key().data(), 4) != p) return chain_head{};
+    if (!it->Valid() || get_big_endian(it->key().data(), 4) != p) return chain_head{};
     auto e = decode_binary({it->value().data(), it->value().size()});
     if (!e)
-        return failure(errc::corruption, "partition " + std::to_string(p) + " position " +
-                                             std::to_string(get_be(it->key().data() + 4, 8)) +
-                                             ": " + e.error().message);
+        return failure(errc::corruption,
+                       "partition " + std::to_string(p) + " position " +
+                           std::to_string(get_big_endian(it->key().data() + 4, 8)) + ": " +
+                           e.error().message);
     return chain_head{e.value().pos, e.value().hash};
 }
 
@@ -124,7 +113,7 @@ result<void> rocks_log::verify(
     const auto start = key(p, from);
     std::size_t n = 0;
     for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
-        const position at = get_be(it->key().data() + 4, 8);
+        const position at = get_big_endian(it->key().data() + 4, 8);
         auto e = decode_binary({it->value().data(), it->value().size()});
         if (!e)
             return failure(errc::corruption, "partition " + std::to_string(p) + " position " +

@@ -1,5 +1,6 @@
 #include "projections/checkpoint.h"
 
+#include "events/big_endian.h"
 #include "events/rocks_store.h"
 
 namespace migops::projections {
@@ -7,32 +8,24 @@ namespace migops::projections {
 namespace {
 constexpr std::string_view checkpoint_key = "checkpoint";
 
-void put_be(std::string& out, std::uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i) & 0xff));
-}
-std::uint64_t get_be(std::string_view in, std::size_t at, int bytes) {
-    std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i)
-        v = v << 8 | static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)]);
-    return v;
-}
 }  // namespace
 
 std::string checkpoint::encode() const {
-    std::string out;
-    put_be(out, positions_.size(), 4);
-    for (auto p : positions_) put_be(out, p, 8);
+    std::string out(4 + positions_.size() * 8, '\0');
+    events::put_big_endian(out.data(), positions_.size(), 4);
+    for (std::size_t i = 0; i < positions_.size(); ++i)
+        events::put_big_endian(out.data() + 4 + i * 8, positions_[i], 8);
     return out;
 }
 
 result<checkpoint> checkpoint::decode(std::string_view bytes) {
     if (bytes.size() < 4) return failure(errc::corruption, "checkpoint is truncated");
-    const auto n = static_cast<std::uint32_t>(get_be(bytes, 0, 4));
+    const auto n = static_cast<std::uint32_t>(events::get_big_endian(bytes.data(), 4));
     if (bytes.size() != 4 + std::size_t{n} * 8)
         return failure(errc::corruption, "checkpoint has the wrong size");
     checkpoint c(n);
     for (std::uint32_t i = 0; i < n; ++i)
-        c.positions_[i] = get_be(bytes, 4 + std::size_t{i} * 8, 8);
+        c.positions_[i] = events::get_big_endian(bytes.data() + 4 + std::size_t{i} * 8, 8);
     return c;
 }
 
