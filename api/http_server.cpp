@@ -37,13 +37,11 @@ http_response problem(unsigned status, std::string_view type, std::string_view t
 
 class session;
 
+// Declared before the io_context: sessions still queued in it when it is
+// destroyed touch these members from their destructors.
 struct http_server::impl {
     http_server_options options;
     http_handler handler;
-    asio::io_context ioc;
-    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-    tcp::acceptor acceptor{asio::make_strand(ioc)};
-    std::vector<std::thread> threads;
     std::atomic<std::size_t> connections{0};
 
     std::mutex inflight_mutex;
@@ -53,6 +51,11 @@ struct http_server::impl {
 
     std::mutex sessions_mutex;
     std::list<std::weak_ptr<session>> sessions;
+
+    asio::io_context ioc;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    tcp::acceptor acceptor{asio::make_strand(ioc)};
+    std::vector<std::thread> threads;
 
     impl(http_server_options o, http_handler h) : options(std::move(o)), handler(std::move(h)) {}
 
