@@ -1,8 +1,10 @@
 #pragma once
 // The pure domain core: decide(state, command) → events | error, and
 // apply(state, event) → state. No I/O, no clock: time comes from the
-// command's context.
+// command's context, limits from configuration.
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "engine/commands.h"
@@ -12,19 +14,54 @@
 
 namespace migops::engine {
 
+// Configurable limits; the defaults follow the public MigOps quotas.
+struct limits {
+    std::uint32_t tasks_per_journey = 1000;  // tasks + subtasks
+    std::uint32_t subtasks_and_steps_per_task = 20;
+    std::uint32_t files_per_task = 5;
+    std::uint64_t bytes_per_task = 25ULL * 1024 * 1024;
+    std::uint32_t comments_per_task = 50;
+    std::uint32_t active_help_per_journey = 5;
+    std::uint32_t dependencies_per_task = 20;
+    std::uint32_t criteria_per_task = 20;
+    std::uint32_t journeys_per_space = 200;
+    std::uint32_t teams_per_space = 100;
+    std::uint32_t members_per_team = 500;
+    std::uint32_t grants_per_resource = 1000;
+    std::uint32_t phases_per_journey = 50;
+    std::uint32_t modules_per_phase = 100;
+    std::size_t name_length = 200;
+    std::size_t description_length = 50'000;
+    std::size_t comment_length = 10'000;
+    std::uint32_t max_effort_minutes = 10'000'000;
+};
+
 // Who asks, and when (the time the API received the command).
 struct command_context {
     user_id actor;
     timestamp time;
+    const limits* bounds = nullptr;  // defaults when null
 };
 
-// Limits on user-supplied values (named, configurable later).
-inline constexpr std::size_t max_name_length = 200;
-inline constexpr std::size_t max_description_length = 20000;
+struct decision {
+    std::vector<events::payload> events;
+    role allowed_by = role::none;  // the role that allowed the command
+};
 
-result<std::vector<events::payload>> decide(const partition_state& state,
-                                            const command_context& ctx, const command& cmd);
+result<decision> decide(const partition_state& state, const command_context& ctx,
+                        const command& cmd);
 
 void apply(partition_state& state, const events::envelope& e);
+
+// The task status transitions, as data: (from, to).
+const std::vector<std::pair<events::task_status, events::task_status>>& task_transitions();
+
+// Instantiates a template: assigns node, criterion and step ids inside the
+// journey (as journey_created carries them). next_node is advanced.
+std::vector<events::phase_spec> instantiate(const std::vector<events::phase_spec>& phases,
+                                            const journey_id& journey, std::uint32_t& next_node);
+
+// SHA-256 (hex) of a template's canonical JSON.
+std::string template_hash(const events::template_spec& t);
 
 }  // namespace migops::engine

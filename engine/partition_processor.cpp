@@ -148,23 +148,26 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
             continue;
         }
         auto& q = std::get<queued_command>(it);
-        command_context ctx{q.sub.actor, q.sub.time};
-        auto payloads = decide(p.state, ctx, q.sub.cmd);
-        if (!payloads) {
+        command_context ctx{q.sub.actor, q.sub.time, &options_.bounds};
+        auto decided = decide(p.state, ctx, q.sub.cmd);
+        if (!decided) {
             batch.completions.push_back(std::move(q.done));
-            batch.outcomes.push_back(failure(payloads.error()));
+            batch.outcomes.push_back(failure(decided.error()));
             continue;
         }
         const std::string command_id = random_id();
+        const std::string_view role_name =
+            decided.value().allowed_by == role::none ? "" : to_string(decided.value().allowed_by);
         std::vector<events::envelope> produced;
-        produced.reserve(payloads.value().size());
-        for (auto& data : payloads.value()) {
+        produced.reserve(decided.value().events.size());
+        for (auto& data : decided.value().events) {
             events::envelope e;
             e.event_id = random_id();
             e.partition = p.id;
             e.space = space_of(q.sub.cmd);
             e.time = q.sub.time;
             e.actor = q.sub.actor;
+            e.actor_role = role_name;
             e.correlation_id = q.sub.correlation_id.empty() ? command_id : q.sub.correlation_id;
             e.causation_id = command_id;
             e.data = std::move(data);

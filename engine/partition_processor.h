@@ -53,6 +53,7 @@ struct processor_options {
     std::size_t queue_capacity = 4096;  // per partition; beyond it submit() says busy
     std::size_t batch_limit = 1024;     // commands decided together
     std::size_t max_in_flight = 4;      // decided batches of a partition awaiting the writer
+    limits bounds;                      // the domain's limits
 };
 
 class partition_processor {

@@ -133,8 +133,30 @@ void append_canonical(std::string& out, const boost::json::value& v) {
     }
 }
 
+// The entity the event is about: its task, node, journey or team, else the
+// space.
 std::string subject_of(const envelope& e) {
-    return e.space.value;
+    std::string subject;
+    std::visit(
+        [&](const auto& p) {
+            using P = std::decay_t<decltype(p)>;
+            for (std::string_view wanted : {"task", "node", "journey", "team"}) {
+                if (!subject.empty()) return;
+                std::apply(
+                    [&](const auto&... f) {
+                        [[maybe_unused]] auto pick = [&](const auto& fd) {
+                            using M = std::remove_cvref_t<decltype(p.*(fd.member))>;
+                            if constexpr (is_id<M>::value)
+                                if (subject.empty() && fd.name == wanted)
+                                    subject = (p.*(fd.member)).value;
+                        };
+                        (pick(f), ...);
+                    },
+                    P::fields());
+            }
+        },
+        e.data);
+    return subject.empty() ? e.space.value : subject;
 }
 
 std::string sequence_of(position pos) {

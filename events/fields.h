@@ -18,6 +18,7 @@
 //   - no std::variant, no size_t: counts are u32 on the wire.
 
 #include <concepts>
+#include <limits>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -154,11 +155,19 @@ void load_value(bounded_input_archive& ar, M& v) {
             M::fields());
     } else if constexpr (std::is_same_v<M, std::string>) {
         load_string(ar, v);
-    } else if constexpr (std::is_same_v<M, bool> || std::is_integral_v<M>) {
+    } else if constexpr (std::is_same_v<M, bool>) {
+        std::uint8_t raw = 0;  // exactly 0 or 1: any other byte is damage
+        ar(raw);
+        if (raw > 1) throw decode_error("a stored flag is neither 0 nor 1");
+        v = raw == 1;
+    } else if constexpr (std::is_integral_v<M>) {
         ar(v);
     } else if constexpr (std::is_enum_v<M>) {
         std::uint16_t raw = 0;
         ar(raw);
+        using underlying = std::underlying_type_t<M>;
+        if (raw > std::numeric_limits<underlying>::max())
+            throw decode_error("enum value " + std::to_string(raw) + " is out of range");
         v = static_cast<M>(raw);
         if (!named_enum<M> || to_string(v).empty())
             throw decode_error("unknown enum value " + std::to_string(raw));
@@ -170,7 +179,7 @@ void load_value(bounded_input_archive& ar, M& v) {
         for (auto& b : v) ar(b);
     } else if constexpr (is_optional<M>::value) {
         bool has = false;
-        ar(has);
+        load_value(ar, has);
         if (has) {
             typename M::value_type inner{};
             load_value(ar, inner);

@@ -133,7 +133,10 @@ TEST_F(ProcessorTest, RefusalsAppendNothing) {
 }
 
 TEST_F(ProcessorTest, AFullQueueRefusesAtOnceWithBusy) {
-    partition_processor proc(*log_, {.queue_capacity = 2, .batch_limit = 16});
+    processor_options small;
+    small.queue_capacity = 2;
+    small.batch_limit = 16;
+    partition_processor proc(*log_, small);
     ASSERT_TRUE(proc.start());
     const space_id s{"s1"};
     std::latch running(1);
