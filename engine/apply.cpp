@@ -20,7 +20,9 @@ struct applier {
     journey_state& journey(const journey_id& id) { return s.journeys.at(id); }
     journey_state& journey_of(const node_id& id) { return s.journeys.at(journey_of_id(id.value)); }
     node_state& node(const node_id& id) { return journey_of(id).nodes.at(id); }
-    grants& grants_for(const journey_id& j) { return j.empty() ? space().members : journey(j).members; }
+    grants& grants_for(const journey_id& j) {
+        return j.empty() ? space().members : journey(j).members;
+    }
 
     void touch(node_state& n) {
         n.version = e.pos;
@@ -52,7 +54,8 @@ struct applier {
         if (n.is_task()) ++j.task_count;
         j.nodes[id] = std::move(n);
         // Ids are "<journey>.n<k>": keep the counter past every id seen.
-        const auto k = static_cast<std::uint32_t>(std::stoul(id.value.substr(id.value.rfind(".n") + 2)));
+        const auto k =
+            static_cast<std::uint32_t>(std::stoul(id.value.substr(id.value.rfind(".n") + 2)));
         j.next_node = std::max(j.next_node, k + 1);
         j.version = e.pos;
     }
@@ -75,12 +78,18 @@ struct applier {
         sp.members.users[e.actor] = role::space_admin;  // the creator is the first admin
         sp.version = e.pos;
     }
-    void operator()(const ev::space_renamed& p) { space().name = p.name; space().version = e.pos; }
+    void operator()(const ev::space_renamed& p) {
+        space().name = p.name;
+        space().version = e.pos;
+    }
     void operator()(const ev::space_described& p) {
         space().description = p.description;
         space().version = e.pos;
     }
-    void operator()(const ev::space_deleted&) { space().deleted = true; space().version = e.pos; }
+    void operator()(const ev::space_deleted&) {
+        space().deleted = true;
+        space().version = e.pos;
+    }
 
     void operator()(const ev::team_created& p) {
         auto& sp = space();
@@ -142,17 +151,26 @@ struct applier {
         auto& js = s.journeys[p.journey];
         std::uint32_t rank = 0;
         for (const auto& ph : p.phases) {
-            add_node(js, {}, node_id{ph.id}, node_kind::phase, rank++, {"", ph.title, ph.description, {}, {}, {}, {}, {}});
+            add_node(js, {}, node_id{ph.id}, node_kind::phase, rank++,
+                     {"", ph.title, ph.description, {}, {}, {}, {}, {}});
             std::uint32_t mrank = 0;
             for (const auto& m : ph.modules) {
-                add_node(js, node_id{ph.id}, node_id{m.id}, node_kind::module, mrank++, {"", m.title, m.description, {}, {}, {}, {}, {}});
+                add_node(js, node_id{ph.id}, node_id{m.id}, node_kind::module, mrank++,
+                         {"", m.title, m.description, {}, {}, {}, {}, {}});
                 std::uint32_t trank = 0;
                 for (const auto& t : m.tasks) {
                     add_node(js, node_id{m.id}, node_id{t.id}, node_kind::task, trank++, t);
                     std::uint32_t srank = 0;
                     for (const auto& sub : t.subtasks)
                         add_node(js, node_id{t.id}, node_id{sub.id}, node_kind::subtask, srank++,
-                                 {sub.id, sub.title, sub.description, sub.tools, sub.links, sub.criteria, sub.steps, {}});
+                                 {sub.id,
+                                  sub.title,
+                                  sub.description,
+                                  sub.tools,
+                                  sub.links,
+                                  sub.criteria,
+                                  sub.steps,
+                                  {}});
                 }
             }
         }
@@ -252,12 +270,14 @@ struct applier {
         touch(n);
     }
     step_state& step(node_state& n, const std::string& id) {
-        return *std::find_if(n.steps.begin(), n.steps.end(), [&](const auto& st) { return st.id == id; });
+        return *std::find_if(n.steps.begin(), n.steps.end(),
+                             [&](const auto& st) { return st.id == id; });
     }
     void operator()(const ev::step_added& p) {
         auto& n = node(p.task);
         n.steps.push_back({p.step, p.text, false});
-        n.next_step = std::max(n.next_step, static_cast<std::uint32_t>(std::stoul(p.step.substr(1))) + 1);
+        n.next_step =
+            std::max(n.next_step, static_cast<std::uint32_t>(std::stoul(p.step.substr(1))) + 1);
         touch(n);
     }
     void operator()(const ev::step_edited& p) {
@@ -282,7 +302,8 @@ struct applier {
     }
     void operator()(const ev::artifact_uploaded& p) {
         auto& n = node(p.task);
-        n.artifacts[p.name] = artifact_state{p.name, p.media_type, p.size, p.sha256, e.actor, e.time};
+        n.artifacts[p.name] =
+            artifact_state{p.name, p.media_type, p.size, p.sha256, e.actor, e.time};
         touch(n);
     }
     void operator()(const ev::artifact_removed& p) {
@@ -293,7 +314,8 @@ struct applier {
     void operator()(const ev::comment_added& p) {
         auto& n = node(p.task);
         n.comments.push_back({p.comment, e.actor, p.text, e.time, false});
-        n.next_comment = std::max(n.next_comment, static_cast<std::uint32_t>(std::stoul(p.comment.substr(1))) + 1);
+        n.next_comment = std::max(n.next_comment,
+                                  static_cast<std::uint32_t>(std::stoul(p.comment.substr(1))) + 1);
         touch(n);
     }
     void operator()(const ev::comment_edited& p) {
@@ -312,8 +334,12 @@ struct applier {
     }
     void operator()(const ev::help_requested& p) {
         auto& j = journey(p.journey);
-        j.help[p.request] = help_state{p.request, p.target, p.kind, p.description, e.actor, {}, help_state::stage::open, {}};
-        j.next_help = std::max(j.next_help, static_cast<std::uint32_t>(std::stoul(p.request.substr(p.request.rfind(".h") + 2))) + 1);
+        j.help[p.request] = help_state{
+            p.request, p.target, p.kind, p.description, e.actor, {}, help_state::stage::open, {}};
+        j.next_help = std::max(
+            j.next_help,
+            static_cast<std::uint32_t>(std::stoul(p.request.substr(p.request.rfind(".h") + 2))) +
+                1);
         j.version = e.pos;
     }
     void operator()(const ev::help_accepted& p) {

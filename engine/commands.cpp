@@ -57,20 +57,31 @@ MIGOPS_COMMAND_NAME(cancel_help)
 // The id a command names first: its space is the command's space.
 template <class C>
 std::string_view routing_id(const C& c) {
-    if constexpr (requires { c.space; }) return c.space.value;
-    else if constexpr (requires { c.source; }) return c.source.value;
-    else if constexpr (requires { c.journey; }) return c.journey.value;
-    else if constexpr (requires { c.task; }) return c.task.value;
-    else if constexpr (requires { c.node; }) return c.node.value;
-    else if constexpr (requires { c.phase; }) return c.phase.value;
-    else if constexpr (requires { c.parent; }) return c.parent.value;
-    else if constexpr (requires { c.team; }) return c.team.value;
-    else return template_space_id.value;  // publish_template
+    if constexpr (requires { c.space; })
+        return c.space.value;
+    else if constexpr (requires { c.source; })
+        return c.source.value;
+    else if constexpr (requires { c.journey; })
+        return c.journey.value;
+    else if constexpr (requires { c.task; })
+        return c.task.value;
+    else if constexpr (requires { c.node; })
+        return c.node.value;
+    else if constexpr (requires { c.phase; })
+        return c.phase.value;
+    else if constexpr (requires { c.parent; })
+        return c.parent.value;
+    else if constexpr (requires { c.team; })
+        return c.team.value;
+    else
+        return template_space_id.value;  // publish_template
 }
 
 }  // namespace
 
-space_id space_of_id(std::string_view id) { return space_id{std::string(id.substr(0, id.find('.')))}; }
+space_id space_of_id(std::string_view id) {
+    return space_id{std::string(id.substr(0, id.find('.')))};
+}
 
 space_id space_of(const command& c) {
     return std::visit([](const auto& v) { return space_of_id(routing_id(v)); }, c);

@@ -244,15 +244,14 @@ struct cancel_help {
 };
 
 using command =
-    std::variant<create_space, rename_space, describe_space, delete_space, create_team,
-                 delete_team, add_team_member, remove_team_member, grant_role, revoke_role,
-                 publish_template, create_journey, copy_journey, edit_journey,
-                 change_journey_status, delete_journey, add_phase, add_module, add_task,
-                 edit_node, move_node, scope_node, delete_node, assign_task, change_task_status,
-                 set_due_date, set_effort, add_dependency, remove_dependency, add_step, edit_step,
-                 check_step, remove_step, approve_task, upload_artifact, remove_artifact,
-                 add_comment, edit_comment, delete_comment, request_help, accept_help,
-                 resolve_help, cancel_help>;
+    std::variant<create_space, rename_space, describe_space, delete_space, create_team, delete_team,
+                 add_team_member, remove_team_member, grant_role, revoke_role, publish_template,
+                 create_journey, copy_journey, edit_journey, change_journey_status, delete_journey,
+                 add_phase, add_module, add_task, edit_node, move_node, scope_node, delete_node,
+                 assign_task, change_task_status, set_due_date, set_effort, add_dependency,
+                 remove_dependency, add_step, edit_step, check_step, remove_step, approve_task,
+                 upload_artifact, remove_artifact, add_comment, edit_comment, delete_comment,
+                 request_help, accept_help, resolve_help, cancel_help>;
 
 // The space an id belongs to: the part before the first '.'.
 space_id space_of_id(std::string_view id);

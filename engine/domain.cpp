@@ -23,7 +23,7 @@ constexpr std::size_t max_url_length = 2000;
 // Everything decide needs for one command; helpers return failures that
 // decide passes on unchanged.
 class decider {
-public:
+  public:
     decider(const partition_state& s, const command_context& ctx)
         : s_(s), ctx_(ctx), lim_(ctx.bounds ? *ctx.bounds : default_limits) {}
 
@@ -71,7 +71,7 @@ public:
     result<decision> operator()(const resolve_help& c);
     result<decision> operator()(const cancel_help& c);
 
-private:
+  private:
     // The context a command acts in, resolved and authorised.
     struct target {
         const space_state* space = nullptr;
@@ -108,7 +108,8 @@ private:
 
 result<const space_state*> decider::live_space(const space_id& id) const {
     const auto* sp = s_.space(id);
-    if (!sp || sp->deleted) return failure(errc::not_found, "space " + id.value + " does not exist");
+    if (!sp || sp->deleted)
+        return failure(errc::not_found, "space " + id.value + " does not exist");
     return sp;
 }
 
@@ -154,9 +155,9 @@ result<decider::target> decider::on_task(const node_id& id, action a) const {
     auto t = on_node(id, a);
     if (!t) return t;
     if (!t.value().node->is_task())
-        return failure(errc::invalid_argument, id.value + " is a " +
-                                                   std::string(to_string(t.value().node->kind)) +
-                                                   ", not a task");
+        return failure(
+            errc::invalid_argument,
+            id.value + " is a " + std::string(to_string(t.value().node->kind)) + ", not a task");
     return t;
 }
 
@@ -215,7 +216,8 @@ result<void> decider::check_criteria(const std::vector<ev::criterion_spec>& crit
                                                  std::to_string(lim_.criteria_per_task) +
                                                  " acceptance criteria");
     for (const auto& k : criteria) {
-        if (auto r = text("criterion description", k.description, lim_.description_length, true); !r)
+        if (auto r = text("criterion description", k.description, lim_.description_length, true);
+            !r)
             return r;
         if (auto r = text("criterion pattern", k.pattern, lim_.name_length, false); !r) return r;
         if (k.kind == ev::criterion_kind::artifact && k.pattern.empty() && k.media_types.empty())
@@ -242,12 +244,12 @@ result<void> decider::check_content(const ev::task_spec& t, bool subtask) const 
     if (subtask && !t.subtasks.empty())
         return failure(errc::invalid_argument, "a subtask cannot have subtasks");
     if (t.subtasks.size() + t.steps.size() > lim_.subtasks_and_steps_per_task)
-        return failure(errc::limit_exceeded,
-                       "a task has at most " + std::to_string(lim_.subtasks_and_steps_per_task) +
-                           " subtasks and steps together");
+        return failure(errc::limit_exceeded, "a task has at most " +
+                                                 std::to_string(lim_.subtasks_and_steps_per_task) +
+                                                 " subtasks and steps together");
     for (const auto& sub : t.subtasks) {
-        ev::task_spec as_task{sub.id,       sub.title,    sub.description, sub.tools,
-                              sub.links,    sub.criteria, sub.steps,       {}};
+        ev::task_spec as_task{sub.id,    sub.title,    sub.description, sub.tools,
+                              sub.links, sub.criteria, sub.steps,       {}};
         if (auto r = check_content(as_task, true); !r) return r;
     }
     return success();
@@ -264,8 +266,7 @@ result<void> decider::check_grantee(const space_state& space, const user_id& use
     return success();
 }
 
-bool decider::is_member(const space_state& space, const journey_state& j,
-                        const user_id& u) const {
+bool decider::is_member(const space_state& space, const journey_state& j, const user_id& u) const {
     return !roles_of(space, &j, u).empty();
 }
 
@@ -312,8 +313,8 @@ result<decision> decider::operator()(const create_team& c) {
     if (auto r = text("team name", c.name, lim_.name_length, true); !r) return failure(r.error());
     const auto& sp = *t.value().space;
     if (sp.teams.size() >= lim_.teams_per_space)
-        return failure(errc::limit_exceeded, "a space has at most " +
-                                                 std::to_string(lim_.teams_per_space) + " teams");
+        return failure(errc::limit_exceeded,
+                       "a space has at most " + std::to_string(lim_.teams_per_space) + " teams");
     for (const auto& [id, team] : sp.teams)
         if (team.name == c.name)
             return failure(errc::already_exists, "team " + c.name + " exists in this space");
@@ -339,8 +340,8 @@ result<decision> decider::operator()(const add_team_member& c) {
         return failure(r.error());
     if (team->second.members.contains(c.user)) return done(t.value(), {});
     if (team->second.members.size() >= lim_.members_per_team)
-        return failure(errc::limit_exceeded, "a team has at most " +
-                                                 std::to_string(lim_.members_per_team) + " members");
+        return failure(errc::limit_exceeded,
+                       "a team has at most " + std::to_string(lim_.members_per_team) + " members");
     return done(t.value(), {ev::team_member_added{c.team, c.user}});
 }
 
@@ -361,7 +362,8 @@ result<decision> decider::operator()(const grant_role& c) {
                               : on_space(c.space, action::manage_space_members);
     if (!t) return failure(t.error());
     if (on_journey_level && space_of_id(c.journey.value) != c.space)
-        return failure(errc::invalid_argument, "journey " + c.journey.value + " is not in space " + c.space.value);
+        return failure(errc::invalid_argument,
+                       "journey " + c.journey.value + " is not in space " + c.space.value);
     if (c.granted == role::none || to_string(c.granted).empty())
         return failure(errc::invalid_argument, "a role is required");
     if (is_space_role(c.granted) == on_journey_level)
@@ -391,8 +393,8 @@ result<decision> decider::operator()(const revoke_role& c) {
     const grants& g = on_journey_level ? t.value().journey->members : t.value().space->members;
     const bool held = c.user.empty() ? g.teams.contains(c.team) : g.users.contains(c.user);
     if (!held)
-        return failure(errc::not_found, (c.user.empty() ? c.team.value : c.user.value) +
-                                            " holds no role here");
+        return failure(errc::not_found,
+                       (c.user.empty() ? c.team.value : c.user.value) + " holds no role here");
     if (!on_journey_level && !c.user.empty() && g.users.at(c.user) == role::space_admin) {
         std::size_t admins = 0;
         for (const auto& [u, r] : g.users) admins += r == role::space_admin ? 1 : 0;
@@ -458,9 +460,9 @@ result<decision> decider::operator()(const create_journey& c) {
         return failure(r.error());
     const auto& sp = *t.value().space;
     if (sp.journeys.size() >= lim_.journeys_per_space)
-        return failure(errc::limit_exceeded, "a space has at most " +
-                                                 std::to_string(lim_.journeys_per_space) +
-                                                 " journeys");
+        return failure(
+            errc::limit_exceeded,
+            "a space has at most " + std::to_string(lim_.journeys_per_space) + " journeys");
     const journey_id id{sp.id.value + ".j" + std::to_string(sp.next_journey)};
     ev::journey_created e;
     e.journey = id;
@@ -492,9 +494,9 @@ result<decision> decider::operator()(const copy_journey& c) {
     if (auto r = text("name", c.name, lim_.name_length, true); !r) return failure(r.error());
     const auto& sp = *t.value().space;
     if (sp.journeys.size() >= lim_.journeys_per_space)
-        return failure(errc::limit_exceeded, "a space has at most " +
-                                                 std::to_string(lim_.journeys_per_space) +
-                                                 " journeys");
+        return failure(
+            errc::limit_exceeded,
+            "a space has at most " + std::to_string(lim_.journeys_per_space) + " journeys");
     const journey_id id{sp.id.value + ".j" + std::to_string(sp.next_journey)};
     // The structure as it is now, without ids; then fresh ids for the copy.
     std::vector<ev::phase_spec> phases;
@@ -523,8 +525,9 @@ result<decision> decider::operator()(const copy_journey& c) {
                     auto sub = content_of(src->nodes.at(sid));
                     ts.subtasks.push_back({"", sub.title, sub.description, sub.tools, sub.links,
                                            sub.criteria, sub.steps});
-                    paths.push_back({sid, {phases.size(), ps.modules.size(), ms.tasks.size(),
-                                           ts.subtasks.size() - 1}});
+                    paths.push_back({sid,
+                                     {phases.size(), ps.modules.size(), ms.tasks.size(),
+                                      ts.subtasks.size() - 1}});
                 }
                 paths.push_back({tid, {phases.size(), ps.modules.size(), ms.tasks.size()}});
                 ms.tasks.push_back(std::move(ts));
@@ -609,8 +612,9 @@ result<decision> decider::operator()(const add_phase& c) {
     if (!t) return failure(t.error());
     const auto& j = *t.value().journey;
     if (j.phases.size() >= lim_.phases_per_journey)
-        return failure(errc::limit_exceeded, "a journey has at most " +
-                                                 std::to_string(lim_.phases_per_journey) + " phases");
+        return failure(
+            errc::limit_exceeded,
+            "a journey has at most " + std::to_string(lim_.phases_per_journey) + " phases");
     ev::task_spec content;
     content.title = c.title;
     content.description = c.description;
@@ -629,8 +633,9 @@ result<decision> decider::operator()(const add_module& c) {
     if (phase.kind != node_kind::phase)
         return failure(errc::invalid_argument, c.phase.value + " is not a phase");
     if (phase.children.size() >= lim_.modules_per_phase)
-        return failure(errc::limit_exceeded, "a phase has at most " +
-                                                 std::to_string(lim_.modules_per_phase) + " modules");
+        return failure(
+            errc::limit_exceeded,
+            "a phase has at most " + std::to_string(lim_.modules_per_phase) + " modules");
     if (auto r = text("title", c.title, lim_.name_length, true); !r) return failure(r.error());
     if (auto r = text("description", c.description, lim_.description_length, false); !r)
         return failure(r.error());
@@ -666,9 +671,9 @@ result<decision> decider::operator()(const add_task& c) {
                                                  " tasks and subtasks");
     if (kind == node_kind::subtask &&
         parent.children.size() + parent.steps.size() + 1 > lim_.subtasks_and_steps_per_task)
-        return failure(errc::limit_exceeded,
-                       "a task has at most " + std::to_string(lim_.subtasks_and_steps_per_task) +
-                           " subtasks and steps together");
+        return failure(errc::limit_exceeded, "a task has at most " +
+                                                 std::to_string(lim_.subtasks_and_steps_per_task) +
+                                                 " subtasks and steps together");
     // The task, then each of its subtasks, with ids assigned here.
     std::uint32_t next = j.next_node;
     ev::phase_spec wrapper{"", "", "", {ev::module_spec{"", "", "", {c.content}}}};
@@ -679,11 +684,14 @@ result<decision> decider::operator()(const add_task& c) {
     auto subtasks = std::move(task.subtasks);
     task.subtasks.clear();
     const node_id task_id{task.id};
-    events.push_back(ev::node_added{c.parent, task_id, kind, rank_in(parent.children, c.rank), task});
+    events.push_back(
+        ev::node_added{c.parent, task_id, kind, rank_in(parent.children, c.rank), task});
     std::uint32_t rank = 0;
     for (auto& sub : subtasks) {
-        ev::task_spec st{sub.id, sub.title, sub.description, sub.tools, sub.links, sub.criteria, sub.steps, {}};
-        events.push_back(ev::node_added{task_id, node_id{sub.id}, node_kind::subtask, rank++, std::move(st)});
+        ev::task_spec st{sub.id,    sub.title,    sub.description, sub.tools,
+                         sub.links, sub.criteria, sub.steps,       {}};
+        events.push_back(
+            ev::node_added{task_id, node_id{sub.id}, node_kind::subtask, rank++, std::move(st)});
     }
     return done(t.value(), std::move(events));
 }
@@ -707,7 +715,8 @@ result<decision> decider::operator()(const edit_node& c) {
     // New criteria get ids; kept ones keep theirs.
     std::uint32_t next_id = 1;
     for (const auto& k : n.criteria)
-        if (k.id.size() > 1) next_id = std::max(next_id, static_cast<std::uint32_t>(std::stoul(k.id.substr(1))) + 1);
+        if (k.id.size() > 1)
+            next_id = std::max(next_id, static_cast<std::uint32_t>(std::stoul(k.id.substr(1))) + 1);
     for (auto& k : e.criteria)
         if (k.id.empty()) k.id = "a" + std::to_string(next_id++);
     if (e.title == n.title && e.description == n.description && e.tools == n.tools &&
@@ -722,7 +731,8 @@ result<decision> decider::operator()(const move_node& c) {
     const auto& j = *t.value().journey;
     const auto& n = *t.value().node;
     const auto& siblings = n.parent.empty() ? j.phases : j.nodes.at(n.parent).children;
-    const auto rank = std::min<std::uint32_t>(c.rank, static_cast<std::uint32_t>(siblings.size() - 1));
+    const auto rank =
+        std::min<std::uint32_t>(c.rank, static_cast<std::uint32_t>(siblings.size() - 1));
     if (siblings[rank] == n.id) return done(t.value(), {});
     return done(t.value(), {ev::node_moved{n.id, rank}});
 }
@@ -752,8 +762,8 @@ result<decision> decider::operator()(const assign_task& c) {
         if (!sp->teams.contains(c.team))
             return failure(errc::not_found, "team " + c.team.value + " does not exist");
         if (!j->members.teams.contains(c.team) && !sp->members.teams.contains(c.team))
-            return failure(errc::rule_refused,
-                           "team " + sp->teams.at(c.team).name + " is not a member of journey " + j->name);
+            return failure(errc::rule_refused, "team " + sp->teams.at(c.team).name +
+                                                   " is not a member of journey " + j->name);
     }
     if (n->assignee_user == c.user && n->assignee_team == c.team) return done(t.value(), {});
     return done(t.value(), {ev::task_assigned{c.task, c.user, c.team}});
@@ -820,9 +830,9 @@ std::vector<std::string> decider::unmet(const target& t, const change_task_statu
                 const ev::evidence_artifact* found = nullptr;
                 for (const auto& [name, a] : n.artifacts) {
                     const bool name_ok = k.pattern.empty() || glob_match(k.pattern, name);
-                    const bool type_ok =
-                        k.media_types.empty() || std::find(k.media_types.begin(), k.media_types.end(),
-                                                           a.media_type) != k.media_types.end();
+                    const bool type_ok = k.media_types.empty() ||
+                                         std::find(k.media_types.begin(), k.media_types.end(),
+                                                   a.media_type) != k.media_types.end();
                     if (name_ok && type_ok) {
                         evidence.artifacts.push_back({name, a.sha256});
                         found = &evidence.artifacts.back();
@@ -887,7 +897,8 @@ result<decision> decider::operator()(const change_task_status& c) {
         if (auto r = text("reason", c.reason, lim_.comment_length, true); !r)
             return failure(errc::invalid_argument, "blocking a task needs a reason");
         reason = c.reason;
-        if (n.status == task_status::blocked && n.blocked_reason == reason) return done(t.value(), {});
+        if (n.status == task_status::blocked && n.blocked_reason == reason)
+            return done(t.value(), {});
     } else if (!c.reason.empty()) {
         if (auto r = text("reason", c.reason, lim_.comment_length, false); !r)
             return failure(r.error());
@@ -896,13 +907,15 @@ result<decision> decider::operator()(const change_task_status& c) {
     ev::completion_evidence evidence;
     if (c.status == task_status::completed) {
         auto missing = unmet(t.value(), c, evidence);
-        if (!missing.empty())
-            return failure(errc::rule_refused, "cannot complete '" + n.title + "': " + missing.front() +
-                                                   (missing.size() > 1 ? " (and " + std::to_string(missing.size() - 1) + " more)" : ""),
-                           std::move(missing));
+        if (!missing.empty()) {
+            std::string message = "cannot complete '" + n.title + "': " + missing.front();
+            if (missing.size() > 1)
+                message += " (and " + std::to_string(missing.size() - 1) + " more)";
+            return failure(errc::rule_refused, std::move(message), std::move(missing));
+        }
     }
-    return done(t.value(), {ev::task_status_changed{c.task, n.status, c.status, reason,
-                                                    std::move(evidence)}});
+    return done(t.value(),
+                {ev::task_status_changed{c.task, n.status, c.status, reason, std::move(evidence)}});
 }
 
 result<decision> decider::operator()(const set_due_date& c) {
@@ -919,8 +932,8 @@ result<decision> decider::operator()(const set_effort& c) {
     const auto est = c.estimated_minutes.value_or(n.estimated_minutes);
     const auto spent = c.spent_minutes.value_or(n.spent_minutes);
     if (est > lim_.max_effort_minutes || spent > lim_.max_effort_minutes)
-        return failure(errc::invalid_argument, "effort is at most " +
-                                                   std::to_string(lim_.max_effort_minutes) + " minutes");
+        return failure(errc::invalid_argument,
+                       "effort is at most " + std::to_string(lim_.max_effort_minutes) + " minutes");
     if (est == n.estimated_minutes && spent == n.spent_minutes) return done(t.value(), {});
     return done(t.value(), {ev::effort_set{c.task, est, spent}});
 }
@@ -949,12 +962,13 @@ result<decision> decider::operator()(const add_dependency& c) {
     auto other = j.nodes.find(c.depends_on);
     if (other == j.nodes.end() || !other->second.is_task())
         return failure(errc::not_found, "task " + c.depends_on.value + " is not in this journey");
-    if (c.depends_on == c.task) return failure(errc::rule_refused, "a task cannot depend on itself");
+    if (c.depends_on == c.task)
+        return failure(errc::rule_refused, "a task cannot depend on itself");
     if (n.dependencies.contains(c.depends_on)) return done(t.value(), {});
     if (n.dependencies.size() >= lim_.dependencies_per_task)
-        return failure(errc::limit_exceeded, "a task has at most " +
-                                                 std::to_string(lim_.dependencies_per_task) +
-                                                 " dependencies");
+        return failure(
+            errc::limit_exceeded,
+            "a task has at most " + std::to_string(lim_.dependencies_per_task) + " dependencies");
     if (reaches(j, c.depends_on, c.task))
         return failure(errc::rule_refused, "'" + other->second.title + "' already depends on '" +
                                                n.title + "': that would be a cycle");
@@ -981,9 +995,9 @@ result<decision> decider::operator()(const add_step& c) {
     const auto& n = *t.value().node;
     if (auto r = text("step", c.text, lim_.description_length, true); !r) return failure(r.error());
     if (n.steps.size() + n.children.size() + 1 > lim_.subtasks_and_steps_per_task)
-        return failure(errc::limit_exceeded,
-                       "a task has at most " + std::to_string(lim_.subtasks_and_steps_per_task) +
-                           " subtasks and steps together");
+        return failure(errc::limit_exceeded, "a task has at most " +
+                                                 std::to_string(lim_.subtasks_and_steps_per_task) +
+                                                 " subtasks and steps together");
     return done(t.value(), {ev::step_added{c.task, "s" + std::to_string(n.next_step), c.text}});
 }
 
@@ -1035,7 +1049,8 @@ result<decision> decider::operator()(const upload_artifact& c) {
         std::any_of(c.name.begin(), c.name.end(),
                     [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; }))
         return failure(errc::invalid_argument, "artifact name \"" + c.name + "\" is not allowed");
-    if (c.sha256.size() != 64 || c.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+    if (c.sha256.size() != 64 ||
+        c.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
         return failure(errc::invalid_argument, "sha256 must be 64 lower-case hex digits");
     if (auto r = text("media type", c.media_type, lim_.name_length, true); !r)
         return failure(r.error());
@@ -1050,8 +1065,8 @@ result<decision> decider::operator()(const upload_artifact& c) {
         return failure(errc::limit_exceeded,
                        "a task holds at most " + std::to_string(lim_.files_per_task) + " files");
     if (total > lim_.bytes_per_task)
-        return failure(errc::limit_exceeded, "a task holds at most " +
-                                                 std::to_string(lim_.bytes_per_task) + " bytes");
+        return failure(errc::limit_exceeded,
+                       "a task holds at most " + std::to_string(lim_.bytes_per_task) + " bytes");
     auto same = n.artifacts.find(c.name);
     if (same != n.artifacts.end() && same->second.sha256 == c.sha256 &&
         same->second.media_type == c.media_type)
@@ -1079,9 +1094,11 @@ result<decision> decider::operator()(const add_comment& c) {
     const auto& n = *t.value().node;
     if (auto r = text("comment", c.text, lim_.comment_length, true); !r) return failure(r.error());
     if (n.comments.size() >= lim_.comments_per_task)
-        return failure(errc::limit_exceeded, "a task has at most " +
-                                                 std::to_string(lim_.comments_per_task) + " comments");
-    return done(t.value(), {ev::comment_added{c.task, "c" + std::to_string(n.next_comment), c.text}});
+        return failure(
+            errc::limit_exceeded,
+            "a task has at most " + std::to_string(lim_.comments_per_task) + " comments");
+    return done(t.value(),
+                {ev::comment_added{c.task, "c" + std::to_string(n.next_comment), c.text}});
 }
 
 result<decision> decider::operator()(const edit_comment& c) {
@@ -1123,11 +1140,12 @@ result<decision> decider::operator()(const request_help& c) {
     std::size_t active = 0;
     for (const auto& [id, h] : j.help) active += h.active() ? 1 : 0;
     if (active >= lim_.active_help_per_journey)
-        return failure(errc::limit_exceeded,
-                       "a journey has at most " + std::to_string(lim_.active_help_per_journey) +
-                           " active help requests");
-    return done(t.value(), {ev::help_requested{j.id, j.id.value + ".h" + std::to_string(j.next_help),
-                                               c.target, c.kind, c.description}});
+        return failure(errc::limit_exceeded, "a journey has at most " +
+                                                 std::to_string(lim_.active_help_per_journey) +
+                                                 " active help requests");
+    return done(t.value(),
+                {ev::help_requested{j.id, j.id.value + ".h" + std::to_string(j.next_help), c.target,
+                                    c.kind, c.description}});
 }
 
 result<decision> decider::operator()(const accept_help& c) {
@@ -1166,7 +1184,9 @@ result<decision> decider::operator()(const cancel_help& c) {
 
 }  // namespace
 
-const std::vector<std::pair<task_status, task_status>>& task_transitions() { return transitions(); }
+const std::vector<std::pair<task_status, task_status>>& task_transitions() {
+    return transitions();
+}
 
 std::vector<ev::phase_spec> instantiate(const std::vector<ev::phase_spec>& phases,
                                         const journey_id& journey, std::uint32_t& next_node) {

@@ -22,13 +22,15 @@ void collect(const grants& g, const space_state& space, const user_id& actor,
 
 std::string_view to_string(action a) {
     static constexpr std::array<std::string_view, action_count> names{
-        "manage the space", "delete the space", "manage space members", "create journeys",
+        "manage the space",   "delete the space",   "manage space members",   "create journeys",
         "manage the journey", "delete the journey", "manage journey members", "edit the work",
-        "delete work", "approve tasks"};
+        "delete work",        "approve tasks"};
     return names[static_cast<std::size_t>(a)];
 }
 
-bool is_space_role(role r) { return r == role::space_admin || r == role::space_contributor; }
+bool is_space_role(role r) {
+    return r == role::space_admin || r == role::space_contributor;
+}
 
 std::vector<role> roles_of(const space_state& space, const journey_state* j, const user_id& actor) {
     std::vector<role> out;
@@ -59,16 +61,19 @@ result<role> authorize(const space_state& space, const journey_state* j, const n
     for (role r : strength) {
         if (std::find(held.begin(), held.end(), r) == held.end()) continue;
         switch (allowed(r, a)) {
-            case allowance::yes: return r;
+            case allowance::yes:
+                return r;
             case allowance::assigned_only:
                 if (j && task && task->is_task() && assigned_to(space, *j, *task, actor)) return r;
                 break;
-            case allowance::no: break;
+            case allowance::no:
+                break;
         }
     }
     if (held.empty())
         return failure(errc::permission_denied,
-                       actor.value + " is not a member of " + (j ? "journey " + j->id.value : "space " + space.id.value));
+                       actor.value + " is not a member of " +
+                           (j ? "journey " + j->id.value : "space " + space.id.value));
     return failure(errc::permission_denied,
                    actor.value + " may not " + std::string(to_string(a)) + " here");
 }

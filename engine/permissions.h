@@ -19,11 +19,11 @@
 namespace migops::engine {
 
 enum class action : std::uint8_t {
-    manage_space,            // rename, describe
+    manage_space,  // rename, describe
     delete_space,
-    manage_space_members,    // space roles, teams and their members
-    create_journey,          // create, copy
-    manage_journey,          // edit details, change status, archive
+    manage_space_members,  // space roles, teams and their members
+    create_journey,        // create, copy
+    manage_journey,        // edit details, change status, archive
     delete_journey,
     manage_journey_members,  // journey roles
     edit_work,               // the tree, tasks, steps, files, comments, help
@@ -46,8 +46,8 @@ inline constexpr std::array<std::array<allowance, action_count>, role_count> per
     //  manage_space    delete_space   space_members  create_journey manage_journey
     //  delete_journey  journey_members edit_work     delete_work    approve
     /* space_admin */
-    {allowance::yes, allowance::yes, allowance::yes, allowance::yes, allowance::yes,
-     allowance::yes, allowance::yes, allowance::yes, allowance::yes, allowance::yes},
+    {allowance::yes, allowance::yes, allowance::yes, allowance::yes, allowance::yes, allowance::yes,
+     allowance::yes, allowance::yes, allowance::yes, allowance::yes},
     /* space_contributor */
     {allowance::no, allowance::no, allowance::no, allowance::no, allowance::no, allowance::no,
      allowance::no, allowance::yes, allowance::no, allowance::no},

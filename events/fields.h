@@ -18,8 +18,8 @@
 //   - no std::variant, no size_t: counts are u32 on the wire.
 
 #include <concepts>
-#include <limits>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
