@@ -230,12 +230,12 @@ result<void> decider::check_criteria(const std::vector<ev::criterion_spec>& crit
 }
 
 result<void> decider::check_content(const ev::task_spec& t, bool subtask) const {
-    if (auto r = text("title", t.title, lim_.name_length, true); !r) return r;
+    if (auto r = text("title", t.title, lim_.title_length, true); !r) return r;
     if (auto r = text("description", t.description, lim_.description_length, false); !r) return r;
     for (const auto& tool : t.tools)
         if (auto r = text("tool", tool, max_tool_length, true); !r) return r;
     for (const auto& l : t.links) {
-        if (auto r = text("link title", l.title, lim_.name_length, false); !r) return r;
+        if (auto r = text("link title", l.title, lim_.title_length, false); !r) return r;
         if (auto r = text("link url", l.url, max_url_length, true); !r) return r;
     }
     if (auto r = check_criteria(t.criteria); !r) return r;
@@ -416,10 +416,10 @@ result<decision> decider::operator()(const publish_template& c) {
         return failure(r.error());
     std::uint32_t tasks = 0;
     for (const auto& p : t.phases) {
-        if (auto r = text("phase title", p.title, lim_.name_length, true); !r)
+        if (auto r = text("phase title", p.title, lim_.title_length, true); !r)
             return failure(r.error());
         for (const auto& m : p.modules) {
-            if (auto r = text("module title", m.title, lim_.name_length, true); !r)
+            if (auto r = text("module title", m.title, lim_.title_length, true); !r)
                 return failure(r.error());
             for (const auto& task : m.tasks) {
                 if (auto r = check_content(task, false); !r)
@@ -618,7 +618,7 @@ result<decision> decider::operator()(const add_phase& c) {
     ev::task_spec content;
     content.title = c.title;
     content.description = c.description;
-    if (auto r = text("title", c.title, lim_.name_length, true); !r) return failure(r.error());
+    if (auto r = text("title", c.title, lim_.title_length, true); !r) return failure(r.error());
     if (auto r = text("description", c.description, lim_.description_length, false); !r)
         return failure(r.error());
     const node_id id{j.id.value + ".n" + std::to_string(j.next_node)};
@@ -636,7 +636,7 @@ result<decision> decider::operator()(const add_module& c) {
         return failure(
             errc::limit_exceeded,
             "a phase has at most " + std::to_string(lim_.modules_per_phase) + " modules");
-    if (auto r = text("title", c.title, lim_.name_length, true); !r) return failure(r.error());
+    if (auto r = text("title", c.title, lim_.title_length, true); !r) return failure(r.error());
     if (auto r = text("description", c.description, lim_.description_length, false); !r)
         return failure(r.error());
     ev::task_spec content;
