@@ -4,7 +4,10 @@
 
 #include "api/http_server.h"
 #include "engine/partition_processor.h"
+#include "engine/template_catalog.h"
 #include "events/rocks_log.h"
+
+#include <future>
 
 namespace migops::api {
 
@@ -38,6 +41,35 @@ http_response not_found(const std::string& target) {
 
 }  // namespace
 
+// The built-in templates and those of the configured directory are
+// published before the server takes requests; a version already published
+// with the same content appends nothing.
+result<void> application::publish_templates() {
+    auto templates = engine::builtin_templates();
+    if (!templates) return failure(templates.error());
+    if (!config_.templates_dir.empty()) {
+        auto extra = engine::load_template_dir(config_.templates_dir);
+        if (!extra) return failure(extra.error());
+        for (auto& t : extra.value()) templates.value().push_back(std::move(t));
+    }
+    std::size_t appended = 0;
+    for (auto& t : templates.value()) {
+        std::promise<result<std::vector<events::envelope>>> done;
+        auto outcome = done.get_future();
+        const std::string name = t.template_id + " " + t.template_version;
+        auto queued = parts_->processor->submit(
+            engine::submission{engine::publish_template{std::move(t)}, user_id{"migops"},
+                               clock_.now(), ""},
+            [&done](auto r) { done.set_value(std::move(r)); });
+        if (!queued) return failure(queued.error());
+        auto r = outcome.get();
+        if (!r) return failure(r.error().code, "template " + name + ": " + r.error().message);
+        appended += r.value().size();
+    }
+    spdlog::info("{} templates offered, {} newly published", templates.value().size(), appended);
+    return success();
+}
+
 application::application(config c) : config_(std::move(c)), parts_(std::make_unique<parts>()) {}
 
 application::~application() {
@@ -56,13 +88,15 @@ result<void> application::start() {
     if (!log) return failure(log.error());
     parts_->log = std::move(log).value();
 
-    parts_->processor = std::make_unique<engine::partition_processor>(
-        *parts_->log, engine::processor_options{.queue_capacity = config_.queue_capacity,
-                                                .batch_limit = config_.batch_limit});
+    engine::processor_options processing;
+    processing.queue_capacity = config_.queue_capacity;
+    processing.batch_limit = config_.batch_limit;
+    parts_->processor = std::make_unique<engine::partition_processor>(*parts_->log, processing);
     if (auto r = parts_->processor->start(); !r) return r;
     std::uint64_t events = 0;
     for (partition_id p = 0; p < parts_->log->partitions(); ++p) events += parts_->log->head(p).pos;
     spdlog::info("loaded {} partitions, {} events", parts_->log->partitions(), events);
+    if (auto r = publish_templates(); !r) return r;
 
     parts_->server = std::make_unique<http_server>(
         http_server_options{.host = config_.listen_host,

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "api/config.h"
+#include "scheduler/clock.h"
 #include "events/result.h"
 
 namespace migops::api {
@@ -28,7 +29,10 @@ class application {
     std::uint16_t port() const { return port_; }
 
   private:
+    result<void> publish_templates();
+
     struct parts;
+    scheduler::system_clock_source clock_;
     config config_;
     std::unique_ptr<parts> parts_;
     std::atomic<bool> ready_{false};

@@ -7,10 +7,16 @@
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "api/application.h"
 #include "api/config.h"
 #include "api/logging.h"
+#include "engine/template_catalog.h"
+#include "engine/template_importer.h"
+#include "events/fields.h"
 
 extern char** environ;
 
@@ -53,6 +59,55 @@ int serve(const std::string& config_file, const std::map<std::string, std::strin
     return 0;
 }
 
+// `migops templates import DIR [--out DIR]`: one JSON line per template
+// version imported; with --out, each written as <id>-<version>.json in our
+// format.
+int import_templates(const std::string& dir, const std::string& out) {
+    auto imported = engine::import_migops_templates(dir);
+    if (!imported) {
+        std::cerr << "migops templates import: " << imported.error().message << "\n";
+        return 2;
+    }
+    if (!out.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(out, ec);
+        if (ec) {
+            std::cerr << "migops templates import: cannot create " << out << ": " << ec.message() << "\n";
+            return 2;
+        }
+    }
+    int status = 0;
+    for (const auto& t : imported.value()) {
+        boost::json::object line;
+        line["template_id"] = t.spec.template_id;
+        line["version"] = t.spec.template_version;
+        line["phases"] = t.phases;
+        line["modules"] = t.modules;
+        line["tasks"] = t.tasks;
+        line["subtasks"] = t.subtasks;
+        boost::json::array warnings;
+        for (const auto& w : t.warnings) warnings.emplace_back(w);
+        if (auto valid = engine::validate_template(t.spec); !valid) {
+            warnings.emplace_back("not publishable: " + valid.error().message);
+            status = 1;
+        }
+        line["warnings"] = std::move(warnings);
+        if (!out.empty()) {
+            const auto path = std::filesystem::path(out) /
+                              (t.spec.template_id + "-" + t.spec.template_version + ".json");
+            std::ofstream file(path, std::ios::binary);
+            file << engine::template_to_json(t.spec);
+            if (!file) {
+                std::cerr << "migops templates import: cannot write " << path << "\n";
+                return 2;
+            }
+            line["file"] = path.string();
+        }
+        std::cout << boost::json::serialize(line) << "\n";
+    }
+    return status;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -78,6 +133,16 @@ int run_cli(int argc, char** argv) {
         }
     }
 
+    auto* templates_cmd = cli.add_subcommand("templates", "work with journey templates");
+    templates_cmd->require_subcommand(1);
+    auto* import_cmd = templates_cmd->add_subcommand(
+        "import", "convert MigOps-format templates (<Template>/v<N>/<Name>/<Phase>/<Module>/tasks.md)");
+    std::string import_dir;
+    std::string import_out;
+    import_cmd->add_option("DIR", import_dir, "a corpus, one template folder, or one v<N> folder")
+        ->required();
+    import_cmd->add_option("--out", import_out, "write each template version here as JSON");
+
     cli.add_subcommand("version", "print the version")->callback([] {
         std::cout << version_text << "\n";
     });
@@ -87,6 +152,7 @@ int run_cli(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return cli.exit(e);
     }
+    if (import_cmd->parsed()) return import_templates(import_dir, import_out);
     if (serve_cmd->parsed()) {
         for (const auto& s : settings())
             if (s.key != "verify_all" && serve_cmd->count(flag_name(s.key)) > 0)

@@ -51,6 +51,7 @@ const std::vector<setting>& settings() {
         {"queue_capacity", "commands waiting per partition before the server answers busy"},
         {"batch_limit", "commands decided and appended together"},
         {"verify_all", "verify the whole hash chain at start (not only the tail)"},
+        {"templates_dir", "a directory of templates (our JSON format) to publish at start"},
         {"log_format", "text or json"},
         {"log_level", "trace, debug, info, warn or error"},
     };
@@ -93,6 +94,8 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         auto b = boolean(key, value);
         if (!b) return failure(b.error());
         c.verify_all = b.value();
+    } else if (key == "templates_dir") {
+        c.templates_dir = value;
     } else if (key == "log_format") {
         if (auto r = one_of(key, value, {"text", "json"}); !r) return r;
         c.log_format = value;

@@ -22,6 +22,7 @@ struct config {
     std::size_t queue_capacity = 4096;
     std::size_t batch_limit = 1024;
     bool verify_all = false;
+    std::string templates_dir;        // more templates (our JSON format) to publish at start
     std::string log_format = "text";  // text | json
     std::string log_level = "info";   // trace | debug | info | warn | error
 };
