@@ -57,10 +57,10 @@ result<void> application::publish_templates() {
         std::promise<result<std::vector<events::envelope>>> done;
         auto outcome = done.get_future();
         const std::string name = t.template_id + " " + t.template_version;
-        auto queued = parts_->processor->submit(
-            engine::submission{engine::publish_template{std::move(t)}, user_id{"migops"},
-                               clock_.now(), ""},
-            [&done](auto r) { done.set_value(std::move(r)); });
+        auto queued =
+            parts_->processor->submit(engine::submission{engine::publish_template{std::move(t)},
+                                                         user_id{"migops"}, clock_.now(), ""},
+                                      [&done](auto r) { done.set_value(std::move(r)); });
         if (!queued) return failure(queued.error());
         auto r = outcome.get();
         if (!r) return failure(r.error().code, "template " + name + ": " + r.error().message);

@@ -11,8 +11,8 @@
 #include <memory>
 
 #include "api/config.h"
-#include "scheduler/clock.h"
 #include "events/result.h"
+#include "scheduler/clock.h"
 
 namespace migops::api {
 

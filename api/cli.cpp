@@ -72,7 +72,8 @@ int import_templates(const std::string& dir, const std::string& out) {
         std::error_code ec;
         std::filesystem::create_directories(out, ec);
         if (ec) {
-            std::cerr << "migops templates import: cannot create " << out << ": " << ec.message() << "\n";
+            std::cerr << "migops templates import: cannot create " << out << ": " << ec.message()
+                      << "\n";
             return 2;
         }
     }
@@ -136,7 +137,8 @@ int run_cli(int argc, char** argv) {
     auto* templates_cmd = cli.add_subcommand("templates", "work with journey templates");
     templates_cmd->require_subcommand(1);
     auto* import_cmd = templates_cmd->add_subcommand(
-        "import", "convert MigOps-format templates (<Template>/v<N>/<Name>/<Phase>/<Module>/tasks.md)");
+        "import",
+        "convert MigOps-format templates (<Template>/v<N>/<Name>/<Phase>/<Module>/tasks.md)");
     std::string import_dir;
     std::string import_out;
     import_cmd->add_option("DIR", import_dir, "a corpus, one template folder, or one v<N> folder")

@@ -30,7 +30,8 @@ struct applier {
     }
 
     static void insert_at(std::vector<node_id>& v, const node_id& id, std::uint32_t rank) {
-        v.insert(v.begin() + std::min<std::size_t>(rank, v.size()), id);
+        v.insert(v.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(rank, v.size())),
+                 id);
     }
 
     void add_node(journey_state& j, const node_id& parent, const node_id& id, node_kind kind,

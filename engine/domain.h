@@ -30,8 +30,8 @@ struct limits {
     std::uint32_t grants_per_resource = 1000;
     std::uint32_t phases_per_journey = 50;
     std::uint32_t modules_per_phase = 100;
-    std::size_t name_length = 200;    // spaces, journeys, teams, ids
-    std::size_t title_length = 500;   // phases, modules, tasks (real templates reach 245)
+    std::size_t name_length = 200;   // spaces, journeys, teams, ids
+    std::size_t title_length = 500;  // phases, modules, tasks (real templates reach 245)
     std::size_t description_length = 50'000;
     std::size_t comment_length = 10'000;
     std::uint32_t max_effort_minutes = 10'000'000;

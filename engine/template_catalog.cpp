@@ -109,10 +109,12 @@ result<std::vector<events::template_spec>> load_template_dir(const std::filesyst
                                                              const limits& bounds) {
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec))
-        return failure(errc::invalid_argument, "templates directory " + dir.string() + " does not exist");
+        return failure(errc::invalid_argument,
+                       "templates directory " + dir.string() + " does not exist");
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+        if (entry.is_regular_file() && entry.path().extension() == ".json")
+            files.push_back(entry.path());
     if (ec) return failure(errc::io_error, "cannot read " + dir.string() + ": " + ec.message());
     std::sort(files.begin(), files.end());
     std::vector<events::template_spec> out;

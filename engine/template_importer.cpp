@@ -677,8 +677,9 @@ std::vector<events::task_spec> assemble_tasks(md_module& doc, const notes& n) {
         }
     }
     for (auto& [b, sub] : strays) {
+        const auto wanted = b->task;
         auto it = std::find_if(tasks.begin(), tasks.end(),
-                               [&](const task_build& t) { return t.number == b->task; });
+                               [wanted](const task_build& t) { return t.number == wanted; });
         if (it == tasks.end()) {
             n.warn(block_name(*b) + ": no Task " + std::to_string(b->task) +
                    " in this file; subtask dropped");

@@ -24,8 +24,10 @@
 #include "engine/partition_processor.h"
 #include "events/codec.h"
 #include "events/rocks_log.h"
+#include "tests/bench/bench.h"
 
 using namespace migops;
+using migops::bench::print;
 namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
@@ -36,23 +38,6 @@ constexpr int throughput_submitters = 64;
 constexpr std::size_t throughput_commands = 60'000;
 constexpr std::size_t baseline_batch = 1000;
 constexpr std::size_t latency_commands = 2'000;
-
-struct row {
-    std::string name;
-    double value;
-    std::string unit;
-    double baseline;
-    double ratio;
-    std::string goal;
-};
-
-void print(const row& r) {
-    std::printf(
-        "{\"row\":\"%s\",\"value\":%.3f,\"unit\":\"%s\",\"baseline\":%.3f,\"ratio\":%.3f,\"goal\":"
-        "\"%s\"}\n",
-        r.name.c_str(), r.value, r.unit.c_str(), r.baseline, r.ratio, r.goal.c_str());
-    std::fflush(stdout);
-}
 
 struct open_log {
     std::unique_ptr<events::rocks_store> store;
@@ -231,6 +216,7 @@ int main(int argc, char** argv) {
     fs::create_directories(dir);
     if (wanted("log.throughput")) throughput(dir);
     if (wanted("log.latency")) latency(dir);
+    if (wanted("domain.status_changes")) migops::bench::domain_status_changes();
     fs::remove_all(dir);
     return 0;
 }

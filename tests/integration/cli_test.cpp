@@ -194,13 +194,14 @@ using namespace testing_support;
 using namespace std::chrono_literals;
 
 class TemplatesCliTest : public ::testing::Test {
-protected:
+  protected:
     temp_dir dir_;
 };
 
 TEST_F(TemplatesCliTest, ImportsTheWholeCorpusAndTheServerPublishesIt) {
     const auto out = dir_.path() / "out";
-    auto c = start_process(MIGOPS_BINARY, {"templates", "import", MIGOPS_SHARED_TEMPLATES, "--out", out.string()},
+    auto c = start_process(MIGOPS_BINARY,
+                           {"templates", "import", MIGOPS_SHARED_TEMPLATES, "--out", out.string()},
                            dir_.path() / "import.log");
     ASSERT_EQ(wait_exit(c, 60s), 0) << c.stderr_text();
     std::istringstream lines(c.stderr_text());
@@ -208,7 +209,8 @@ TEST_F(TemplatesCliTest, ImportsTheWholeCorpusAndTheServerPublishesIt) {
     std::size_t n = 0;
     while (std::getline(lines, line)) {
         auto o = boost::json::parse(line).as_object();
-        for (const char* key : {"template_id", "version", "phases", "modules", "tasks", "subtasks", "warnings"})
+        for (const char* key :
+             {"template_id", "version", "phases", "modules", "tasks", "subtasks", "warnings"})
             EXPECT_TRUE(o.contains(key)) << key << " in " << line;
         EXPECT_TRUE(std::filesystem::exists(std::string(o.at("file").as_string())));
         ++n;
@@ -217,37 +219,46 @@ TEST_F(TemplatesCliTest, ImportsTheWholeCorpusAndTheServerPublishesIt) {
 
     // A server given that directory publishes them with the built-in ones.
     const auto port = free_port();
-    auto s = start_process(MIGOPS_BINARY, {"serve", "--data-dir", (dir_.path() / "data").string(), "--listen",
-                                           "127.0.0.1:" + std::to_string(port), "--templates-dir", out.string()},
+    auto s = start_process(MIGOPS_BINARY,
+                           {"serve", "--data-dir", (dir_.path() / "data").string(), "--listen",
+                            "127.0.0.1:" + std::to_string(port), "--templates-dir", out.string()},
                            dir_.path() / "serve.log");
-    ASSERT_TRUE(wait_until([&] { return http_get(port, "/readyz").status == 200; }, 30s)) << s.stderr_text();
-    EXPECT_NE(s.stderr_text().find("20 templates offered, 20 newly published"), std::string::npos) << s.stderr_text();
+    ASSERT_TRUE(wait_until([&] { return http_get(port, "/readyz").status == 200; }, 30s))
+        << s.stderr_text();
+    EXPECT_NE(s.stderr_text().find("20 templates offered, 20 newly published"), std::string::npos)
+        << s.stderr_text();
     ::kill(s.pid, SIGTERM);
     ASSERT_EQ(wait_exit(s, 25s), 0);
     // Publishing again on restart appends nothing.
-    s = start_process(MIGOPS_BINARY, {"serve", "--data-dir", (dir_.path() / "data").string(), "--listen",
-                                      "127.0.0.1:" + std::to_string(port), "--templates-dir", out.string()},
+    s = start_process(MIGOPS_BINARY,
+                      {"serve", "--data-dir", (dir_.path() / "data").string(), "--listen",
+                       "127.0.0.1:" + std::to_string(port), "--templates-dir", out.string()},
                       dir_.path() / "serve2.log");
-    ASSERT_TRUE(wait_until([&] { return http_get(port, "/readyz").status == 200; }, 30s)) << s.stderr_text();
-    EXPECT_NE(s.stderr_text().find("20 templates offered, 0 newly published"), std::string::npos) << s.stderr_text();
+    ASSERT_TRUE(wait_until([&] { return http_get(port, "/readyz").status == 200; }, 30s))
+        << s.stderr_text();
+    EXPECT_NE(s.stderr_text().find("20 templates offered, 0 newly published"), std::string::npos)
+        << s.stderr_text();
     ::kill(s.pid, SIGTERM);
     ASSERT_EQ(wait_exit(s, 25s), 0);
 }
 
 TEST_F(TemplatesCliTest, BadTemplateInputIsAClearError) {
-    auto c = start_process(MIGOPS_BINARY, {"templates", "import", (dir_.path() / "none").string()}, dir_.path() / "a.log");
+    auto c = start_process(MIGOPS_BINARY, {"templates", "import", (dir_.path() / "none").string()},
+                           dir_.path() / "a.log");
     EXPECT_EQ(wait_exit(c, 10s), 2);
     EXPECT_NE(c.stderr_text().find("does not exist"), std::string::npos) << c.stderr_text();
 
     std::filesystem::create_directories(dir_.path() / "bad");
     std::ofstream(dir_.path() / "bad" / "broken.json") << "{\"template_id\": 1}";
     const auto port = free_port();
-    auto s = start_process(MIGOPS_BINARY, {"serve", "--data-dir", (dir_.path() / "data").string(), "--listen",
-                                           "127.0.0.1:" + std::to_string(port), "--templates-dir",
-                                           (dir_.path() / "bad").string()},
-                           dir_.path() / "serve.log");
+    auto s = start_process(
+        MIGOPS_BINARY,
+        {"serve", "--data-dir", (dir_.path() / "data").string(), "--listen",
+         "127.0.0.1:" + std::to_string(port), "--templates-dir", (dir_.path() / "bad").string()},
+        dir_.path() / "serve.log");
     EXPECT_EQ(wait_exit(s, 20s), 1);
-    EXPECT_NE(s.stderr_text().find("broken.json: template.template_id must be a string"), std::string::npos)
+    EXPECT_NE(s.stderr_text().find("broken.json: template.template_id must be a string"),
+              std::string::npos)
         << s.stderr_text();
 }
 

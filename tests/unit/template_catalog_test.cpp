@@ -18,8 +18,8 @@ TEST(TemplateCatalog, TheBuiltInTemplatesLoadAndValidate) {
         EXPECT_FALSE(t.phases.empty()) << t.template_id;
         EXPECT_TRUE(validate_template(t)) << t.template_id;
     }
-    EXPECT_EQ(ids, (std::vector<std::string>{"migops-database-migration", "migops-general-migration",
-                                             "migops-quick-start"}));
+    EXPECT_EQ(ids, (std::vector<std::string>{"migops-database-migration",
+                                             "migops-general-migration", "migops-quick-start"}));
     const auto& general = all.value()[1];
     EXPECT_EQ(general.phases.size(), 4u);
     EXPECT_EQ(general.phases[0].title, "Assess");
@@ -37,9 +37,11 @@ TEST(TemplateCatalog, OurFormatRoundTrips) {
 }
 
 TEST(TemplateCatalog, BadTemplatesAreRefusedWithTheirOrigin) {
-    EXPECT_NE(parse_template("{", "a.json").error().message.find("a.json: not JSON"), std::string::npos);
-    EXPECT_NE(parse_template("[]", "b.json").error().message.find("b.json: template must be an object"),
+    EXPECT_NE(parse_template("{", "a.json").error().message.find("a.json: not JSON"),
               std::string::npos);
+    EXPECT_NE(
+        parse_template("[]", "b.json").error().message.find("b.json: template must be an object"),
+        std::string::npos);
     auto missing = parse_template(R"({"template_id":"x","version":"1"})", "c.json");
     ASSERT_FALSE(missing);
     EXPECT_NE(missing.error().message.find("template.name is missing"), std::string::npos)
@@ -48,7 +50,8 @@ TEST(TemplateCatalog, BadTemplatesAreRefusedWithTheirOrigin) {
     t.phases[0].modules[0].tasks[0].title.clear();
     auto invalid = parse_template(template_to_json(t), "d.json");
     ASSERT_FALSE(invalid);
-    EXPECT_NE(invalid.error().message.find("title is required"), std::string::npos) << invalid.error().message;
+    EXPECT_NE(invalid.error().message.find("title is required"), std::string::npos)
+        << invalid.error().message;
 }
 
 TEST(TemplateCatalog, LoadsADirectoryOfTemplates) {

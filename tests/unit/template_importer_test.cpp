@@ -14,8 +14,8 @@
 #include <string_view>
 #include <utility>
 
-#include "engine/domain.h"
 #include <vector>
+#include "engine/domain.h"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>

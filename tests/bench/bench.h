@@ -1,0 +1,30 @@
+#pragma once
+// One benchmark row: migops's figure, the baseline measured in the same run,
+// their ratio and the goal, printed as one JSON object per line.
+
+#include <cstdio>
+#include <string>
+
+namespace migops::bench {
+
+struct row {
+    std::string name;
+    double value;
+    std::string unit;
+    double baseline;
+    double ratio;
+    std::string goal;
+};
+
+inline void print(const row& r) {
+    std::printf(
+        "{\"row\":\"%s\",\"value\":%.3f,\"unit\":\"%s\",\"baseline\":%.3f,\"ratio\":%.3f,"
+        "\"goal\":\"%s\"}\n",
+        r.name.c_str(), r.value, r.unit.c_str(), r.baseline, r.ratio, r.goal.c_str());
+    std::fflush(stdout);
+}
+
+// decide + apply of task status changes on a journey of 1000 tasks.
+void domain_status_changes();
+
+}  // namespace migops::bench
