@@ -91,6 +91,7 @@ result<void> application::start() {
     engine::processor_options processing;
     processing.queue_capacity = config_.queue_capacity;
     processing.batch_limit = config_.batch_limit;
+    processing.bounds = config_.limits;
     parts_->processor = std::make_unique<engine::partition_processor>(*parts_->log, processing);
     if (auto r = parts_->processor->start(); !r) return r;
     std::uint64_t events = 0;

@@ -40,6 +40,47 @@ result<void> one_of(const std::string& key, const std::string& value,
                    key + " must be one of " + names + ", not \"" + value + "\"");
 }
 
+// The configurable domain limits: key, member, description.
+struct limit_setting {
+    const char* key;
+    std::uint64_t min;
+    std::uint64_t max;
+    const char* description;
+    void (*set)(engine::limits&, std::uint64_t);
+};
+
+const std::vector<limit_setting>& limit_settings() {
+    static const std::vector<limit_setting> all = {
+        {"limit_tasks_per_journey", 1, 100'000, "tasks and subtasks per journey (1000)",
+         [](engine::limits& l, std::uint64_t v) {
+             l.tasks_per_journey = static_cast<std::uint32_t>(v);
+         }},
+        {"limit_subtasks_and_steps_per_task", 1, 1000, "subtasks and steps per task (20)",
+         [](engine::limits& l, std::uint64_t v) {
+             l.subtasks_and_steps_per_task = static_cast<std::uint32_t>(v);
+         }},
+        {"limit_files_per_task", 1, 1000, "files per task (5)",
+         [](engine::limits& l, std::uint64_t v) {
+             l.files_per_task = static_cast<std::uint32_t>(v);
+         }},
+        {"limit_bytes_per_task", 1, 1ULL << 40, "bytes of files per task (26214400)",
+         [](engine::limits& l, std::uint64_t v) { l.bytes_per_task = v; }},
+        {"limit_comments_per_task", 1, 10'000, "comments per task (50)",
+         [](engine::limits& l, std::uint64_t v) {
+             l.comments_per_task = static_cast<std::uint32_t>(v);
+         }},
+        {"limit_active_help_per_journey", 1, 1000, "open or accepted help requests per journey (5)",
+         [](engine::limits& l, std::uint64_t v) {
+             l.active_help_per_journey = static_cast<std::uint32_t>(v);
+         }},
+        {"limit_dependencies_per_task", 1, 1000, "dependencies per task (20)",
+         [](engine::limits& l, std::uint64_t v) {
+             l.dependencies_per_task = static_cast<std::uint32_t>(v);
+         }},
+    };
+    return all;
+}
+
 }  // namespace
 
 const std::vector<setting>& settings() {
@@ -55,7 +96,12 @@ const std::vector<setting>& settings() {
         {"log_format", "text or json"},
         {"log_level", "trace, debug, info, warn or error"},
     };
-    return all;
+    static const std::vector<setting> with_limits = [] {
+        auto out = all;
+        for (const auto& l : limit_settings()) out.push_back({l.key, l.description});
+        return out;
+    }();
+    return with_limits;
 }
 
 result<void> set_value(config& c, const std::string& key, const std::string& value) {
@@ -103,6 +149,13 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         if (auto r = one_of(key, value, {"trace", "debug", "info", "warn", "error"}); !r) return r;
         c.log_level = value;
     } else {
+        for (const auto& l : limit_settings()) {
+            if (key != l.key) continue;
+            auto n = number<std::uint64_t>(key, value, l.min, l.max);
+            if (!n) return failure(n.error());
+            l.set(c.limits, n.value());
+            return success();
+        }
         return failure(errc::invalid_argument, "unknown setting \"" + key + "\"");
     }
     return success();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/domain.h"
 #include "events/result.h"
 
 namespace migops::api {
@@ -25,6 +26,7 @@ struct config {
     std::string templates_dir;        // more templates (our JSON format) to publish at start
     std::string log_format = "text";  // text | json
     std::string log_level = "info";   // trace | debug | info | warn | error
+    engine::limits limits;            // the domain's limits (keys limit_*)
 };
 
 struct setting {

@@ -144,6 +144,14 @@ TEST_F(CliTest, BadInputGetsAClearMessageAndANonZeroExit) {
         {{}, {}, "listen: [1, 2]\n", "listen must be a single value"},
         {{}, {}, "data_dir: [unclosed\n", "cannot read config file"},
         {{"--no-such-flag"}, {}, "", "no-such-flag"},
+        {{"--limit-files-per-task", "0"},
+         {},
+         "",
+         "limit_files_per_task must be a whole number from 1"},
+        {{},
+         {"MIGOPS_LIMIT_TASKS_PER_JOURNEY=many"},
+         "",
+         "MIGOPS_LIMIT_TASKS_PER_JOURNEY: limit_tasks_per_journey"},
     };
     int i = 0;
     for (const auto& bc : cases) {
