@@ -89,6 +89,13 @@ class decider {
                       bool required) const;
     result<void> check_content(const ev::task_spec& t, bool subtask) const;
     result<void> check_criteria(const std::vector<ev::criterion_spec>& criteria) const;
+    // Subtasks and steps of one task share one limit.
+    result<void> room_for_children(std::size_t total) const {
+        if (total <= lim_.subtasks_and_steps_per_task) return success();
+        return failure(errc::limit_exceeded, "a task has at most " +
+                                                 std::to_string(lim_.subtasks_and_steps_per_task) +
+                                                 " subtasks and steps together");
+    }
     result<void> check_grantee(const space_state& space, const user_id& user,
                                const team_id& team) const;
     bool is_member(const space_state& space, const journey_state& j, const user_id& u) const;
@@ -243,10 +250,7 @@ result<void> decider::check_content(const ev::task_spec& t, bool subtask) const 
         if (auto r = text("step", st.text, lim_.description_length, true); !r) return r;
     if (subtask && !t.subtasks.empty())
         return failure(errc::invalid_argument, "a subtask cannot have subtasks");
-    if (t.subtasks.size() + t.steps.size() > lim_.subtasks_and_steps_per_task)
-        return failure(errc::limit_exceeded, "a task has at most " +
-                                                 std::to_string(lim_.subtasks_and_steps_per_task) +
-                                                 " subtasks and steps together");
+    if (auto r = room_for_children(t.subtasks.size() + t.steps.size()); !r) return r;
     for (const auto& sub : t.subtasks) {
         ev::task_spec as_task{sub.id,    sub.title,    sub.description, sub.tools,
                               sub.links, sub.criteria, sub.steps,       {}};
@@ -669,11 +673,9 @@ result<decision> decider::operator()(const add_task& c) {
         return failure(errc::limit_exceeded, "a journey has at most " +
                                                  std::to_string(lim_.tasks_per_journey) +
                                                  " tasks and subtasks");
-    if (kind == node_kind::subtask &&
-        parent.children.size() + parent.steps.size() + 1 > lim_.subtasks_and_steps_per_task)
-        return failure(errc::limit_exceeded, "a task has at most " +
-                                                 std::to_string(lim_.subtasks_and_steps_per_task) +
-                                                 " subtasks and steps together");
+    if (kind == node_kind::subtask)
+        if (auto r = room_for_children(parent.children.size() + parent.steps.size() + 1); !r)
+            return failure(r.error());
     // The task, then each of its subtasks, with ids assigned here.
     std::uint32_t next = j.next_node;
     ev::phase_spec wrapper{"", "", "", {ev::module_spec{"", "", "", {c.content}}}};
@@ -994,10 +996,8 @@ result<decision> decider::operator()(const add_step& c) {
     if (!t) return failure(t.error());
     const auto& n = *t.value().node;
     if (auto r = text("step", c.text, lim_.description_length, true); !r) return failure(r.error());
-    if (n.steps.size() + n.children.size() + 1 > lim_.subtasks_and_steps_per_task)
-        return failure(errc::limit_exceeded, "a task has at most " +
-                                                 std::to_string(lim_.subtasks_and_steps_per_task) +
-                                                 " subtasks and steps together");
+    if (auto r = room_for_children(n.steps.size() + n.children.size() + 1); !r)
+        return failure(r.error());
     return done(t.value(), {ev::step_added{c.task, "s" + std::to_string(n.next_step), c.text}});
 }
 
