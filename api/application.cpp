@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http_server.h"
+#include "api/problems.h"
+#include "api/router.h"
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
 #include "events/rocks_log.h"
@@ -15,6 +17,7 @@ struct application::parts {
     std::unique_ptr<events::rocks_store> store;
     std::unique_ptr<events::rocks_log> log;
     std::unique_ptr<engine::partition_processor> processor;
+    router routes;
     std::unique_ptr<http_server> server;
 };
 
@@ -24,18 +27,6 @@ http_response json_response(unsigned status, std::string body) {
     http_response r;
     r.status = status;
     r.body = std::move(body);
-    return r;
-}
-
-http_response not_found(const std::string& target) {
-    http_response r;
-    r.status = 404;
-    r.content_type = "application/problem+json";
-    std::string escaped;
-    for (char c : target)
-        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) escaped.push_back(c);
-    r.body = R"({"type":"/problems/not-found","title":"No such resource","status":404,"detail":")" +
-             escaped + "\"}";
     return r;
 }
 
@@ -70,6 +61,19 @@ result<void> application::publish_templates() {
     return success();
 }
 
+void application::add_routes() {
+    auto& r = parts_->routes;
+    r.add("GET", "/healthz", "healthz",
+          [](const http_request&, const path_params&, const responder& respond) {
+              respond(json_response(200, R"({"status":"ok"})"));
+          });
+    r.add("GET", "/readyz", "readyz",
+          [this](const http_request&, const path_params&, const responder& respond) {
+              respond(ready_ ? json_response(200, R"({"status":"ready"})")
+                             : json_response(503, R"({"status":"starting"})"));
+          });
+}
+
 application::application(config c) : config_(std::move(c)), parts_(std::make_unique<parts>()) {}
 
 application::~application() {
@@ -99,18 +103,27 @@ result<void> application::start() {
     spdlog::info("loaded {} partitions, {} events", parts_->log->partitions(), events);
     if (auto r = publish_templates(); !r) return r;
 
+    add_routes();
     parts_->server = std::make_unique<http_server>(
         http_server_options{.host = config_.listen_host,
                             .port = config_.listen_port,
                             .threads = config_.http_threads},
-        [this](const http_request& req, const responder& respond) {
-            const std::string path = req.target.substr(0, req.target.find('?'));
-            if (req.method == "GET" && path == "/healthz")
-                return respond(json_response(200, R"({"status":"ok"})"));
-            if (req.method == "GET" && path == "/readyz")
-                return respond(ready_ ? json_response(200, R"({"status":"ready"})")
-                                      : json_response(503, R"({"status":"starting"})"));
-            respond(not_found(path));
+        [this](http_request req, const responder& respond) {
+            auto m = parts_->routes.match(req.method, req.target);
+            if (m.matched) return m.matched->handler(req, m.params, respond);
+            if (m.allowed.empty()) {
+                const std::string path = req.target.substr(0, req.target.find('?'));
+                return respond(
+                    to_response(make_problem(404, "/problems/not-found", "No such resource",
+                                             "nothing is served at " + path)));
+            }
+            std::string allow;
+            for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+            auto r =
+                to_response(make_problem(405, "/problems/method-not-allowed", "Method not allowed",
+                                         req.method + " is not served here; use " + allow));
+            r.headers.emplace_back("Allow", allow);
+            respond(std::move(r));
         });
     auto port = parts_->server->start();
     if (!port) return failure(port.error());

@@ -30,6 +30,7 @@ class application {
 
   private:
     result<void> publish_templates();
+    void add_routes();
 
     struct parts;
     scheduler::system_clock_source clock_;
