@@ -1,0 +1,217 @@
+#include "projections/runner.h"
+
+#include <rocksdb/comparator.h>
+
+namespace migops::projections {
+
+namespace {
+constexpr std::size_t read_chunk = 4096;
+}
+
+std::string column_family_of(const projection& p) {
+    return "projection." + p.name();
+}
+
+result<std::optional<std::string>> rows::get(std::string_view key) const {
+    std::string value;
+    auto s = batch_.GetFromBatchAndDB(&db_, rocksdb::ReadOptions{}, cf_,
+                                      rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>{};
+    if (!s.ok()) return failure(events::from_status(s, "cannot read a projection row"));
+    return std::optional<std::string>{std::move(value)};
+}
+
+void rows::put(std::string_view key, std::string_view value) {
+    batch_.Put(cf_, rocksdb::Slice(key.data(), key.size()),
+               rocksdb::Slice(value.data(), value.size()));
+}
+
+void rows::remove(std::string_view key) {
+    batch_.Delete(cf_, rocksdb::Slice(key.data(), key.size()));
+}
+
+runner::runner(events::rocks_store& store, events::event_log& log, projection& p, runner_options o)
+    : store_(store),
+      log_(log),
+      projection_(p),
+      options_(o),
+      cf_(store.column_family(column_family_of(p))),
+      checkpoint_(log.partitions()) {}
+
+runner::~runner() {
+    stop();
+}
+
+result<void> runner::apply_batch(std::span<const events::envelope> batch) {
+    rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+    rows r(store_.db(), cf_, wb);
+    checkpoint next = position_now();
+    bool changed = false;
+    for (const auto& e : batch) {
+        if (e.pos <= next.at(e.partition)) continue;  // already applied
+        if (e.pos != next.at(e.partition) + 1)
+            return failure(errc::corruption, "projection " + projection_.name() + ": partition " +
+                                                 std::to_string(e.partition) + " jumps from " +
+                                                 std::to_string(next.at(e.partition)) + " to " +
+                                                 std::to_string(e.pos));
+        if (auto a = projection_.apply(e, r); !a) return a;
+        next.advance(e.partition, e.pos);
+        changed = true;
+    }
+    if (!changed) return success();
+    if (auto c = next.put(*wb.GetWriteBatch(), cf_); !c) return c;
+    // Not synced: the rows and their checkpoint land together or not at all,
+    // and whatever a power cut takes is replayed from the log.
+    auto s = store_.db().Write(rocksdb::WriteOptions{}, wb.GetWriteBatch());
+    if (!s.ok())
+        return failure(events::from_status(s, "cannot write projection " + projection_.name()));
+    {
+        std::lock_guard lock(mutex_);
+        checkpoint_ = std::move(next);
+    }
+    wake_.notify_all();
+    return success();
+}
+
+// Reads what the log holds beyond the checkpoint, partition by partition.
+result<void> runner::catch_up() {
+    for (partition_id p = 0; p < log_.partitions(); ++p) {
+        for (;;) {
+            const position from = position_now().at(p) + 1;
+            auto events = log_.read(p, from, options_.batch_events);
+            if (!events) return failure(events.error());
+            if (events.value().empty()) break;
+            if (auto r = apply_batch(events.value()); !r) return r;
+            if (events.value().size() < options_.batch_events) break;
+        }
+    }
+    return success();
+}
+
+result<void> runner::start() {
+    if (!cf_)
+        return failure(errc::invalid_argument,
+                       "the store has no column family " + column_family_of(projection_));
+    auto loaded = checkpoint::load(store_.db(), cf_, log_.partitions());
+    if (!loaded) return failure(loaded.error());
+    {
+        std::lock_guard lock(mutex_);
+        checkpoint_ = std::move(loaded).value();
+        stopping_ = false;
+    }
+    // Subscribe before catching up: nothing appended in between is missed,
+    // and what both see is skipped by position.
+    token_ = log_.subscribe([this](partition_id, std::span<const events::envelope> batch) {
+        {
+            std::lock_guard lock(mutex_);
+            pending_.emplace_back(batch.begin(), batch.end());
+        }
+        wake_.notify_all();
+    });
+    if (auto r = catch_up(); !r) {
+        log_.unsubscribe(token_);
+        token_ = 0;
+        return r;
+    }
+    thread_ = std::thread([this] { run(); });
+    return success();
+}
+
+void runner::run() {
+    for (;;) {
+        std::vector<events::envelope> batch;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+            if (stopping_) return;
+            batch = std::move(pending_.front());
+            pending_.pop_front();
+        }
+        // A batch that starts past the checkpoint (it cannot, but the log is
+        // the truth): read the gap from the log first.
+        result<void> r = success();
+        if (!batch.empty() && batch.front().pos > position_now().at(batch.front().partition) + 1)
+            r = catch_up();
+        if (r) r = apply_batch(batch);
+        if (!r) {
+            std::lock_guard lock(mutex_);
+            failed_ = r.error();
+            stopping_ = true;
+            wake_.notify_all();
+            return;
+        }
+    }
+}
+
+void runner::stop() {
+    if (token_ != 0) {
+        log_.unsubscribe(token_);
+        token_ = 0;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard lock(mutex_);
+    pending_.clear();
+}
+
+bool runner::wait_caught_up(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return wake_.wait_for(lock, timeout, [&] {
+        if (failed_) return true;
+        for (partition_id p = 0; p < log_.partitions(); ++p)
+            if (checkpoint_.at(p) < log_.head(p).pos) return false;
+        return true;
+    }) && !failed_;
+}
+
+result<void> runner::rebuild(const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+    if (thread_.joinable())
+        return failure(errc::invalid_argument, "stop the runner before rebuilding");
+    // Drop every row and the checkpoint.
+    std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator({}, cf_));
+    rocksdb::WriteBatch drop;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) drop.Delete(cf_, it->key());
+    if (!it->status().ok())
+        return failure(events::from_status(it->status(), "cannot read projection"));
+    auto s = store_.db().Write(rocksdb::WriteOptions{}, &drop);
+    if (!s.ok())
+        return failure(events::from_status(s, "cannot clear projection " + projection_.name()));
+    {
+        std::lock_guard lock(mutex_);
+        checkpoint_ = checkpoint(log_.partitions());
+        failed_.reset();
+    }
+    std::uint64_t total = 0;
+    for (partition_id p = 0; p < log_.partitions(); ++p) total += log_.head(p).pos;
+    for (partition_id p = 0; p < log_.partitions(); ++p) {
+        for (;;) {
+            auto events = log_.read(p, position_now().at(p) + 1, options_.batch_events);
+            if (!events) return failure(events.error());
+            if (events.value().empty()) break;
+            if (auto r = apply_batch(events.value()); !r) return r;
+            if (progress) {
+                std::uint64_t done = 0;
+                const auto now = position_now();
+                for (partition_id q = 0; q < log_.partitions(); ++q) done += now.at(q);
+                progress(done, total);
+            }
+        }
+    }
+    return success();
+}
+
+checkpoint runner::position_now() const {
+    std::lock_guard lock(mutex_);
+    return checkpoint_;
+}
+
+std::optional<error> runner::failed() const {
+    std::lock_guard lock(mutex_);
+    return failed_;
+}
+
+}  // namespace migops::projections

@@ -1,0 +1,108 @@
+#pragma once
+// Feeds read models (projections) with durable events, in log order per
+// partition, and keeps each one's checkpoint in the same WriteBatch as its
+// rows (DESIGN.md invariant 4): after a crash a projection resumes exactly
+// after the last event whose rows it wrote, with no loss and no double
+// counting.
+//
+// Lifecycle: construct → start() (subscribes to the log first, then catches
+// up from the checkpoint, then applies what arrived meanwhile, skipping what
+// the catch-up already covered) → stop(). Live events are handed over by
+// the log's listener and applied on the runner's own thread, so a slow
+// projection never slows the log writer.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "events/event_log.h"
+#include "events/rocks_store.h"
+#include "projections/checkpoint.h"
+
+namespace migops::projections {
+
+// The rows of one projection while a batch of events is applied: reads see
+// the batch's own writes.
+class rows {
+  public:
+    rows(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatchWithIndex& batch)
+        : db_(db), cf_(cf), batch_(batch) {}
+    result<std::optional<std::string>> get(std::string_view key) const;
+    void put(std::string_view key, std::string_view value);
+    void remove(std::string_view key);
+
+  private:
+    rocksdb::DB& db_;
+    rocksdb::ColumnFamilyHandle* cf_;
+    rocksdb::WriteBatchWithIndex& batch_;
+};
+
+class projection {
+  public:
+    virtual ~projection() = default;
+    // Its column family is "projection.<name>"; persisted: never rename.
+    virtual std::string name() const = 0;
+    virtual result<void> apply(const events::envelope& e, rows& r) = 0;
+};
+
+// The column family a projection's rows and checkpoint live in.
+std::string column_family_of(const projection& p);
+
+struct runner_options {
+    std::size_t batch_events = 1024;  // events applied per WriteBatch during catch-up
+};
+
+class runner {
+  public:
+    // The store must have been opened with column_family_of(p).
+    runner(events::rocks_store& store, events::event_log& log, projection& p,
+           runner_options o = {});
+    ~runner();
+    runner(const runner&) = delete;
+    runner& operator=(const runner&) = delete;
+
+    result<void> start();
+    void stop();
+
+    // Blocks until every partition's checkpoint is at least the log's head
+    // (or the deadline); for tests and for read-your-writes.
+    bool wait_caught_up(std::chrono::milliseconds timeout);
+
+    // Drops every row and the checkpoint, then replays from position 1.
+    // Only while stopped.
+    result<void> rebuild(
+        const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {});
+
+    checkpoint position_now() const;
+    // The first error that stopped the runner, if any.
+    std::optional<error> failed() const;
+
+  private:
+    result<void> catch_up();
+    result<void> apply_batch(std::span<const events::envelope> batch);
+    void run();
+
+    events::rocks_store& store_;
+    events::event_log& log_;
+    projection& projection_;
+    runner_options options_;
+    rocksdb::ColumnFamilyHandle* cf_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::vector<events::envelope>> pending_;
+    checkpoint checkpoint_;
+    std::optional<error> failed_;
+    bool stopping_ = false;
+    std::uint64_t token_ = 0;
+    std::thread thread_;
+};
+
+}  // namespace migops::projections
