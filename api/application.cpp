@@ -8,6 +8,7 @@
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
 #include "events/rocks_log.h"
+#include "projections/catalogue.h"
 
 #include <future>
 
@@ -17,6 +18,9 @@ struct application::parts {
     std::unique_ptr<events::rocks_store> store;
     std::unique_ptr<events::rocks_log> log;
     std::unique_ptr<engine::partition_processor> processor;
+    std::vector<std::unique_ptr<projections::projection>> read_models;
+    std::vector<std::unique_ptr<projections::runner>> runners;
+    std::optional<token_verifier> verifier;
     router routes;
     std::unique_ptr<http_server> server;
 };
@@ -81,8 +85,17 @@ application::~application() {
 }
 
 result<void> application::start() {
-    auto store = events::rocks_store::open(
-        {config_.data_dir, {events::events_column_family, events::meta_column_family}, nullptr});
+    // Token settings are checked before anything opens: a bad key stops the
+    // start with a clear message.
+    auto auth = resolve_auth(config_);
+    if (!auth) return failure(auth.error());
+    auto verifier = token_verifier::create(auth.value());
+    if (!verifier) return failure(verifier.error());
+    parts_->verifier.emplace(std::move(verifier).value());
+
+    std::vector<std::string> families{events::events_column_family, events::meta_column_family};
+    for (auto& f : projections::all_column_families()) families.push_back(std::move(f));
+    auto store = events::rocks_store::open({config_.data_dir, families, nullptr});
     if (!store) return failure(store.error());
     parts_->store = std::move(store).value();
 
@@ -101,6 +114,14 @@ result<void> application::start() {
     std::uint64_t events = 0;
     for (partition_id p = 0; p < parts_->log->partitions(); ++p) events += parts_->log->head(p).pos;
     spdlog::info("loaded {} partitions, {} events", parts_->log->partitions(), events);
+    // Read models catch up before the server takes requests, then follow
+    // the log.
+    parts_->read_models = projections::all_projections();
+    for (auto& m : parts_->read_models) {
+        parts_->runners.push_back(
+            std::make_unique<projections::runner>(*parts_->store, *parts_->log, *m));
+        if (auto r = parts_->runners.back()->start(); !r) return r;
+    }
     if (auto r = publish_templates(); !r) return r;
 
     add_routes();
@@ -108,7 +129,7 @@ result<void> application::start() {
         http_server_options{.host = config_.listen_host,
                             .port = config_.listen_port,
                             .threads = config_.http_threads},
-        [this](http_request req, const responder& respond) {
+        [this](const http_request& req, const responder& respond) {
             auto m = parts_->routes.match(req.method, req.target);
             if (m.matched) return m.matched->handler(req, m.params, respond);
             if (m.allowed.empty()) {
@@ -145,6 +166,9 @@ void application::stop() {
         parts_->processor->stop();
         parts_->processor.reset();
     }
+    for (auto& r : parts_->runners) r->stop();
+    parts_->runners.clear();
+    parts_->read_models.clear();
     parts_->log.reset();
     if (parts_->store) {
         parts_->store.reset();

@@ -17,6 +17,9 @@
 #include "engine/template_catalog.h"
 #include "engine/template_importer.h"
 #include "events/fields.h"
+#include "events/rocks_log.h"
+#include "projections/catalogue.h"
+#include "scheduler/clock.h"
 
 extern char** environ;
 
@@ -109,6 +112,80 @@ int import_templates(const std::string& dir, const std::string& out) {
     return status;
 }
 
+// `migops projections rebuild`: every read model replayed from position 1,
+// with a progress bar on stderr. The server must be stopped (the data
+// directory lock says so otherwise).
+int rebuild_projections(const std::string& config_file,
+                        const std::map<std::string, std::string>& flags) {
+    auto cfg = load_config(config_file, environ, flags);
+    if (!cfg) {
+        std::cerr << "migops projections rebuild: " << cfg.error().message << "\n";
+        return 2;
+    }
+    std::vector<std::string> families{events::events_column_family, events::meta_column_family};
+    for (auto& f : projections::all_column_families()) families.push_back(std::move(f));
+    auto store = events::rocks_store::open({cfg.value().data_dir, families, nullptr});
+    if (!store) {
+        std::cerr << "migops projections rebuild: " << store.error().message << "\n";
+        return 1;
+    }
+    auto log = events::rocks_log::open(*store.value(), {.partitions = cfg.value().partitions});
+    if (!log) {
+        std::cerr << "migops projections rebuild: " << log.error().message << "\n";
+        return 1;
+    }
+    for (auto& p : projections::all_projections()) {
+        projections::runner r(*store.value(), *log.value(), *p);
+        const auto started = std::chrono::steady_clock::now();
+        std::uint64_t events = 0;
+        int shown = -1;
+        auto rebuilt = r.rebuild([&](std::uint64_t done, std::uint64_t total) {
+            constexpr int width = 30;
+            const int filled = total == 0 ? width : static_cast<int>(done * width / total);
+            events = done;
+            if (filled == shown) return;  // redraw only when the bar moves
+            shown = filled;
+            std::cerr << "\r" << p->name() << " ["
+                      << std::string(static_cast<std::size_t>(filled), '#')
+                      << std::string(static_cast<std::size_t>(width - filled), '-') << "] " << done
+                      << "/" << total << " events" << std::flush;
+        });
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (!rebuilt) {
+            std::cerr << "\nmigops projections rebuild: " << p->name() << ": "
+                      << rebuilt.error().message << "\n";
+            return 1;
+        }
+        std::cerr << "\r" << p->name() << ": " << events << " events in " << secs << " s\n";
+    }
+    return 0;
+}
+
+// `migops token --user U`: an HS256 token signed with the configured secret
+// (or the data directory's), for local use.
+int print_token(const std::string& config_file, const std::map<std::string, std::string>& flags,
+                const std::string& user, std::int64_t lifetime_hours) {
+    auto cfg = load_config(config_file, environ, flags);
+    if (!cfg) {
+        std::cerr << "migops token: " << cfg.error().message << "\n";
+        return 2;
+    }
+    auto auth = resolve_auth(cfg.value());
+    if (!auth) {
+        std::cerr << "migops token: " << auth.error().message << "\n";
+        return 2;
+    }
+    const auto now = scheduler::system_clock_source{}.now();
+    auto token = issue_token(auth.value(), user_id{user}, now, std::chrono::hours(lifetime_hours));
+    if (!token) {
+        std::cerr << "migops token: " << token.error().message << "\n";
+        return 2;
+    }
+    std::cout << token.value() << "\n";
+    return 0;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -145,6 +222,29 @@ int run_cli(int argc, char** argv) {
         ->required();
     import_cmd->add_option("--out", import_out, "write each template version here as JSON");
 
+    auto* projections_cmd = cli.add_subcommand("projections", "maintain the read models");
+    projections_cmd->require_subcommand(1);
+    auto* rebuild_cmd = projections_cmd->add_subcommand(
+        "rebuild", "replay every read model from position 1 (the server must be stopped)");
+    std::string rebuild_config;
+    std::string rebuild_data_dir;
+    std::string rebuild_partitions;
+    rebuild_cmd->add_option("--config", rebuild_config, "config file (.yaml, .yml or .toml)");
+    rebuild_cmd->add_option("--data-dir", rebuild_data_dir, "data directory");
+    rebuild_cmd->add_option("--partitions", rebuild_partitions, "partitions of the data directory");
+
+    auto* token_cmd = cli.add_subcommand(
+        "token", "print a bearer token for a user, signed with the configured secret");
+    std::string token_user;
+    std::int64_t token_hours = 12;
+    std::string token_config;
+    std::string token_data_dir;
+    token_cmd->add_option("--user", token_user, "the user id (the token's sub)")->required();
+    token_cmd->add_option("--hours", token_hours, "lifetime in hours")
+        ->check(CLI::Range(1, 24 * 365));
+    token_cmd->add_option("--config", token_config, "config file (.yaml, .yml or .toml)");
+    token_cmd->add_option("--data-dir", token_data_dir, "data directory (its jwt-secret)");
+
     cli.add_subcommand("version", "print the version")->callback([] {
         std::cout << version_text << "\n";
     });
@@ -155,6 +255,17 @@ int run_cli(int argc, char** argv) {
         return cli.exit(e);
     }
     if (import_cmd->parsed()) return import_templates(import_dir, import_out);
+    if (token_cmd->parsed()) {
+        std::map<std::string, std::string> flags;
+        if (token_cmd->count("--data-dir") > 0) flags["data_dir"] = token_data_dir;
+        return print_token(token_config, flags, token_user, token_hours);
+    }
+    if (rebuild_cmd->parsed()) {
+        std::map<std::string, std::string> flags;
+        if (rebuild_cmd->count("--data-dir") > 0) flags["data_dir"] = rebuild_data_dir;
+        if (rebuild_cmd->count("--partitions") > 0) flags["partitions"] = rebuild_partitions;
+        return rebuild_projections(rebuild_config, flags);
+    }
     if (serve_cmd->parsed()) {
         for (const auto& s : settings())
             if (s.key != "verify_all" && serve_cmd->count(flag_name(s.key)) > 0)

@@ -7,6 +7,14 @@
 
 #include <toml++/toml.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <openssl/rand.h>
+
 namespace migops::api {
 
 namespace {
@@ -95,6 +103,11 @@ const std::vector<setting>& settings() {
         {"templates_dir", "a directory of templates (our JSON format) to publish at start"},
         {"log_format", "text or json"},
         {"log_level", "trace, debug, info, warn or error"},
+        {"jwt_algorithm", "HS256 or RS256: the only token algorithm accepted"},
+        {"jwt_secret", "HS256 secret, 32 bytes or more (default: <data_dir>/jwt-secret)"},
+        {"jwt_public_key_file", "RS256 public key (PEM)"},
+        {"jwt_issuer", "required token issuer (iss)"},
+        {"jwt_audience", "required token audience (aud)"},
     };
     static const std::vector<setting> with_limits = [] {
         auto out = all;
@@ -140,6 +153,17 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         auto b = boolean(key, value);
         if (!b) return failure(b.error());
         c.verify_all = b.value();
+    } else if (key == "jwt_algorithm") {
+        if (auto r = one_of(key, value, {"HS256", "RS256"}); !r) return r;
+        c.jwt_algorithm = value;
+    } else if (key == "jwt_secret") {
+        c.jwt_secret = value;
+    } else if (key == "jwt_public_key_file") {
+        c.jwt_public_key_file = value;
+    } else if (key == "jwt_issuer") {
+        c.jwt_issuer = value;
+    } else if (key == "jwt_audience") {
+        c.jwt_audience = value;
     } else if (key == "templates_dir") {
         c.templates_dir = value;
     } else if (key == "log_format") {
@@ -228,6 +252,77 @@ result<config> load_config(const std::string& file, char** environ_vars,
         if (auto r = set_value(c, k, v); !r)
             return failure(errc::invalid_argument, flag_name(k) + ": " + r.error().message);
     return c;
+}
+
+}  // namespace migops::api
+
+namespace migops::api {
+
+namespace {
+
+result<std::string> read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return failure(errc::invalid_argument, "cannot read " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The data directory's own HS256 secret: 32 random bytes as hex, written once
+// with mode 0600 and read on every later start.
+result<std::string> data_dir_secret(const std::string& data_dir) {
+    const auto path = std::filesystem::path(data_dir) / "jwt-secret";
+    if (std::filesystem::exists(path)) {
+        auto text = read_text(path.string());
+        if (!text) return text;
+        auto secret = text.value();
+        while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
+            secret.pop_back();
+        return secret;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1)
+        return failure(errc::io_error, "no randomness for the token secret");
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string secret;
+    for (unsigned char b : bytes) {
+        secret.push_back(hex[b >> 4]);
+        secret.push_back(hex[b & 0xf]);
+    }
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return failure(errc::io_error, "cannot create " + path.string());
+    const std::string line = secret + "\n";
+    const bool written =
+        ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+        ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written) return failure(errc::io_error, "cannot write " + path.string());
+    return secret;
+}
+
+}  // namespace
+
+result<auth_options> resolve_auth(const config& c) {
+    auth_options o;
+    o.algorithm = c.jwt_algorithm;
+    o.issuer = c.jwt_issuer;
+    o.audience = c.jwt_audience;
+    if (c.jwt_algorithm == "RS256") {
+        if (c.jwt_public_key_file.empty())
+            return failure(errc::invalid_argument, "jwt_algorithm RS256 needs jwt_public_key_file");
+        auto pem = read_text(c.jwt_public_key_file);
+        if (!pem) return failure(pem.error());
+        o.public_key_pem = pem.value();
+    } else if (!c.jwt_secret.empty()) {
+        o.secret = c.jwt_secret;
+    } else {
+        auto secret = data_dir_secret(c.data_dir);
+        if (!secret) return failure(secret.error());
+        o.secret = secret.value();
+    }
+    return o;
 }
 
 }  // namespace migops::api

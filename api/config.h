@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/auth.h"
 #include "engine/domain.h"
 #include "events/result.h"
 
@@ -23,11 +24,20 @@ struct config {
     std::size_t queue_capacity = 4096;
     std::size_t batch_limit = 1024;
     bool verify_all = false;
-    std::string templates_dir;        // more templates (our JSON format) to publish at start
-    std::string log_format = "text";  // text | json
-    std::string log_level = "info";   // trace | debug | info | warn | error
-    engine::limits limits;            // the domain's limits (keys limit_*)
+    std::string templates_dir;            // more templates (our JSON format) to publish at start
+    std::string log_format = "text";      // text | json
+    std::string log_level = "info";       // trace | debug | info | warn | error
+    engine::limits limits;                // the domain's limits (keys limit_*)
+    std::string jwt_algorithm = "HS256";  // HS256 or RS256: the only one accepted
+    std::string jwt_secret;               // HS256; when empty, <data_dir>/jwt-secret (made once)
+    std::string jwt_public_key_file;      // RS256: PEM public key
+    std::string jwt_issuer;               // checked when set
+    std::string jwt_audience;             // checked when set
 };
+
+// The token settings, reading the key file or the data directory's secret
+// (created with 32 random bytes, mode 0600, the first time it is needed).
+result<auth_options> resolve_auth(const config& c);
 
 struct setting {
     std::string key;          // config-file key

@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "api/auth.h"
 #include "tests/integration/process.h"
 #include "tests/unit/temp_dir.h"
 
@@ -268,6 +269,104 @@ TEST_F(TemplatesCliTest, BadTemplateInputIsAClearError) {
     EXPECT_NE(s.stderr_text().find("broken.json: template.template_id must be a string"),
               std::string::npos)
         << s.stderr_text();
+}
+
+}  // namespace
+}  // namespace migops
+
+namespace migops {
+namespace {
+
+using namespace testing_support;
+using namespace std::chrono_literals;
+
+TEST(ProjectionsCli, RebuildsFromTheLogWithProgressAndRespectsTheLock) {
+    temp_dir dir;
+    const auto data = (dir.path() / "data").string();
+    // Some history, written by the crash-test writer (4 partitions).
+    auto writer = start_process(MIGOPS_CRASH_WRITER, {data, "p"}, dir.path() / "writer.log");
+    ASSERT_TRUE(
+        wait_until([&] { return writer.stderr_text().find("ACK") != std::string::npos; }, 20s));
+    writer.reap();
+
+    auto wrong = start_process(MIGOPS_BINARY, {"projections", "rebuild", "--data-dir", data},
+                               dir.path() / "w.log");
+    EXPECT_EQ(wait_exit(wrong, 30s), 1);
+    EXPECT_NE(wrong.stderr_text().find("was created with 4 partitions, not 8"), std::string::npos)
+        << wrong.stderr_text();
+
+    auto ok = start_process(MIGOPS_BINARY,
+                            {"projections", "rebuild", "--data-dir", data, "--partitions", "4"},
+                            dir.path() / "r.log");
+    ASSERT_EQ(wait_exit(ok, 60s), 0) << ok.stderr_text();
+    EXPECT_NE(ok.stderr_text().find("space_directory ["), std::string::npos) << "a progress bar";
+    EXPECT_NE(ok.stderr_text().find("space_directory: "), std::string::npos) << ok.stderr_text();
+}
+
+}  // namespace
+}  // namespace migops
+
+namespace migops {
+namespace {
+
+using namespace testing_support;
+using namespace std::chrono_literals;
+
+TEST(TokenCli, PrintsATokenTheServerSecretVerifies) {
+    temp_dir dir;
+    const auto data = (dir.path() / "data").string();
+    auto c = start_process(MIGOPS_BINARY, {"token", "--user", "alice", "--data-dir", data},
+                           dir.path() / "t.log");
+    ASSERT_EQ(wait_exit(c, 10s), 0) << c.stderr_text();
+    auto token = c.stderr_text();
+    ASSERT_FALSE(token.empty());
+    token.pop_back();  // the newline
+    std::ifstream in(dir.path() / "data" / "jwt-secret");
+    std::string secret;
+    std::getline(in, secret);
+    EXPECT_EQ(secret.size(), 64u);
+    EXPECT_EQ(std::filesystem::status(dir.path() / "data" / "jwt-secret").permissions() &
+                  std::filesystem::perms::others_read,
+              std::filesystem::perms::none);
+    api::auth_options options;
+    options.secret = secret;
+    auto verifier = api::token_verifier::create(options);
+    ASSERT_TRUE(verifier);
+    auto now = timestamp{std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count()};
+    auto who = verifier.value().verify_header("Bearer " + token, now);
+    ASSERT_TRUE(who) << who.error().message;
+    EXPECT_EQ(who.value().user.value, "alice");
+
+    // The same data directory gives the same secret, so a second token verifies too.
+    auto again = start_process(MIGOPS_BINARY, {"token", "--user", "bob", "--data-dir", data},
+                               dir.path() / "t2.log");
+    ASSERT_EQ(wait_exit(again, 10s), 0);
+    auto second = again.stderr_text();
+    second.pop_back();
+    EXPECT_EQ(verifier.value().verify(second, now).value().user.value, "bob");
+}
+
+TEST(TokenCli, BadTokenSettingsAreClearErrors) {
+    temp_dir dir;
+    auto no_user = start_process(MIGOPS_BINARY, {"token"}, dir.path() / "a.log");
+    EXPECT_NE(wait_exit(no_user, 10s).value_or(0), 0);
+    EXPECT_NE(no_user.stderr_text().find("--user is required"), std::string::npos)
+        << no_user.stderr_text();
+    auto rs = start_process(MIGOPS_BINARY,
+                            {"token", "--user", "a", "--data-dir", (dir.path() / "d").string()},
+                            dir.path() / "b.log", {"MIGOPS_JWT_ALGORITHM=RS256"});
+    EXPECT_EQ(wait_exit(rs, 10s), 2);
+    EXPECT_NE(rs.stderr_text().find("RS256 needs jwt_public_key_file"), std::string::npos)
+        << rs.stderr_text();
+    auto short_secret = start_process(MIGOPS_BINARY,
+                                      {"serve", "--data-dir", (dir.path() / "e").string(),
+                                       "--listen", "127.0.0.1:" + std::to_string(free_port())},
+                                      dir.path() / "c.log", {"MIGOPS_JWT_SECRET=short"});
+    EXPECT_EQ(wait_exit(short_secret, 20s), 1);
+    EXPECT_NE(short_secret.stderr_text().find("32"), std::string::npos)
+        << short_secret.stderr_text();
 }
 
 }  // namespace

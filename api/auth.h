@@ -1,0 +1,70 @@
+#pragma once
+// Bearer-token authentication: verifies the JWT in an Authorization header
+// and names the user it speaks for; issues HS256 tokens for local use.
+// Refusals are values: errc::invalid_argument when the header or token cannot
+// be read as a JWT (or a claim has the wrong JSON type), errc::permission_denied
+// when it can be read but is refused (algorithm, signature, time, issuer,
+// audience, subject). The HTTP layer answers both with 401.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <openssl/types.h>
+
+#include "events/result.h"
+#include "events/types.h"
+
+namespace migops::api {
+
+// Longer tokens are refused before any decoding, so a request cannot make the
+// verifier decode, parse or hash an arbitrary amount of input.
+inline constexpr std::size_t max_token_size = 8 * 1024;
+
+struct auth_options {
+    std::string algorithm = "HS256";  // "HS256" or "RS256": the only algorithm accepted
+    std::string secret;               // HS256: at least 32 bytes
+    std::string public_key_pem;       // RS256: "-----BEGIN PUBLIC KEY-----", RSA, >= 2048 bits
+    std::string issuer;               // checked against `iss` when not empty
+    std::string audience;             // checked against `aud` when not empty
+    std::chrono::seconds leeway{30};  // clock skew allowed on exp and nbf, 0 to 600 s
+};
+
+// Who a verified token speaks for, and until when.
+struct principal {
+    user_id user;       // from `sub`
+    timestamp expires;  // from `exp`
+};
+
+class token_verifier {
+  public:
+    // Refuses unusable options: an unknown algorithm, an HS256 secret shorter
+    // than 32 bytes, an RS256 key that is not an RSA public key of 2048 bits
+    // or more, a negative or too large leeway.
+    static result<token_verifier> create(auth_options options);
+
+    // `now` is passed in because time is injected; the verifier never reads
+    // the clock.
+    result<principal> verify(std::string_view token, timestamp now) const;
+
+    // The value of an Authorization header: "Bearer <token>" (scheme in any case).
+    result<principal> verify_header(std::string_view authorization, timestamp now) const;
+
+  private:
+    token_verifier(auth_options options, std::shared_ptr<EVP_PKEY> key);
+
+    auth_options options_;
+    // The HMAC key (HS256) or the RSA public key (RS256), built once; shared
+    // because copies of the verifier only read it.
+    std::shared_ptr<EVP_PKEY> key_;
+};
+
+// A token for `user` signed with options.secret (HS256 only: with RS256 the
+// server holds no private key): sub, iat, exp = iat + lifetime, and iss and
+// aud when configured.
+result<std::string> issue_token(const auth_options& options, const user_id& user, timestamp now,
+                                std::chrono::seconds lifetime = std::chrono::hours(12));
+
+}  // namespace migops::api

@@ -1,0 +1,19 @@
+#include "projections/catalogue.h"
+
+#include "projections/space_directory.h"
+
+namespace migops::projections {
+
+std::vector<std::unique_ptr<projection>> all_projections() {
+    std::vector<std::unique_ptr<projection>> out;
+    out.push_back(std::make_unique<space_directory>());
+    return out;
+}
+
+std::vector<std::string> all_column_families() {
+    std::vector<std::string> out;
+    for (const auto& p : all_projections()) out.push_back(column_family_of(*p));
+    return out;
+}
+
+}  // namespace migops::projections

@@ -1,0 +1,16 @@
+#pragma once
+// Every read model the server keeps, so that the server, the rebuild
+// command and the store agree on the list (and on its column families).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "projections/runner.h"
+
+namespace migops::projections {
+
+std::vector<std::unique_ptr<projection>> all_projections();
+std::vector<std::string> all_column_families();
+
+}  // namespace migops::projections
