@@ -5,6 +5,7 @@
 #include "api/http_server.h"
 #include "api/problems.h"
 #include "api/router.h"
+#include "api/routes.h"
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
 #include "events/rocks_log.h"
@@ -76,6 +77,7 @@ void application::add_routes() {
               respond(ready_ ? json_response(200, R"({"status":"ready"})")
                              : json_response(503, R"({"status":"starting"})"));
           });
+    add_v1_routes(r, route_deps{*parts_->processor, *parts_->verifier, clock_});
 }
 
 application::application(config c) : config_(std::move(c)), parts_(std::make_unique<parts>()) {}

@@ -153,6 +153,46 @@ inline http_result http_get(std::uint16_t port, const std::string& path) {
     return out;
 }
 
+struct http_reply {
+    int status = 0;
+    std::string headers;  // the raw header block
+    std::string body;
+};
+
+// Any HTTP/1.1 request on a new connection; status 0 when nobody answers.
+inline http_reply http_call(std::uint16_t port, const std::string& method, const std::string& path,
+                            const std::vector<std::string>& headers = {},
+                            const std::string& body = "") {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    http_reply out;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return out;
+    }
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+    for (const auto& h : headers) req += h + "\r\n";
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) < 0) {
+        ::close(fd);
+        return out;
+    }
+    std::string resp;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    if (resp.rfind("HTTP/1.1 ", 0) != 0) return out;
+    out.status = std::stoi(resp.substr(9, 3));
+    const auto split = resp.find("\r\n\r\n");
+    out.headers = resp.substr(0, split);
+    if (split != std::string::npos) out.body = resp.substr(split + 4);
+    return out;
+}
+
 // Polls until pred() holds or the deadline passes.
 inline bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
