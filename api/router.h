@@ -1,7 +1,7 @@
 #pragma once
 // Routes: (method, path pattern) → handler. Patterns are literal segments
-// and {name} placeholders ("/v1/spaces/{space}/members/{user}"); a
-// placeholder matches one non-empty segment, percent-decoded. The route
+// and {name} parameters ("/v1/spaces/{space}/members/{user}"); a
+// parameter matches one non-empty segment, percent-decoded. The route
 // table is also what /openapi.json is checked against.
 
 #include <functional>

@@ -118,41 +118,6 @@ inline std::uint16_t free_port() {
     return ntohs(addr.sin_port);
 }
 
-struct http_result {
-    int status = 0;
-    std::string body;
-};
-
-// One HTTP/1.1 request on a new connection; status 0 when nobody answers.
-inline http_result http_get(std::uint16_t port, const std::string& path) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    http_result out;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return out;
-    }
-    const std::string req =
-        "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) < 0) {
-        ::close(fd);
-        return out;
-    }
-    std::string resp;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<std::size_t>(n));
-    ::close(fd);
-    if (resp.rfind("HTTP/1.1 ", 0) != 0) return out;
-    out.status = std::stoi(resp.substr(9, 3));
-    const auto body = resp.find("\r\n\r\n");
-    if (body != std::string::npos) out.body = resp.substr(body + 4);
-    return out;
-}
-
 struct http_reply {
     int status = 0;
     std::string headers;  // the raw header block
@@ -191,6 +156,16 @@ inline http_reply http_call(std::uint16_t port, const std::string& method, const
     out.headers = resp.substr(0, split);
     if (split != std::string::npos) out.body = resp.substr(split + 4);
     return out;
+}
+
+struct http_result {
+    int status = 0;
+    std::string body;
+};
+
+inline http_result http_get(std::uint16_t port, const std::string& path) {
+    auto r = http_call(port, "GET", path);
+    return {r.status, std::move(r.body)};
 }
 
 // Polls until pred() holds or the deadline passes.

@@ -21,7 +21,7 @@ router sample_router() {
     return r;
 }
 
-TEST(Router, MatchesLiteralAndPlaceholderSegments) {
+TEST(Router, MatchesLiteralAndParameterSegments) {
     const auto r = sample_router();
     auto m = r.match("GET", "/v1/spaces?cursor=abc");
     ASSERT_TRUE(m.matched);
