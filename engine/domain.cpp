@@ -985,9 +985,11 @@ result<decision> decider::operator()(const remove_dependency& c) {
     return done(t.value(), {ev::dependency_removed{c.task, c.depends_on}});
 }
 
-const step_state* find_step(const node_state& n, const std::string& id) {
-    for (const auto& s : n.steps)
-        if (s.id == id) return &s;
+// The element of a task's steps or comments with that id, or null.
+template <class T>
+const T* find_by_id(const std::vector<T>& items, const std::string& id) {
+    for (const auto& item : items)
+        if (item.id == id) return &item;
     return nullptr;
 }
 
@@ -1004,7 +1006,7 @@ result<decision> decider::operator()(const add_step& c) {
 result<decision> decider::operator()(const edit_step& c) {
     auto t = on_task(c.task, action::edit_work);
     if (!t) return failure(t.error());
-    const auto* st = find_step(*t.value().node, c.step);
+    const auto* st = find_by_id(t.value().node->steps, c.step);
     if (!st) return failure(errc::not_found, "step " + c.step + " does not exist");
     if (auto r = text("step", c.text, lim_.description_length, true); !r) return failure(r.error());
     if (st->text == c.text) return done(t.value(), {});
@@ -1014,7 +1016,7 @@ result<decision> decider::operator()(const edit_step& c) {
 result<decision> decider::operator()(const check_step& c) {
     auto t = on_task(c.task, action::edit_work);
     if (!t) return failure(t.error());
-    const auto* st = find_step(*t.value().node, c.step);
+    const auto* st = find_by_id(t.value().node->steps, c.step);
     if (!st) return failure(errc::not_found, "step " + c.step + " does not exist");
     if (st->checked == c.checked) return done(t.value(), {});
     return done(t.value(), {ev::step_checked{c.task, c.step, c.checked}});
@@ -1023,7 +1025,7 @@ result<decision> decider::operator()(const check_step& c) {
 result<decision> decider::operator()(const remove_step& c) {
     auto t = on_task(c.task, action::delete_work);
     if (!t) return failure(t.error());
-    if (!find_step(*t.value().node, c.step))
+    if (!find_by_id(t.value().node->steps, c.step))
         return failure(errc::not_found, "step " + c.step + " does not exist");
     return done(t.value(), {ev::step_removed{c.task, c.step}});
 }
@@ -1082,12 +1084,6 @@ result<decision> decider::operator()(const remove_artifact& c) {
     return done(t.value(), {ev::artifact_removed{c.task, c.name}});
 }
 
-const comment_state* find_comment(const node_state& n, const std::string& id) {
-    for (const auto& cm : n.comments)
-        if (cm.id == id) return &cm;
-    return nullptr;
-}
-
 result<decision> decider::operator()(const add_comment& c) {
     auto t = on_task(c.task, action::edit_work);
     if (!t) return failure(t.error());
@@ -1104,7 +1100,7 @@ result<decision> decider::operator()(const add_comment& c) {
 result<decision> decider::operator()(const edit_comment& c) {
     auto t = on_task(c.task, action::edit_work);
     if (!t) return failure(t.error());
-    const auto* cm = find_comment(*t.value().node, c.comment);
+    const auto* cm = find_by_id(t.value().node->comments, c.comment);
     if (!cm) return failure(errc::not_found, "comment " + c.comment + " does not exist");
     if (cm->author != ctx_.actor)
         return failure(errc::permission_denied, "only its author may edit a comment");
@@ -1115,7 +1111,7 @@ result<decision> decider::operator()(const edit_comment& c) {
 
 result<decision> decider::operator()(const delete_comment& c) {
     const auto* n = s_.node(c.task);
-    const comment_state* cm = n ? find_comment(*n, c.comment) : nullptr;
+    const comment_state* cm = n ? find_by_id(n->comments, c.comment) : nullptr;
     // One's own comment is work; another's is a delete that needs an admin.
     const bool own = cm && cm->author == ctx_.actor;
     auto t = on_task(c.task, own ? action::edit_work : action::delete_work);
