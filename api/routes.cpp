@@ -1,40 +1,16 @@
 #include "api/routes.h"
 
-#include <boost/json/serialize.hpp>
-
 #include "api/json_body.h"
 #include "api/problems.h"
+#include "api/route_support.h"
 
 namespace migops::api {
 
 namespace {
 
-using authed_handler =
-    std::function<void(const http_request&, const path_params&, const principal&, responder)>;
-
 constexpr std::size_t max_name_bytes = 1024;
 constexpr std::size_t max_description_bytes = std::size_t{64} * 1024;
 constexpr std::size_t space_id_hex_digits = 16;
-
-http_response unauthorized(const std::string& why) {
-    auto r = to_response(
-        make_problem(401, "/problems/unauthorized", "A valid bearer token is required", why));
-    r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-    return r;
-}
-
-// Checks the bearer token before the handler runs: a missing or refused
-// token is a 401 and nothing else happens.
-route_handler authed(const route_deps& deps, authed_handler h) {
-    return [&verifier = deps.verifier, &clock = deps.clock, h = std::move(h)](
-               const http_request& req, const path_params& params, responder respond) {
-        const auto* header = req.header("authorization");
-        if (!header) return respond(unauthorized("the Authorization header is missing"));
-        auto who = verifier.verify_header(*header, clock.now());
-        if (!who) return respond(unauthorized(who.error().message));
-        h(req, params, who.value(), std::move(respond));
-    };
-}
 
 // Submits a command for the caller; on success answers with what
 // on_events makes of the durable events.
@@ -51,13 +27,6 @@ void submit(const route_deps& deps, const http_request& req, const principal& wh
             respond(on_events(outcome.value()));
         });
     if (!queued) respond(to_response(problem_for(queued.error())));
-}
-
-http_response json(unsigned status, const boost::json::object& body) {
-    http_response r;
-    r.status = status;
-    r.body = boost::json::serialize(body);
-    return r;
 }
 
 void create_space_route(const route_deps& deps, const http_request& req, const path_params&,
@@ -82,7 +51,7 @@ void create_space_route(const route_deps& deps, const http_request& req, const p
             space["version"] = e.pos;
             space["created_by"] = e.actor.value;
             space["created_at"] = format_rfc3339(e.time);
-            auto r = json(201, space);
+            auto r = json_response(201, space);
             r.headers.emplace_back("Location", "/v1/spaces/" + id.value);
             r.headers.emplace_back("ETag", "\"" + std::to_string(e.pos) + "\"");
             return r;
@@ -94,10 +63,11 @@ void create_space_route(const route_deps& deps, const http_request& req, const p
 
 void add_v1_routes(router& r, const route_deps& deps) {
     r.add("POST", "/v1/spaces", "create_space",
-          authed(deps, [deps](const http_request& req, const path_params& params,
-                              const principal& who, const responder& respond) {
-              create_space_route(deps, req, params, who, respond);
-          }));
+          authed(deps.verifier, deps.clock,
+                 [deps](const http_request& req, const path_params& params, const principal& who,
+                        const responder& respond) {
+                     create_space_route(deps, req, params, who, respond);
+                 }));
 }
 
 }  // namespace migops::api
