@@ -3,12 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include "api/http_server.h"
+#include "api/idempotency.h"
 #include "api/problems.h"
+#include "api/route_support.h"
 #include "api/router.h"
 #include "api/routes.h"
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
 #include "events/rocks_log.h"
+#include "projections/board.h"
 #include "projections/catalogue.h"
 
 #include <future>
@@ -17,25 +20,19 @@ namespace migops::api {
 
 struct application::parts {
     std::unique_ptr<events::rocks_store> store;
+    std::unique_ptr<engine::blob_store> blobs;
+    std::unique_ptr<idempotency_keys> idempotency;
+    projections::board* board = nullptr;
+    projections::runner* board_runner = nullptr;
     std::unique_ptr<events::rocks_log> log;
     std::unique_ptr<engine::partition_processor> processor;
     std::vector<std::unique_ptr<projections::projection>> read_models;
     std::vector<std::unique_ptr<projections::runner>> runners;
     std::optional<token_verifier> verifier;
     router routes;
+    std::optional<route_deps> deps;  // what the routes refer to
     std::unique_ptr<http_server> server;
 };
-
-namespace {
-
-http_response json_response(unsigned status, std::string body) {
-    http_response r;
-    r.status = status;
-    r.body = std::move(body);
-    return r;
-}
-
-}  // namespace
 
 // The built-in templates and those of the configured directory are
 // published before the server takes requests; a version already published
@@ -70,14 +67,19 @@ void application::add_routes() {
     auto& r = parts_->routes;
     r.add("GET", "/healthz", "healthz",
           [](const http_request&, const path_params&, const responder& respond) {
-              respond(json_response(200, R"({"status":"ok"})"));
+              respond(json_response(200, boost::json::object{{"status", "ok"}}));
           });
     r.add("GET", "/readyz", "readyz",
           [this](const http_request&, const path_params&, const responder& respond) {
-              respond(ready_ ? json_response(200, R"({"status":"ready"})")
-                             : json_response(503, R"({"status":"starting"})"));
+              respond(ready_ ? json_response(200, boost::json::object{{"status", "ready"}})
+                             : json_response(503, boost::json::object{{"status", "starting"}}));
           });
-    add_v1_routes(r, route_deps{*parts_->processor, *parts_->verifier, clock_});
+    parts_->deps.emplace(
+        route_deps{*parts_->processor, *parts_->verifier, clock_, *parts_->board,
+                   *parts_->board_runner, parts_->store->db(),
+                   parts_->store->column_family(projections::column_family_of(*parts_->board)),
+                   *parts_->blobs, *parts_->idempotency, config_.limits});
+    add_v1_routes(r, *parts_->deps);
 }
 
 application::application(config c) : config_(std::move(c)), parts_(std::make_unique<parts>()) {}
@@ -96,10 +98,16 @@ result<void> application::start() {
     parts_->verifier.emplace(std::move(verifier).value());
 
     std::vector<std::string> families{events::events_column_family, events::meta_column_family};
+    families.emplace_back(idempotency_column_family);
     for (auto& f : projections::all_column_families()) families.push_back(std::move(f));
     auto store = events::rocks_store::open({config_.data_dir, families, nullptr});
     if (!store) return failure(store.error());
     parts_->store = std::move(store).value();
+    parts_->idempotency = std::make_unique<idempotency_keys>(
+        parts_->store->db(), parts_->store->column_family(idempotency_column_family));
+    auto blobs = engine::open_file_blob_store(std::filesystem::path(config_.data_dir) / "blobs");
+    if (!blobs) return failure(blobs.error());
+    parts_->blobs = std::move(blobs).value();
 
     spdlog::info("verifying the hash chain{}", config_.verify_all ? " (all events)" : " tails");
     auto log = events::rocks_log::open(
@@ -122,6 +130,10 @@ result<void> application::start() {
     for (auto& m : parts_->read_models) {
         parts_->runners.push_back(
             std::make_unique<projections::runner>(*parts_->store, *parts_->log, *m));
+        if (auto* b = dynamic_cast<projections::board*>(m.get())) {
+            parts_->board = b;
+            parts_->board_runner = parts_->runners.back().get();
+        }
         if (auto r = parts_->runners.back()->start(); !r) return r;
     }
     if (auto r = publish_templates(); !r) return r;

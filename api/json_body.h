@@ -3,6 +3,7 @@
 // readers whose refusals name the field (HTTP 400) — or 415 for another
 // content type.
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "api/http_types.h"
 #include "api/problems.h"
+#include "events/content.h"
 #include "events/result.h"
 
 namespace migops::api {
@@ -25,5 +27,27 @@ std::variant<boost::json::object, problem> json_object_body(const http_request& 
 // type, invalid UTF-8 or too long is an error naming the field.
 result<std::optional<std::string>> string_field(const boost::json::object& o, std::string_view name,
                                                 bool required, std::size_t max_bytes);
+
+// Refuses a field not in `known` (400 naming it), so a misspelt field is
+// never silently ignored.
+result<void> only_fields(const boost::json::object& o,
+                         std::initializer_list<std::string_view> known);
+
+result<std::optional<bool>> bool_field(const boost::json::object& o, std::string_view name);
+result<std::optional<std::uint32_t>> uint_field(const boost::json::object& o, std::string_view name,
+                                                std::uint32_t max);
+// An RFC 3339 time: absent is nullopt, null is an engaged nullopt (clear).
+result<std::optional<std::optional<timestamp>>> time_field(const boost::json::object& o,
+                                                           std::string_view name);
+result<std::optional<std::vector<std::string>>> string_list_field(const boost::json::object& o,
+                                                                  std::string_view name,
+                                                                  std::size_t max_items,
+                                                                  std::size_t max_bytes);
+
+// A task (or subtask) as the API shows it: title, description, tools,
+// links, acceptance_criteria, steps and subtasks.
+result<events::task_spec> task_body(const boost::json::object& o);
+result<std::vector<events::criterion_spec>> criteria_body(const boost::json::value& v);
+result<std::vector<events::guidance_link>> links_body(const boost::json::value& v);
 
 }  // namespace migops::api

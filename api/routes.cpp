@@ -1,73 +1,1001 @@
 #include "api/routes.h"
 
+#include <fstream>
+
+#include <boost/json/parse.hpp>
+
 #include "api/json_body.h"
 #include "api/problems.h"
 #include "api/route_support.h"
+#include "engine/commands.h"
+#include "engine/template_catalog.h"
+#include "events/fields.h"
 
 namespace migops::api {
 
 namespace {
 
-constexpr std::size_t max_name_bytes = 1024;
-constexpr std::size_t max_description_bytes = std::size_t{64} * 1024;
-constexpr std::size_t space_id_hex_digits = 16;
+namespace ev = events;
+using boost::json::object;
 
-// Submits a command for the caller; on success answers with what
-// on_events makes of the durable events.
-void submit(const route_deps& deps, const http_request& req, const principal& who,
-            engine::command cmd,
-            std::function<http_response(const std::vector<events::envelope>&)> on_events,
-            const responder& respond) {
-    const auto* request_id = req.header("x-request-id");
-    engine::submission sub{std::move(cmd), who.user, deps.clock.now(),
-                           request_id ? request_id->substr(0, 128) : std::string{}};
-    auto queued = deps.processor.submit(
-        std::move(sub), [respond, on_events = std::move(on_events)](auto outcome) {
-            if (!outcome) return respond(to_response(problem_for(outcome.error())));
-            respond(on_events(outcome.value()));
-        });
-    if (!queued) respond(to_response(problem_for(queued.error())));
+constexpr std::size_t max_name_bytes = 1024;
+constexpr std::size_t max_text_bytes = std::size_t{64} * 1024;
+constexpr std::size_t max_id_bytes = 256;
+constexpr std::size_t max_list_page = 500;
+constexpr std::uint32_t max_rank = 100'000;
+constexpr std::uint32_t max_minutes = 10'000'000;
+constexpr std::size_t space_id_hex_digits = 16;
+constexpr std::size_t artifact_head_bytes = 512;
+
+using after_fn = std::function<void(const std::vector<ev::envelope>&, const responder&)>;
+
+void fail(const responder& respond, const error& e) {
+    respond(to_response(problem_for(e)));
 }
 
-void create_space_route(const route_deps& deps, const http_request& req, const path_params&,
-                        const principal& who, const responder& respond) {
+http_response not_found(const std::string& what) {
+    return to_response(make_problem(404, "/problems/not-found", "No such resource",
+                                    what + " does not exist or is not visible to you"));
+}
+
+http_response no_content() {
+    http_response r;
+    r.status = 204;
+    r.content_type.clear();
+    return r;
+}
+
+// If-Match: "\"12\"", W/"12" or 12; "*" matches any version.
+result<std::optional<position>> if_match_of(const http_request& req) {
+    const auto* h = req.header("if-match");
+    if (!h) return std::optional<position>{};
+    std::string_view v = *h;
+    if (v == "*") return std::optional<position>{};
+    if (v.starts_with("W/")) v.remove_prefix(2);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    position p = 0;
+    if (v.empty() || v.size() > 20 || v.find_first_not_of("0123456789") != std::string_view::npos)
+        return failure(errc::invalid_argument, "If-Match must be an ETag this server gave");
+    for (char c : v) p = p * 10 + static_cast<position>(c - '0');
+    return std::optional<position>{p};
+}
+
+// A view row starts with {"version":N, (see projections/views.h).
+std::string etag_of(const std::string& row) {
+    constexpr std::string_view prefix = R"({"version":)";
+    if (!row.starts_with(prefix)) return {};
+    const auto end = row.find_first_not_of("0123456789", prefix.size());
+    return "\"" + row.substr(prefix.size(), end - prefix.size()) + "\"";
+}
+
+http_response row_response(const route_deps& deps, const std::string& key, unsigned status,
+                           const std::string& what) {
+    auto row = projections::board::get(deps.db, deps.board_rows, key);
+    if (!row) return to_response(problem_for(row.error()));
+    if (!row.value()) return not_found(what);
+    http_response r;
+    r.status = status;
+    r.body = std::move(*row.value());
+    if (auto tag = etag_of(r.body); !tag.empty()) r.headers.emplace_back("ETag", tag);
+    return r;
+}
+
+// After the command: the entity as the board shows it now.
+after_fn show(const route_deps& deps, std::string key, unsigned status = 200,
+              std::string location = {}) {
+    return [&deps, key = std::move(key), status, location = std::move(location)](
+               const std::vector<ev::envelope>&, const responder& respond) {
+        auto r = row_response(deps, key, status, key);
+        if (!location.empty() && r.status == status) r.headers.emplace_back("Location", location);
+        respond(std::move(r));
+    };
+}
+
+after_fn nothing_to_show() {
+    return
+        [](const std::vector<ev::envelope>&, const responder& respond) { respond(no_content()); };
+}
+
+// Submits a command for the caller; once its events are durable and the
+// board has applied them, `after` answers.
+void submit(const route_deps& deps, const http_request& req, const principal& who,
+            engine::command cmd, after_fn after, const responder& respond) {
+    auto expected = if_match_of(req);
+    if (!expected) return fail(respond, expected.error());
+    const auto* request_id = req.header("x-request-id");
+    engine::submission sub{std::move(cmd), who.user, deps.clock.now(),
+                           request_id ? request_id->substr(0, 128) : std::string{},
+                           expected.value()};
+    auto queued = deps.processor.submit(
+        std::move(sub), [&runner = deps.board_runner, respond, after](auto outcome) {
+            if (!outcome) return fail(respond, outcome.error());
+            auto events = std::move(outcome).value();
+            if (events.empty()) return after(events, respond);
+            const auto partition = events.back().partition;
+            const auto pos = events.back().pos;
+            runner.when_applied(partition, pos, [events = std::move(events), respond, after] {
+                after(events, respond);
+            });
+        });
+    if (!queued) fail(respond, queued.error());
+}
+
+// Decodes the JSON object body and checks its field names; answers the
+// problem and returns null when it is not acceptable.
+std::optional<object> body_of(const http_request& req, const responder& respond,
+                              std::initializer_list<std::string_view> known) {
+    auto body = json_object_body(req);
+    if (auto* p = std::get_if<problem>(&body)) {
+        respond(to_response(*p));
+        return std::nullopt;
+    }
+    auto& o = std::get<object>(body);
+    if (auto r = only_fields(o, known); !r) {
+        fail(respond, r.error());
+        return std::nullopt;
+    }
+    return std::move(o);
+}
+
+// A required or optional string field; answers the problem on error.
+template <class T>
+bool take(const result<T>& r, const responder& respond) {
+    if (r) return true;
+    fail(respond, r.error());
+    return false;
+}
+
+std::string param(const path_params& p, const char* name) {
+    return p.find(name)->second;
+}
+
+result<ev::role> role_of_body(const object& o) {
+    auto name = string_field(o, "role", true, max_name_bytes);
+    if (!name) return failure(name.error());
+    ev::role r = ev::role::none;
+    if (!ev::parse(*name.value(), r) || r == ev::role::none)
+        return failure(errc::invalid_argument,
+                       "role must be space_admin, space_contributor, journey_admin, "
+                       "journey_contributor or team_contributor");
+    return r;
+}
+
+// Reads of a row that belongs to a space the caller must be able to read.
+void read_in_space(const route_deps& deps, const principal& who, const space_id& space,
+                   const std::string& key, const std::string& what, const responder& respond) {
+    if (!deps.board.may_read(who.user, space)) return respond(not_found(what));
+    respond(row_response(deps, key, 200, what));
+}
+
+// ---- spaces ------------------------------------------------------------------
+
+void create_space(const route_deps& deps, const http_request& req, const principal& who,
+                  const responder& respond) {
+    auto o = body_of(req, respond, {"name", "description"});
+    if (!o) return;
+    auto name = string_field(*o, "name", true, max_name_bytes);
+    if (!take(name, respond)) return;
+    auto description = string_field(*o, "description", false, max_text_bytes);
+    if (!take(description, respond)) return;
+    const space_id id{random_id().substr(0, space_id_hex_digits)};
+    submit(deps, req, who,
+           engine::create_space{id, *name.value(), description.value().value_or("")},
+           show(deps, "space/" + id.value, 201, "/v1/spaces/" + id.value), respond);
+}
+
+void list_spaces(const route_deps& deps, const principal& who, const responder& respond) {
+    const std::string prefix = "reader/" + who.user.value + "/";
+    auto readable = projections::board::scan(deps.db, deps.board_rows, prefix, max_list_page);
+    if (!readable) return fail(respond, readable.error());
+    boost::json::array spaces;
+    for (const auto& row : readable.value()) {
+        auto space = projections::board::get(deps.db, deps.board_rows,
+                                             "space/" + row.key.substr(prefix.size()));
+        if (!space) return fail(respond, space.error());
+        if (space.value()) spaces.push_back(boost::json::parse(*space.value()));
+    }
+    respond(json_response(200, object{{"spaces", std::move(spaces)}}));
+}
+
+void edit_space(const route_deps& deps, const http_request& req, const space_id& space,
+                const principal& who, const responder& respond) {
+    auto o = body_of(req, respond, {"name", "description"});
+    if (!o) return;
+    auto name = string_field(*o, "name", false, max_name_bytes);
+    if (!take(name, respond)) return;
+    auto description = string_field(*o, "description", false, max_text_bytes);
+    if (!take(description, respond)) return;
+    if (name.value().has_value() == description.value().has_value())
+        return fail(respond, make_error(errc::invalid_argument,
+                                        "send either name or description (one change a request)"));
+    engine::command cmd =
+        name.value() ? engine::command{engine::rename_space{space, *name.value()}}
+                     : engine::command{engine::describe_space{space, *description.value()}};
+    submit(deps, req, who, std::move(cmd), show(deps, "space/" + space.value), respond);
+}
+
+// Grants on a space or journey to a user or team; revokes with DELETE.
+void grant(const route_deps& deps, const http_request& req, const principal& who,
+           const space_id& space, const journey_id& journey, const user_id& user,
+           const team_id& team, const responder& respond) {
+    auto o = body_of(req, respond, {"role"});
+    if (!o) return;
+    auto r = role_of_body(*o);
+    if (!take(r, respond)) return;
+    const std::string shown = journey.empty() ? "space/" + space.value : "journey/" + journey.value;
+    submit(deps, req, who, engine::grant_role{space, journey, user, team, r.value()},
+           show(deps, shown), respond);
+}
+
+// ---- journeys ----------------------------------------------------------------
+
+// Version strings compare as numbers part by part ("2.10" > "2.9").
+bool version_less(std::string_view a, std::string_view b) {
+    auto part = [](std::string_view& s) {
+        const auto dot = s.find('.');
+        auto head = s.substr(0, dot);
+        s = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
+        return head;
+    };
+    while (!a.empty() || !b.empty()) {
+        auto x = part(a);
+        auto y = part(b);
+        if (x.size() != y.size() && x.find_first_not_of("0123456789") == std::string_view::npos &&
+            y.find_first_not_of("0123456789") == std::string_view::npos)
+            return x.size() < y.size();
+        if (x != y) return x < y;
+    }
+    return false;
+}
+
+// A published template (the latest version when version is empty).
+result<object> find_template(const route_deps& deps, const std::string& id,
+                             const std::string& version) {
+    if (!version.empty()) {
+        auto row =
+            projections::board::get(deps.db, deps.board_rows, "template/" + id + "/" + version);
+        if (!row) return failure(row.error());
+        if (!row.value())
+            return failure(errc::not_found, "template " + id + " " + version + " does not exist");
+        return boost::json::parse(*row.value()).as_object();
+    }
+    auto rows =
+        projections::board::scan(deps.db, deps.board_rows, "template/" + id + "/", max_list_page);
+    if (!rows) return failure(rows.error());
+    if (rows.value().empty()) return failure(errc::not_found, "template " + id + " does not exist");
+    std::optional<object> best;
+    for (const auto& row : rows.value()) {
+        auto o = boost::json::parse(row.value).as_object();
+        if (!best || version_less(best->at("version").as_string(), o.at("version").as_string()))
+            best = std::move(o);
+    }
+    return std::move(*best);
+}
+
+// A created or copied journey: 201 with its board and Location.
+after_fn show_new_journey(const route_deps& deps) {
+    return [&deps](const std::vector<ev::envelope>& events, const responder& done) {
+        const auto id = std::get<ev::journey_created>(events.front().data).journey.value;
+        auto r = row_response(deps, "journey/" + id, 201, id);
+        r.headers.emplace_back("Location", "/v1/journeys/" + id);
+        done(std::move(r));
+    };
+}
+
+void create_journey(const route_deps& deps, const http_request& req, const space_id& space,
+                    const principal& who, const responder& respond) {
+    auto o = body_of(req, respond,
+                     {"name", "description", "template_id", "template_version", "target_date"});
+    if (!o) return;
+    auto name = string_field(*o, "name", true, max_name_bytes);
+    if (!take(name, respond)) return;
+    auto description = string_field(*o, "description", false, max_text_bytes);
+    if (!take(description, respond)) return;
+    auto template_id = string_field(*o, "template_id", false, max_name_bytes);
+    if (!take(template_id, respond)) return;
+    auto template_version = string_field(*o, "template_version", false, max_name_bytes);
+    if (!take(template_version, respond)) return;
+    auto target = time_field(*o, "target_date");
+    if (!take(target, respond)) return;
+    engine::create_journey cmd{space,
+                               *name.value(),
+                               description.value().value_or(""),
+                               target.value().value_or(std::nullopt),
+                               std::nullopt,
+                               ""};
+    if (template_id.value()) {
+        auto t = find_template(deps, *template_id.value(), template_version.value().value_or(""));
+        if (!t) return fail(respond, t.error());
+        ev::template_spec spec;
+        try {
+            ev::from_json_value(t.value().at("content"), spec, "template");
+        } catch (const std::exception& e) {
+            return fail(respond, make_error(errc::corruption, e.what()));
+        }
+        cmd.from_template = std::move(spec);
+        cmd.template_hash = t.value().at("content_hash").as_string();
+    } else if (template_version.value()) {
+        return fail(respond,
+                    make_error(errc::invalid_argument, "template_version needs template_id"));
+    }
+    submit(deps, req, who, std::move(cmd), show_new_journey(deps), respond);
+}
+
+void edit_journey(const route_deps& deps, const http_request& req, const journey_id& journey,
+                  const principal& who, const responder& respond) {
+    auto o = body_of(req, respond, {"name", "description", "target_date", "status"});
+    if (!o) return;
+    auto status = string_field(*o, "status", false, max_name_bytes);
+    if (!take(status, respond)) return;
+    if (status.value()) {
+        if (o->size() != 1)
+            return fail(respond, make_error(errc::invalid_argument,
+                                            "change the status in a request of its own"));
+        ev::journey_status s{};
+        if (!ev::parse(*status.value(), s))
+            return fail(
+                respond,
+                make_error(errc::invalid_argument,
+                           "status must be not_started, in_progress, completed or archived"));
+        return submit(deps, req, who, engine::change_journey_status{journey, s},
+                      show(deps, "journey/" + journey.value), respond);
+    }
+    auto name = string_field(*o, "name", false, max_name_bytes);
+    if (!take(name, respond)) return;
+    auto description = string_field(*o, "description", false, max_text_bytes);
+    if (!take(description, respond)) return;
+    auto target = time_field(*o, "target_date");
+    if (!take(target, respond)) return;
+    submit(deps, req, who,
+           engine::edit_journey{journey, name.value(), description.value(), target.value()},
+           show(deps, "journey/" + journey.value), respond);
+}
+
+// ---- the tree and tasks ------------------------------------------------------
+
+void add_node(const route_deps& deps, const http_request& req, const std::string& parent,
+              bool phase, const principal& who, const responder& respond) {
+    auto o = body_of(req, respond, {"title", "description", "rank"});
+    if (!o) return;
+    auto title = string_field(*o, "title", true, max_name_bytes);
+    if (!take(title, respond)) return;
+    auto description = string_field(*o, "description", false, max_text_bytes);
+    if (!take(description, respond)) return;
+    auto rank = uint_field(*o, "rank", max_rank);
+    if (!take(rank, respond)) return;
+    engine::command cmd =
+        phase ? engine::command{engine::add_phase{journey_id{parent}, *title.value(),
+                                                  description.value().value_or(""), rank.value()}}
+              : engine::command{engine::add_module{node_id{parent}, *title.value(),
+                                                   description.value().value_or(""), rank.value()}};
+    submit(
+        deps, req, who, std::move(cmd),
+        [&deps](const std::vector<ev::envelope>& events, const responder& done) {
+            const auto& added = std::get<ev::node_added>(events.front().data);
+            const auto journey = engine::journey_of_id(added.node.value).value;
+            auto r = row_response(deps, "journey/" + journey, 201, journey);
+            r.headers.emplace_back("Location", "/v1/nodes/" + added.node.value);
+            done(std::move(r));
+        },
+        respond);
+}
+
+void add_task(const route_deps& deps, const http_request& req, const node_id& parent,
+              const principal& who, const responder& respond) {
     auto body = json_object_body(req);
     if (auto* p = std::get_if<problem>(&body)) return respond(to_response(*p));
-    const auto& o = std::get<boost::json::object>(body);
-    auto name = string_field(o, "name", true, max_name_bytes);
-    if (!name) return respond(to_response(problem_for(name.error())));
-    auto description = string_field(o, "description", false, max_description_bytes);
-    if (!description) return respond(to_response(problem_for(description.error())));
-    const space_id id{random_id().substr(0, space_id_hex_digits)};
+    const auto& o = std::get<object>(body);
+    auto spec = task_body(o);
+    if (!take(spec, respond)) return;
+    auto rank = uint_field(o, "rank", max_rank);
+    if (!take(rank, respond)) return;
     submit(
-        deps, req, who, engine::create_space{id, *name.value(), description.value().value_or("")},
-        [id](const std::vector<events::envelope>& events) {
-            const auto& e = events.front();
-            const auto& created = std::get<events::space_created>(e.data);
-            boost::json::object space;
-            space["id"] = id.value;
-            space["name"] = created.name;
-            space["description"] = created.description;
-            space["version"] = e.pos;
-            space["created_by"] = e.actor.value;
-            space["created_at"] = format_rfc3339(e.time);
-            auto r = json_response(201, space);
-            r.headers.emplace_back("Location", "/v1/spaces/" + id.value);
-            r.headers.emplace_back("ETag", "\"" + std::to_string(e.pos) + "\"");
-            return r;
+        deps, req, who, engine::add_task{parent, std::move(spec).value(), rank.value()},
+        [&deps](const std::vector<ev::envelope>& events, const responder& done) {
+            const auto& added = std::get<ev::node_added>(events.front().data);
+            auto r = row_response(deps, "task/" + added.node.value, 201, added.node.value);
+            r.headers.emplace_back("Location", "/v1/tasks/" + added.node.value);
+            done(std::move(r));
+        },
+        respond);
+}
+
+// One change a request, so a request is one command and all or nothing.
+void edit_node(const route_deps& deps, const http_request& req, const node_id& node,
+               const principal& who, const responder& respond) {
+    auto o = body_of(req, respond,
+                     {"title", "description", "tools", "links", "acceptance_criteria", "in_scope",
+                      "rank", "due", "estimated_minutes", "spent_minutes"});
+    if (!o) return;
+    const bool details = o->contains("title") || o->contains("description") ||
+                         o->contains("tools") || o->contains("links") ||
+                         o->contains("acceptance_criteria");
+    const bool effort = o->contains("estimated_minutes") || o->contains("spent_minutes");
+    const int groups = int{details} + int{effort} + int{o->contains("in_scope")} +
+                       int{o->contains("rank")} + int{o->contains("due")};
+    if (groups != 1)
+        return fail(respond,
+                    make_error(errc::invalid_argument,
+                               "send one kind of change a request: details (title, description, "
+                               "tools, links, acceptance_criteria), in_scope, rank, due, or "
+                               "effort (estimated_minutes, spent_minutes)"));
+    const std::string key = "task/" + node.value;
+    auto shown = [&deps, node](const std::vector<ev::envelope>& events, const responder& done) {
+        auto r = row_response(deps, "task/" + node.value, 200, node.value);
+        if (r.status == 404)  // a phase or module: show its journey
+            r = row_response(deps, "journey/" + engine::journey_of_id(node.value).value, 200,
+                             node.value);
+        (void)events;
+        done(std::move(r));
+    };
+    if (details) {
+        engine::edit_node cmd{node,         std::nullopt, std::nullopt,
+                              std::nullopt, std::nullopt, std::nullopt};
+        auto title = string_field(*o, "title", false, max_name_bytes);
+        if (!take(title, respond)) return;
+        cmd.title = title.value();
+        auto description = string_field(*o, "description", false, max_text_bytes);
+        if (!take(description, respond)) return;
+        cmd.description = description.value();
+        auto tools = string_list_field(*o, "tools", 100, max_name_bytes);
+        if (!take(tools, respond)) return;
+        cmd.tools = tools.value();
+        if (const auto* links = o->if_contains("links")) {
+            auto l = links_body(*links);
+            if (!take(l, respond)) return;
+            cmd.links = std::move(l).value();
+        }
+        if (const auto* criteria = o->if_contains("acceptance_criteria")) {
+            auto c = criteria_body(*criteria);
+            if (!take(c, respond)) return;
+            cmd.criteria = std::move(c).value();
+        }
+        return submit(deps, req, who, std::move(cmd), shown, respond);
+    }
+    if (o->contains("in_scope")) {
+        auto in_scope = bool_field(*o, "in_scope");
+        if (!take(in_scope, respond)) return;
+        if (!in_scope.value())
+            return fail(respond,
+                        make_error(errc::invalid_argument, "in_scope must be true or false"));
+        return submit(deps, req, who, engine::scope_node{node, *in_scope.value()}, shown, respond);
+    }
+    if (o->contains("rank")) {
+        auto rank = uint_field(*o, "rank", max_rank);
+        if (!take(rank, respond)) return;
+        if (!rank.value())
+            return fail(respond, make_error(errc::invalid_argument, "rank must be an integer"));
+        return submit(deps, req, who, engine::move_node{node, *rank.value()}, shown, respond);
+    }
+    if (o->contains("due")) {
+        auto due = time_field(*o, "due");
+        if (!take(due, respond)) return;
+        return submit(deps, req, who, engine::set_due_date{node, *due.value()}, shown, respond);
+    }
+    auto estimated = uint_field(*o, "estimated_minutes", max_minutes);
+    if (!take(estimated, respond)) return;
+    auto spent = uint_field(*o, "spent_minutes", max_minutes);
+    if (!take(spent, respond)) return;
+    submit(deps, req, who, engine::set_effort{node, estimated.value(), spent.value()}, shown,
+           respond);
+}
+
+void assign(const route_deps& deps, const http_request& req, const node_id& task,
+            const principal& who, const responder& respond) {
+    auto o = body_of(req, respond, {"user", "team"});
+    if (!o) return;
+    auto user = string_field(*o, "user", false, max_id_bytes);
+    if (!take(user, respond)) return;
+    auto team = string_field(*o, "team", false, max_id_bytes);
+    if (!take(team, respond)) return;
+    submit(deps, req, who,
+           engine::assign_task{task, user_id{user.value().value_or("")},
+                               team_id{team.value().value_or("")}},
+           show(deps, "task/" + task.value), respond);
+}
+
+void change_status(const route_deps& deps, const http_request& req, const node_id& task,
+                   const principal& who, const responder& respond) {
+    auto o = body_of(req, respond, {"status", "reason", "acknowledged"});
+    if (!o) return;
+    auto status = string_field(*o, "status", true, max_name_bytes);
+    if (!take(status, respond)) return;
+    ev::task_status s{};
+    if (!ev::parse(*status.value(), s))
+        return fail(respond, make_error(errc::invalid_argument,
+                                        "status must be planned, in_progress, blocked, completed "
+                                        "or out_of_scope"));
+    auto reason = string_field(*o, "reason", false, max_text_bytes);
+    if (!take(reason, respond)) return;
+    auto acknowledged = string_list_field(*o, "acknowledged", 100, max_id_bytes);
+    if (!take(acknowledged, respond)) return;
+    submit(deps, req, who,
+           engine::change_task_status{task, s, reason.value().value_or(""),
+                                      acknowledged.value().value_or(std::vector<std::string>{})},
+           show(deps, "task/" + task.value), respond);
+}
+
+// ---- artifacts ---------------------------------------------------------------
+
+void upload(const route_deps& deps, const http_request& req, const node_id& task,
+            const std::string& name, const principal& who, const responder& respond) {
+    if (req.body.size() > deps.bounds.bytes_per_task)
+        return fail(respond, make_error(errc::limit_exceeded,
+                                        "a task holds at most " +
+                                            std::to_string(deps.bounds.bytes_per_task) + " bytes"));
+    auto media =
+        engine::detect_media_type(name, std::string_view(req.body).substr(0, artifact_head_bytes));
+    if (!media) return fail(respond, media.error());
+    if (const auto* declared = req.header("content-type")) {
+        const std::string_view d = std::string_view(*declared).substr(0, declared->find(';'));
+        if (d != "application/octet-stream" && d != media.value())
+            return respond(to_response(make_problem(
+                415, "/problems/unsupported-media-type", "The content type does not match",
+                "the file is " + media.value() + ", not " + std::string(d))));
+    }
+    auto writer = deps.blobs.begin(deps.bounds.bytes_per_task);
+    if (!writer) return fail(respond, writer.error());
+    if (auto w = writer.value()->write(req.body); !w) return fail(respond, w.error());
+    auto blob = writer.value()->commit();
+    if (!blob) return fail(respond, blob.error());
+    submit(
+        deps, req, who,
+        engine::upload_artifact{task, name, media.value(), blob.value().size, blob.value().sha256},
+        show(deps, "task/" + task.value), respond);
+}
+
+void download(const route_deps& deps, const node_id& task, const std::string& name,
+              const principal& who, const responder& respond) {
+    if (!deps.board.may_read(who.user, engine::space_of_id(task.value)))
+        return respond(not_found(task.value));
+    auto row = projections::board::get(deps.db, deps.board_rows, "task/" + task.value);
+    if (!row) return fail(respond, row.error());
+    if (!row.value()) return respond(not_found(task.value));
+    auto t = boost::json::parse(*row.value()).as_object();
+    for (const auto& a : t.at("artifacts").as_array()) {
+        const auto& o = a.as_object();
+        if (o.at("name").as_string() != name) continue;
+        auto path = deps.blobs.locate(std::string(o.at("sha256").as_string()));
+        if (!path) return fail(respond, path.error());
+        std::ifstream in(path.value(), std::ios::binary);
+        http_response r;
+        r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        if (!in.good() && !in.eof())
+            return fail(respond, make_error(errc::io_error, "cannot read " + name));
+        r.content_type = o.at("media_type").as_string();
+        r.headers.emplace_back("ETag", "\"" + std::string(o.at("sha256").as_string()) + "\"");
+        r.headers.emplace_back("Content-Disposition", "attachment");
+        return respond(std::move(r));
+    }
+    respond(not_found("artifact " + name));
+}
+
+// ---- my tasks ----------------------------------------------------------------
+
+void my_tasks(const route_deps& deps, const principal& who, const responder& respond) {
+    boost::json::array tasks;
+    std::set<std::string> seen;
+    auto add_rows = [&](const std::string& prefix) -> result<void> {
+        auto rows = projections::board::scan(deps.db, deps.board_rows, prefix, max_list_page);
+        if (!rows) return failure(rows.error());
+        for (const auto& row : rows.value()) {
+            const auto id = row.key.substr(prefix.size());
+            if (!seen.insert(id).second) continue;
+            if (!deps.board.may_read(who.user, engine::space_of_id(id))) continue;
+            tasks.push_back(boost::json::parse(row.value));
+        }
+        return success();
+    };
+    if (auto r = add_rows("assigned/u/" + who.user.value + "/"); !r)
+        return fail(respond, r.error());
+    const std::string teams_prefix = "team_of/" + who.user.value + "/";
+    auto teams = projections::board::scan(deps.db, deps.board_rows, teams_prefix, max_list_page);
+    if (!teams) return fail(respond, teams.error());
+    for (const auto& t : teams.value())
+        if (auto r = add_rows("assigned/t/" + t.key.substr(teams_prefix.size()) + "/"); !r)
+            return fail(respond, r.error());
+    respond(json_response(200, object{{"tasks", std::move(tasks)}}));
+}
+
+// ---- help --------------------------------------------------------------------
+
+void request_help(const route_deps& deps, const http_request& req, const journey_id& journey,
+                  const std::string& target, const principal& who, const responder& respond) {
+    auto o = body_of(req, respond, {"kind", "description", "target"});
+    if (!o) return;
+    auto kind_name = string_field(*o, "kind", true, max_name_bytes);
+    if (!take(kind_name, respond)) return;
+    ev::help_kind kind{};
+    if (!ev::parse(*kind_name.value(), kind))
+        return fail(respond, make_error(errc::invalid_argument,
+                                        "kind must be task_assistance, advice or full_service"));
+    auto description = string_field(*o, "description", true, max_text_bytes);
+    if (!take(description, respond)) return;
+    auto explicit_target = string_field(*o, "target", false, max_id_bytes);
+    if (!take(explicit_target, respond)) return;
+    const std::string on = explicit_target.value().value_or(target);
+    submit(
+        deps, req, who, engine::request_help{journey, on, kind, *description.value()},
+        [&deps, journey](const std::vector<ev::envelope>& events, const responder& done) {
+            const auto& asked = std::get<ev::help_requested>(events.front().data);
+            auto r = row_response(deps, "journey/" + journey.value, 201, journey.value);
+            r.headers.emplace_back("Location", "/v1/help-requests/" + asked.request);
+            done(std::move(r));
+        },
+        respond);
+}
+
+void help_step(const route_deps& deps, const http_request& req, const std::string& request,
+               const std::string& step, const principal& who, const responder& respond) {
+    const auto journey = engine::journey_of_id(request);
+    engine::command cmd;
+    if (step == "accept") {
+        cmd = engine::accept_help{journey, request};
+    } else if (step == "cancel") {
+        cmd = engine::cancel_help{journey, request};
+    } else {
+        std::string note;
+        if (!req.body.empty()) {
+            auto o = body_of(req, respond, {"note"});
+            if (!o) return;
+            auto n = string_field(*o, "note", false, max_text_bytes);
+            if (!take(n, respond)) return;
+            note = n.value().value_or("");
+        }
+        cmd = engine::resolve_help{journey, request, note};
+    }
+    submit(deps, req, who, std::move(cmd), show(deps, "journey/" + journey.value), respond);
+}
+
+// ---- templates ---------------------------------------------------------------
+
+void list_templates(const route_deps& deps, const responder& respond) {
+    auto rows = projections::board::scan(deps.db, deps.board_rows, "template/", max_list_page * 4);
+    if (!rows) return fail(respond, rows.error());
+    boost::json::array out;
+    for (const auto& row : rows.value()) {
+        auto o = boost::json::parse(row.value).as_object();
+        o.erase("content");
+        out.push_back(std::move(o));
+    }
+    respond(json_response(200, object{{"templates", std::move(out)}}));
+}
+
+void publish(const route_deps& deps, const http_request& req, const principal& who,
+             const responder& respond) {
+    auto body = json_object_body(req);
+    if (auto* p = std::get_if<problem>(&body)) return respond(to_response(*p));
+    auto spec = engine::parse_template(req.body, "the request body", deps.bounds);
+    if (!spec) return fail(respond, spec.error());
+    std::string key = "template/" + spec.value().template_id + "/" + spec.value().template_version;
+    submit(
+        deps, req, who, engine::publish_template{std::move(spec).value()},
+        [&deps, key = std::move(key)](const std::vector<ev::envelope>& events,
+                                      const responder& done) {
+            auto r = row_response(deps, key, events.empty() ? 200 : 201, key);
+            done(std::move(r));
         },
         respond);
 }
 
 }  // namespace
 
-void add_v1_routes(router& r, const route_deps& deps) {
-    r.add("POST", "/v1/spaces", "create_space",
-          authed(deps.verifier, deps.clock,
-                 [deps](const http_request& req, const path_params& params, const principal& who,
-                        const responder& respond) {
-                     create_space_route(deps, req, params, who, respond);
-                 }));
+void add_v1_routes(router& routes, const route_deps& d) {
+    const auto* deps = &d;
+    // Every route authenticates; every POST also honours Idempotency-Key.
+    auto add = [&](const char* method, const char* pattern, const char* name, authed_handler h) {
+        if (std::string_view(method) == "POST") h = deps->idempotency.wrap(std::move(h));
+        routes.add(method, pattern, name, authed(deps->verifier, deps->clock, std::move(h)));
+    };
+    using req_t = const http_request&;
+    using par_t = const path_params&;
+    using who_t = const principal&;
+    using res_t = const responder&;
+
+    // spaces, members, teams
+    add("POST", "/v1/spaces", "create_space",
+        [deps](req_t req, par_t, who_t who, res_t res) { create_space(*deps, req, who, res); });
+    add("GET", "/v1/spaces", "list_spaces",
+        [deps](req_t, par_t, who_t who, res_t res) { list_spaces(*deps, who, res); });
+    add("GET", "/v1/spaces/{space}", "get_space", [deps](req_t, par_t p, who_t who, res_t res) {
+        const space_id s{param(p, "space")};
+        read_in_space(*deps, who, s, "space/" + s.value, "space " + s.value, res);
+    });
+    add("PATCH", "/v1/spaces/{space}", "edit_space",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            edit_space(*deps, req, space_id{param(p, "space")}, who, res);
+        });
+    add("DELETE", "/v1/spaces/{space}", "delete_space",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            submit(*deps, req, who, engine::delete_space{space_id{param(p, "space")}},
+                   nothing_to_show(), res);
+        });
+    add("PUT", "/v1/spaces/{space}/members/{user}", "grant_space_role",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            grant(*deps, req, who, space_id{param(p, "space")}, {}, user_id{param(p, "user")}, {},
+                  res);
+        });
+    add("DELETE", "/v1/spaces/{space}/members/{user}", "revoke_space_role",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            submit(
+                *deps, req, who,
+                engine::revoke_role{space_id{param(p, "space")}, {}, user_id{param(p, "user")}, {}},
+                nothing_to_show(), res);
+        });
+    add("POST", "/v1/spaces/{space}/teams", "create_team",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            auto o = body_of(req, res, {"name"});
+            if (!o) return;
+            auto name = string_field(*o, "name", true, max_name_bytes);
+            if (!take(name, res)) return;
+            const space_id s{param(p, "space")};
+            submit(*deps, req, who, engine::create_team{s, *name.value()},
+                   show(*deps, "space/" + s.value, 201), res);
+        });
+    add("DELETE", "/v1/teams/{team}", "delete_team",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            submit(*deps, req, who, engine::delete_team{team_id{param(p, "team")}},
+                   nothing_to_show(), res);
+        });
+    add("PUT", "/v1/teams/{team}/members/{user}", "add_team_member",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const team_id t{param(p, "team")};
+            submit(*deps, req, who, engine::add_team_member{t, user_id{param(p, "user")}},
+                   show(*deps, "space/" + engine::space_of_id(t.value).value), res);
+        });
+    add("DELETE", "/v1/teams/{team}/members/{user}", "remove_team_member",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            submit(*deps, req, who,
+                   engine::remove_team_member{team_id{param(p, "team")}, user_id{param(p, "user")}},
+                   nothing_to_show(), res);
+        });
+    add("PUT", "/v1/teams/{team}/role", "grant_team_space_role",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const team_id t{param(p, "team")};
+            grant(*deps, req, who, engine::space_of_id(t.value), {}, {}, t, res);
+        });
+    add("DELETE", "/v1/teams/{team}/role", "revoke_team_space_role",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const team_id t{param(p, "team")};
+            submit(*deps, req, who, engine::revoke_role{engine::space_of_id(t.value), {}, {}, t},
+                   nothing_to_show(), res);
+        });
+
+    // templates
+    add("GET", "/v1/templates", "list_templates",
+        [deps](req_t, par_t, who_t, res_t res) { list_templates(*deps, res); });
+    add("GET", "/v1/templates/{template}", "get_template",
+        [deps](req_t req, par_t p, who_t, res_t res) {
+            std::string version;
+            if (auto q = req.target.find("?version="); q != std::string::npos)
+                version = percent_decode(req.target.substr(q + 9)).value_or("");
+            auto t = find_template(*deps, param(p, "template"), version);
+            if (!t) return fail(res, t.error());
+            res(json_response(200, t.value()));
+        });
+    add("POST", "/v1/templates", "publish_template",
+        [deps](req_t req, par_t, who_t who, res_t res) { publish(*deps, req, who, res); });
+
+    // journeys
+    add("POST", "/v1/spaces/{space}/journeys", "create_journey",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            create_journey(*deps, req, space_id{param(p, "space")}, who, res);
+        });
+    add("GET", "/v1/journeys/{journey}", "get_journey",
+        [deps](req_t, par_t p, who_t who, res_t res) {
+            const auto j = param(p, "journey");
+            read_in_space(*deps, who, engine::space_of_id(j), "journey/" + j, "journey " + j, res);
+        });
+    add("PATCH", "/v1/journeys/{journey}", "edit_journey",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            edit_journey(*deps, req, journey_id{param(p, "journey")}, who, res);
+        });
+    add("DELETE", "/v1/journeys/{journey}", "delete_journey",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            submit(*deps, req, who, engine::delete_journey{journey_id{param(p, "journey")}},
+                   nothing_to_show(), res);
+        });
+    add("POST", "/v1/journeys/{journey}/copies", "copy_journey",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            auto o = body_of(req, res, {"name"});
+            if (!o) return;
+            auto name = string_field(*o, "name", true, max_name_bytes);
+            if (!take(name, res)) return;
+            submit(*deps, req, who,
+                   engine::copy_journey{journey_id{param(p, "journey")}, *name.value()},
+                   show_new_journey(*deps), res);
+        });
+    add("PUT", "/v1/journeys/{journey}/members/{user}", "grant_journey_role",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const journey_id j{param(p, "journey")};
+            grant(*deps, req, who, engine::space_of_id(j.value), j, user_id{param(p, "user")}, {},
+                  res);
+        });
+    add("DELETE", "/v1/journeys/{journey}/members/{user}", "revoke_journey_role",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const journey_id j{param(p, "journey")};
+            submit(
+                *deps, req, who,
+                engine::revoke_role{engine::space_of_id(j.value), j, user_id{param(p, "user")}, {}},
+                nothing_to_show(), res);
+        });
+    add("PUT", "/v1/journeys/{journey}/teams/{team}", "grant_journey_team_role",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const journey_id j{param(p, "journey")};
+            grant(*deps, req, who, engine::space_of_id(j.value), j, {}, team_id{param(p, "team")},
+                  res);
+        });
+    add("DELETE", "/v1/journeys/{journey}/teams/{team}", "revoke_journey_team_role",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const journey_id j{param(p, "journey")};
+            submit(
+                *deps, req, who,
+                engine::revoke_role{engine::space_of_id(j.value), j, {}, team_id{param(p, "team")}},
+                nothing_to_show(), res);
+        });
+    add("POST", "/v1/journeys/{journey}/phases", "add_phase",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            add_node(*deps, req, param(p, "journey"), true, who, res);
+        });
+    add("POST", "/v1/phases/{phase}/modules", "add_module",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            add_node(*deps, req, param(p, "phase"), false, who, res);
+        });
+    add("POST", "/v1/journeys/{journey}/help-requests", "request_journey_help",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const journey_id j{param(p, "journey")};
+            request_help(*deps, req, j, j.value, who, res);
+        });
+
+    // nodes (phases and modules) and tasks
+    for (const char* pattern : {"/v1/nodes/{task}", "/v1/tasks/{task}"}) {
+        const bool task = std::string_view(pattern).starts_with("/v1/tasks");
+        add("PATCH", pattern, task ? "edit_task" : "edit_node",
+            [deps](req_t req, par_t p, who_t who, res_t res) {
+                edit_node(*deps, req, node_id{param(p, "task")}, who, res);
+            });
+        add("DELETE", pattern, task ? "delete_task" : "delete_node",
+            [deps](req_t req, par_t p, who_t who, res_t res) {
+                submit(*deps, req, who, engine::delete_node{node_id{param(p, "task")}},
+                       nothing_to_show(), res);
+            });
+    }
+    add("POST", "/v1/modules/{module}/tasks", "add_task",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            add_task(*deps, req, node_id{param(p, "module")}, who, res);
+        });
+    add("POST", "/v1/tasks/{task}/subtasks", "add_subtask",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            add_task(*deps, req, node_id{param(p, "task")}, who, res);
+        });
+    add("GET", "/v1/tasks/{task}", "get_task", [deps](req_t, par_t p, who_t who, res_t res) {
+        const auto t = param(p, "task");
+        read_in_space(*deps, who, engine::space_of_id(t), "task/" + t, "task " + t, res);
+    });
+    add("PUT", "/v1/tasks/{task}/assignee", "assign_task",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            assign(*deps, req, node_id{param(p, "task")}, who, res);
+        });
+    add("POST", "/v1/tasks/{task}/status", "change_task_status",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            change_status(*deps, req, node_id{param(p, "task")}, who, res);
+        });
+    add("POST", "/v1/tasks/{task}/approvals", "approve_task",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const node_id t{param(p, "task")};
+            submit(*deps, req, who, engine::approve_task{t}, show(*deps, "task/" + t.value), res);
+        });
+    add("POST", "/v1/tasks/{task}/dependencies", "add_dependency",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            auto o = body_of(req, res, {"depends_on"});
+            if (!o) return;
+            auto other = string_field(*o, "depends_on", true, max_id_bytes);
+            if (!take(other, res)) return;
+            const node_id t{param(p, "task")};
+            submit(*deps, req, who, engine::add_dependency{t, node_id{*other.value()}},
+                   show(*deps, "task/" + t.value), res);
+        });
+    add("DELETE", "/v1/tasks/{task}/dependencies/{other}", "remove_dependency",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const node_id t{param(p, "task")};
+            submit(*deps, req, who, engine::remove_dependency{t, node_id{param(p, "other")}},
+                   show(*deps, "task/" + t.value), res);
+        });
+    add("POST", "/v1/tasks/{task}/steps", "add_step",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            auto o = body_of(req, res, {"text"});
+            if (!o) return;
+            auto text = string_field(*o, "text", true, max_text_bytes);
+            if (!take(text, res)) return;
+            const node_id t{param(p, "task")};
+            submit(*deps, req, who, engine::add_step{t, *text.value()},
+                   show(*deps, "task/" + t.value, 201), res);
+        });
+    add("PATCH", "/v1/tasks/{task}/steps/{step}", "edit_step",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            auto o = body_of(req, res, {"text", "checked"});
+            if (!o) return;
+            if (o->size() != 1)
+                return fail(res, make_error(errc::invalid_argument,
+                                            "send either text or checked (one change a request)"));
+            const node_id t{param(p, "task")};
+            const auto step = param(p, "step");
+            if (o->contains("checked")) {
+                auto checked = bool_field(*o, "checked");
+                if (!take(checked, res)) return;
+                if (!checked.value())
+                    return fail(
+                        res, make_error(errc::invalid_argument, "checked must be true or false"));
+                return submit(*deps, req, who, engine::check_step{t, step, *checked.value()},
+                              show(*deps, "task/" + t.value), res);
+            }
+            auto text = string_field(*o, "text", true, max_text_bytes);
+            if (!take(text, res)) return;
+            submit(*deps, req, who, engine::edit_step{t, step, *text.value()},
+                   show(*deps, "task/" + t.value), res);
+        });
+    add("DELETE", "/v1/tasks/{task}/steps/{step}", "remove_step",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const node_id t{param(p, "task")};
+            submit(*deps, req, who, engine::remove_step{t, param(p, "step")},
+                   show(*deps, "task/" + t.value), res);
+        });
+    add("PUT", "/v1/tasks/{task}/artifacts/{name}", "upload_artifact",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            upload(*deps, req, node_id{param(p, "task")}, param(p, "name"), who, res);
+        });
+    add("GET", "/v1/tasks/{task}/artifacts/{name}", "download_artifact",
+        [deps](req_t, par_t p, who_t who, res_t res) {
+            download(*deps, node_id{param(p, "task")}, param(p, "name"), who, res);
+        });
+    add("DELETE", "/v1/tasks/{task}/artifacts/{name}", "remove_artifact",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const node_id t{param(p, "task")};
+            submit(*deps, req, who, engine::remove_artifact{t, param(p, "name")},
+                   show(*deps, "task/" + t.value), res);
+        });
+    add("POST", "/v1/tasks/{task}/comments", "add_comment",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            auto o = body_of(req, res, {"text"});
+            if (!o) return;
+            auto text = string_field(*o, "text", true, max_text_bytes);
+            if (!take(text, res)) return;
+            const node_id t{param(p, "task")};
+            submit(*deps, req, who, engine::add_comment{t, *text.value()},
+                   show(*deps, "task/" + t.value, 201), res);
+        });
+    add("PATCH", "/v1/tasks/{task}/comments/{comment}", "edit_comment",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            auto o = body_of(req, res, {"text"});
+            if (!o) return;
+            auto text = string_field(*o, "text", true, max_text_bytes);
+            if (!take(text, res)) return;
+            const node_id t{param(p, "task")};
+            submit(*deps, req, who, engine::edit_comment{t, param(p, "comment"), *text.value()},
+                   show(*deps, "task/" + t.value), res);
+        });
+    add("DELETE", "/v1/tasks/{task}/comments/{comment}", "delete_comment",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const node_id t{param(p, "task")};
+            submit(*deps, req, who, engine::delete_comment{t, param(p, "comment")},
+                   show(*deps, "task/" + t.value), res);
+        });
+    add("POST", "/v1/tasks/{task}/help-requests", "request_task_help",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            const auto t = param(p, "task");
+            request_help(*deps, req, engine::journey_of_id(t), t, who, res);
+        });
+    for (const char* step : {"accept", "resolve", "cancel"}) {
+        const std::string pattern = std::string("/v1/help-requests/{request}/") + step;
+        const std::string name = std::string(step) + "_help";
+        add("POST", pattern.c_str(), name.c_str(),
+            [deps, step = std::string(step)](req_t req, par_t p, who_t who, res_t res) {
+                help_step(*deps, req, param(p, "request"), step, who, res);
+            });
+    }
+
+    add("GET", "/v1/me/tasks", "my_tasks",
+        [deps](req_t, par_t, who_t who, res_t res) { my_tasks(*deps, who, res); });
 }
 
 }  // namespace migops::api

@@ -85,6 +85,13 @@ class decider {
     result<target> on_journey(const journey_id& id, action a, bool allow_archived = false) const;
     result<target> on_node(const node_id& id, action a) const;
     result<target> on_task(const node_id& id, action a) const;
+    // The caller's If-Match against the version of the entity acted on.
+    result<void> fresh(const std::string& what, position version) const {
+        if (!ctx_.if_match || *ctx_.if_match == version) return success();
+        return failure(errc::precondition_failed, what + " is at version " +
+                                                      std::to_string(version) + ", not " +
+                                                      std::to_string(*ctx_.if_match));
+    }
     result<void> text(std::string_view what, const std::string& v, std::size_t max,
                       bool required) const;
     result<void> check_content(const ev::task_spec& t, bool subtask) const;
@@ -125,6 +132,7 @@ result<decider::target> decider::on_space(const space_id& id, action a) const {
     if (!sp) return failure(sp.error());
     auto r = authorize(*sp.value(), nullptr, nullptr, ctx_.actor, a);
     if (!r) return failure(r.error());
+    if (auto f = fresh("space " + id.value, sp.value()->version); !f) return failure(f.error());
     return target{sp.value(), nullptr, nullptr, r.value()};
 }
 
@@ -136,6 +144,7 @@ result<decider::target> decider::on_journey(const journey_id& id, action a,
     if (!sp) return failure(sp.error());
     auto r = authorize(*sp.value(), j, nullptr, ctx_.actor, a);
     if (!r) return failure(r.error());
+    if (auto f = fresh("journey " + id.value, j->version); !f) return failure(f.error());
     if (!allow_archived && j->status == ev::journey_status::archived)
         return failure(errc::rule_refused, "journey " + j->name + " is archived");
     return target{sp.value(), j, nullptr, r.value()};
@@ -153,6 +162,7 @@ result<decider::target> decider::on_node(const node_id& id, action a) const {
     if (!sp) return failure(sp.error());
     auto r = authorize(*sp.value(), j, n, ctx_.actor, a);
     if (!r) return failure(r.error());
+    if (auto f = fresh(id.value, n->version); !f) return failure(f.error());
     if (j->status == ev::journey_status::archived)
         return failure(errc::rule_refused, "journey " + j->name + " is archived");
     return target{sp.value(), j, n, r.value()};
@@ -816,70 +826,7 @@ bool glob_match(std::string_view pattern, std::string_view name) {
 
 std::vector<std::string> decider::unmet(const target& t, const change_task_status& c,
                                         ev::completion_evidence& evidence) const {
-    std::vector<std::string> missing;
-    const auto& j = *t.journey;
-    const auto& n = *t.node;
-    for (const auto& dep : n.dependencies) {
-        auto it = j.nodes.find(dep);
-        if (it != j.nodes.end() && it->second.in_scope &&
-            it->second.status != task_status::completed &&
-            it->second.status != task_status::out_of_scope)
-            missing.push_back("waiting on task '" + it->second.title + "'");
-    }
-    for (const auto& k : n.criteria) {
-        switch (k.kind) {
-            case ev::criterion_kind::artifact: {
-                const ev::evidence_artifact* found = nullptr;
-                for (const auto& [name, a] : n.artifacts) {
-                    const bool name_ok = k.pattern.empty() || glob_match(k.pattern, name);
-                    const bool type_ok = k.media_types.empty() ||
-                                         std::find(k.media_types.begin(), k.media_types.end(),
-                                                   a.media_type) != k.media_types.end();
-                    if (name_ok && type_ok) {
-                        evidence.artifacts.push_back({name, a.sha256});
-                        found = &evidence.artifacts.back();
-                        break;
-                    }
-                }
-                if (!found) missing.push_back("artifact '" + k.description + "' missing");
-                break;
-            }
-            case ev::criterion_kind::subtasks:
-                for (const auto& sid : n.children) {
-                    const auto& sub = j.nodes.at(sid);
-                    if (sub.in_scope && sub.status != task_status::completed &&
-                        sub.status != task_status::out_of_scope)
-                        missing.push_back("subtask '" + sub.title + "' not completed");
-                }
-                break;
-            case ev::criterion_kind::steps:
-                for (const auto& st : n.steps)
-                    if (!st.checked) missing.push_back("step '" + st.text + "' not checked");
-                break;
-            case ev::criterion_kind::approval: {
-                user_id approver;
-                for (const auto& u : n.approvals)
-                    if (u != ctx_.actor) {
-                        approver = u;
-                        break;
-                    }
-                if (approver.empty())
-                    missing.push_back("approval '" + k.description +
-                                      "' needs a journey admin other than the completer");
-                else
-                    evidence.approver = approver;
-                break;
-            }
-            case ev::criterion_kind::text:
-                if (std::find(c.acknowledged.begin(), c.acknowledged.end(), k.id) ==
-                    c.acknowledged.end())
-                    missing.push_back("criterion '" + k.description + "' not acknowledged");
-                else
-                    evidence.acknowledged.push_back(k.id);
-                break;
-        }
-    }
-    return missing;
+    return missing_for_completion(*t.journey, *t.node, ctx_.actor, c.acknowledged, &evidence);
 }
 
 result<decision> decider::operator()(const change_task_status& c) {
@@ -1179,6 +1126,76 @@ result<decision> decider::operator()(const cancel_help& c) {
 }
 
 }  // namespace
+
+std::vector<std::string> missing_for_completion(const journey_state& j, const node_state& n,
+                                                const user_id& completer,
+                                                const std::vector<std::string>& acknowledged,
+                                                ev::completion_evidence* evidence) {
+    std::vector<std::string> missing;
+    ev::completion_evidence scratch;
+    auto& found = evidence ? *evidence : scratch;
+    for (const auto& dep : n.dependencies) {
+        auto it = j.nodes.find(dep);
+        if (it != j.nodes.end() && it->second.in_scope &&
+            it->second.status != task_status::completed &&
+            it->second.status != task_status::out_of_scope)
+            missing.push_back("waiting on task '" + it->second.title + "'");
+    }
+    for (const auto& k : n.criteria)
+        for (auto& why : unmet_criterion(j, n, k, completer, acknowledged, found))
+            missing.push_back(std::move(why));
+    return missing;
+}
+
+std::vector<std::string> unmet_criterion(const journey_state& j, const node_state& n,
+                                         const ev::criterion_spec& k, const user_id& completer,
+                                         const std::vector<std::string>& acknowledged,
+                                         ev::completion_evidence& evidence) {
+    std::vector<std::string> missing;
+    switch (k.kind) {
+        case ev::criterion_kind::artifact:
+            for (const auto& [name, a] : n.artifacts) {
+                const bool name_ok = k.pattern.empty() || glob_match(k.pattern, name);
+                const bool type_ok =
+                    k.media_types.empty() || std::find(k.media_types.begin(), k.media_types.end(),
+                                                       a.media_type) != k.media_types.end();
+                if (name_ok && type_ok) {
+                    evidence.artifacts.push_back({name, a.sha256});
+                    return missing;
+                }
+            }
+            missing.push_back("artifact '" + k.description + "' missing");
+            break;
+        case ev::criterion_kind::subtasks:
+            for (const auto& sid : n.children) {
+                const auto& sub = j.nodes.at(sid);
+                if (sub.in_scope && sub.status != task_status::completed &&
+                    sub.status != task_status::out_of_scope)
+                    missing.push_back("subtask '" + sub.title + "' not completed");
+            }
+            break;
+        case ev::criterion_kind::steps:
+            for (const auto& st : n.steps)
+                if (!st.checked) missing.push_back("step '" + st.text + "' not checked");
+            break;
+        case ev::criterion_kind::approval:
+            for (const auto& u : n.approvals)
+                if (u != completer) {
+                    evidence.approver = u;
+                    return missing;
+                }
+            missing.push_back("approval '" + k.description +
+                              "' needs a journey admin other than the completer");
+            break;
+        case ev::criterion_kind::text:
+            if (std::find(acknowledged.begin(), acknowledged.end(), k.id) == acknowledged.end())
+                missing.push_back("criterion '" + k.description + "' not acknowledged");
+            else
+                evidence.acknowledged.push_back(k.id);
+            break;
+    }
+    return missing;
+}
 
 const std::vector<std::pair<task_status, task_status>>& task_transitions() {
     return transitions();

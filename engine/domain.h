@@ -4,6 +4,7 @@
 // command's context, limits from configuration.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct command_context {
     user_id actor;
     timestamp time;
     const limits* bounds = nullptr;  // defaults when null
+    // The version (If-Match) the caller last saw of the entity the command
+    // acts on: the node, else the journey, else the space it names.
+    std::optional<position> if_match{};
 };
 
 struct decision {
@@ -53,6 +57,21 @@ result<decision> decide(const partition_state& state, const command_context& ctx
                         const command& cmd);
 
 void apply(partition_state& state, const events::envelope& e);
+
+// What keeps the task from being completed by `completer`: unfinished
+// dependencies, then each unmet acceptance criterion (the refusal lists
+// these). With evidence, what meets the criteria is recorded in it.
+std::vector<std::string> missing_for_completion(const journey_state& j, const node_state& n,
+                                                const user_id& completer,
+                                                const std::vector<std::string>& acknowledged,
+                                                events::completion_evidence* evidence = nullptr);
+
+// What keeps one criterion from being met (empty when it is); what meets
+// it is added to evidence. Text criteria are met only by acknowledging them.
+std::vector<std::string> unmet_criterion(const journey_state& j, const node_state& n,
+                                         const events::criterion_spec& k, const user_id& completer,
+                                         const std::vector<std::string>& acknowledged,
+                                         events::completion_evidence& evidence);
 
 // The task status transitions, as data: (from, to).
 const std::vector<std::pair<events::task_status, events::task_status>>& task_transitions();

@@ -148,7 +148,7 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
             continue;
         }
         auto& q = std::get<queued_command>(it);
-        command_context ctx{q.sub.actor, q.sub.time, &options_.bounds};
+        command_context ctx{q.sub.actor, q.sub.time, &options_.bounds, q.sub.if_match};
         auto decided = decide(p.state, ctx, q.sub.cmd);
         if (!decided) {
             batch.completions.push_back(std::move(q.done));

@@ -44,7 +44,8 @@ struct submission {
     command cmd;
     user_id actor;
     timestamp time;
-    std::string correlation_id;  // the request's id; the command id when empty
+    std::string correlation_id;          // the request's id; the command id when empty
+    std::optional<position> if_match{};  // see command_context::if_match
 };
 
 using completion = std::function<void(result<std::vector<events::envelope>>)>;

@@ -1,5 +1,6 @@
 #include "projections/catalogue.h"
 
+#include "projections/board.h"
 #include "projections/space_directory.h"
 
 namespace migops::projections {
@@ -7,6 +8,7 @@ namespace migops::projections {
 std::vector<std::unique_ptr<projection>> all_projections() {
     std::vector<std::unique_ptr<projection>> out;
     out.push_back(std::make_unique<space_directory>());
+    out.push_back(std::make_unique<board>());
     return out;
 }
 

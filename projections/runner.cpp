@@ -1,5 +1,8 @@
 #include "projections/runner.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <rocksdb/comparator.h>
 
 namespace migops::projections {
@@ -59,6 +62,7 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
         changed = true;
     }
     if (!changed) return success();
+    if (auto f = projection_.flush(r); !f) return f;
     if (auto c = next.put(*wb.GetWriteBatch(), cf_); !c) return c;
     // Not synced: the rows and their checkpoint land together or not at all,
     // and whatever a power cut takes is replayed from the log.
@@ -70,6 +74,54 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
         checkpoint_ = std::move(next);
     }
     wake_.notify_all();
+    projection_.committed(batch);
+    run_ready_waiters(false);
+    return success();
+}
+
+void runner::when_applied(partition_id p, position pos, std::function<void()> f) {
+    {
+        std::lock_guard lock(mutex_);
+        const bool done = checkpoint_.at(p) >= pos;
+        if (!done && !stopping_) {
+            waiters_.push_back(waiter{p, pos, std::move(f)});
+            return;
+        }
+    }
+    f();
+}
+
+void runner::run_ready_waiters(bool all) {
+    std::vector<waiter> ready;
+    {
+        std::lock_guard lock(mutex_);
+        auto keep = std::partition(waiters_.begin(), waiters_.end(), [&](const waiter& w) {
+            return !all && checkpoint_.at(w.partition) < w.pos;
+        });
+        std::move(keep, waiters_.end(), std::back_inserter(ready));
+        waiters_.erase(keep, waiters_.end());
+    }
+    for (auto& w : ready) w.f();
+}
+
+// Folds every event up to the checkpoint into the projection's memory.
+result<void> runner::restore_memory() {
+    const auto upto = position_now();
+    for (partition_id p = 0; p < log_.partitions(); ++p) {
+        position next = 1;
+        while (next <= upto.at(p)) {
+            const auto want = std::min<std::uint64_t>(options_.batch_events, upto.at(p) - next + 1);
+            auto events = log_.read(p, next, want);
+            if (!events) return failure(events.error());
+            if (events.value().empty())
+                return failure(errc::corruption, "projection " + projection_.name() +
+                                                     " is past the log in partition " +
+                                                     std::to_string(p));
+            for (const auto& e : events.value()) projection_.restore(e);
+            next += events.value().size();
+        }
+    }
+    projection_.restored();
     return success();
 }
 
@@ -98,6 +150,10 @@ result<void> runner::start() {
         std::lock_guard lock(mutex_);
         checkpoint_ = std::move(loaded).value();
         stopping_ = false;
+    }
+    if (projection_.keeps_memory()) {
+        projection_.reset();
+        if (auto r = restore_memory(); !r) return r;
     }
     // Subscribe before catching up: nothing appended in between is missed,
     // and what both see is skipped by position.
@@ -138,6 +194,9 @@ void runner::run() {
             failed_ = r.error();
             stopping_ = true;
             wake_.notify_all();
+        }
+        if (!r) {
+            run_ready_waiters(true);
             return;
         }
     }
@@ -154,6 +213,7 @@ void runner::stop() {
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+    run_ready_waiters(true);
     std::lock_guard lock(mutex_);
     pending_.clear();
 }
@@ -185,6 +245,7 @@ result<void> runner::rebuild(const std::function<void(std::uint64_t, std::uint64
         checkpoint_ = checkpoint(log_.partitions());
         failed_.reset();
     }
+    projection_.reset();
     std::uint64_t total = 0;
     for (partition_id p = 0; p < log_.partitions(); ++p) total += log_.head(p).pos;
     for (partition_id p = 0; p < log_.partitions(); ++p) {

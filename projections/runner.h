@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +51,18 @@ class projection {
     // Its column family is "projection.<name>"; persisted: never rename.
     virtual std::string name() const = 0;
     virtual result<void> apply(const events::envelope& e, rows& r) = 0;
+    // After a batch's events were applied, before its rows are written.
+    virtual result<void> flush(rows&) { return success(); }
+    // After a batch's rows and checkpoint were written (runner's thread).
+    virtual void committed(std::span<const events::envelope>) {}
+
+    // A projection that also keeps a fold in memory gets, on start, every
+    // event up to its checkpoint (restore), then restored(); reset() drops
+    // the fold before a rebuild.
+    virtual bool keeps_memory() const { return false; }
+    virtual void restore(const events::envelope&) {}
+    virtual void restored() {}
+    virtual void reset() {}
 };
 
 // The column family a projection's rows and checkpoint live in.
@@ -81,11 +94,17 @@ class runner {
         const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {});
 
     checkpoint position_now() const;
+    // Runs f on the runner's thread once the projection has applied
+    // partition p up to pos (at once, on this thread, when it already
+    // has); when the runner stops or fails first, f runs then.
+    void when_applied(partition_id p, position pos, std::function<void()> f);
     // The first error that stopped the runner, if any.
     std::optional<error> failed() const;
 
   private:
     result<void> catch_up();
+    result<void> restore_memory();
+    void run_ready_waiters(bool all);
     result<void> apply_batch(std::span<const events::envelope> batch);
     void run();
 
@@ -100,6 +119,12 @@ class runner {
     std::deque<std::vector<events::envelope>> pending_;
     checkpoint checkpoint_;
     std::optional<error> failed_;
+    struct waiter {
+        partition_id partition;
+        position pos;
+        std::function<void()> f;
+    };
+    std::vector<waiter> waiters_;
     bool stopping_ = false;
     std::uint64_t token_ = 0;
     std::thread thread_;

@@ -1,0 +1,337 @@
+#include "projections/board.h"
+
+#include <boost/json/serialize.hpp>
+
+#include "engine/commands.h"
+#include "engine/domain.h"
+#include "engine/permissions.h"
+#include "events/fields.h"
+#include "projections/views.h"
+
+namespace migops::projections {
+
+namespace ev = events;
+
+namespace {
+
+std::string assigned_key(const user_id& user, const node_id& task) {
+    return "assigned/u/" + user.value + "/" + task.value;
+}
+std::string assigned_key(const team_id& team, const node_id& task) {
+    return "assigned/t/" + team.value + "/" + task.value;
+}
+
+// The node an event is about, if any.
+node_id node_of(const ev::payload& data) {
+    return std::visit(
+        [](const auto& p) -> node_id {
+            if constexpr (requires { p.task; }) {
+                return p.task;
+            } else if constexpr (requires { p.node; }) {
+                return p.node;
+            } else {
+                return node_id{};
+            }
+        },
+        data);
+}
+
+// The journey an event is about, if any.
+journey_id journey_of(const ev::payload& data, const node_id& node) {
+    if (!node.empty()) return engine::journey_of_id(node.value);
+    return std::visit(
+        [](const auto& p) -> journey_id {
+            if constexpr (requires { p.journey; }) return p.journey;
+            return journey_id{};
+        },
+        data);
+}
+
+}  // namespace
+
+void board::mark_task_tree(const engine::journey_state& j, const node_id& id) {
+    auto it = j.nodes.find(id);
+    if (it == j.nodes.end()) return;
+    if (it->second.is_task()) dirty_tasks_.insert(id);
+    for (const auto& c : it->second.children) mark_task_tree(j, c);
+}
+
+// A task's status, scope or presence shows in its parent task (subtask
+// criteria) and in the tasks that wait on it.
+void board::mark_related(const engine::journey_state& j, const node_id& id) {
+    auto it = j.nodes.find(id);
+    if (it != j.nodes.end() && !it->second.parent.empty()) {
+        auto parent = j.nodes.find(it->second.parent);
+        if (parent != j.nodes.end() && parent->second.is_task()) dirty_tasks_.insert(parent->first);
+    }
+    for (const auto& [other, n] : j.nodes)
+        if (n.dependencies.contains(id)) dirty_tasks_.insert(other);
+}
+
+void board::fold(const ev::envelope& e, bool track) {
+    std::unique_lock lock(mutex_);
+    auto& s = states_[e.partition];
+    if (!track) {
+        engine::apply(s, e);
+        return;
+    }
+    const node_id node = node_of(e.data);
+    const journey_id journey = journey_of(e.data, node);
+    dirty_spaces_.insert(e.space);
+    // What goes away must be known before the event removes it.
+    if (const auto* j = s.journey(journey)) {
+        if (std::holds_alternative<ev::journey_deleted>(e.data))
+            for (const auto& p : j->phases) mark_task_tree(*j, p);
+        if (std::holds_alternative<ev::node_deleted>(e.data)) {
+            mark_task_tree(*j, node);
+            mark_related(*j, node);
+        }
+    }
+    if (std::holds_alternative<ev::space_deleted>(e.data))
+        if (const auto* sp = s.space(e.space))
+            for (const auto& jid : sp->journeys)
+                if (const auto* j = s.journey(jid)) {
+                    dirty_journeys_.insert(jid);
+                    for (const auto& p : j->phases) mark_task_tree(*j, p);
+                }
+    engine::apply(s, e);
+    if (journey.empty()) return;
+    dirty_journeys_.insert(journey);
+    const auto* j = s.journey(journey);
+    if (!j) return;
+    if (std::holds_alternative<ev::journey_created>(e.data))
+        for (const auto& p : j->phases) mark_task_tree(*j, p);
+    if (!node.empty()) {
+        mark_task_tree(*j, node);
+        if (std::holds_alternative<ev::task_status_changed>(e.data) ||
+            std::holds_alternative<ev::node_scoped>(e.data) ||
+            std::holds_alternative<ev::node_added>(e.data))
+            mark_related(*j, node);
+    }
+    std::visit(
+        [&](const auto& p) {
+            if constexpr (requires { p.request; }) {
+                auto h = j->help.find(p.request);
+                if (h != j->help.end()) dirty_tasks_.insert(node_id{h->second.target});
+            }
+        },
+        e.data);
+}
+
+result<void> board::apply(const ev::envelope& e, rows& r) {
+    // Team membership rows follow the events directly.
+    if (const auto* added = std::get_if<ev::team_member_added>(&e.data)) {
+        r.put("team_of/" + added->user.value + "/" + added->team.value, "");
+    } else if (const auto* removed = std::get_if<ev::team_member_removed>(&e.data)) {
+        r.remove("team_of/" + removed->user.value + "/" + removed->team.value);
+    } else if (const auto* gone = std::get_if<ev::team_deleted>(&e.data)) {
+        std::shared_lock lock(mutex_);
+        if (const auto* sp = states_[e.partition].space(e.space)) {
+            auto t = sp->teams.find(gone->team);
+            if (t != sp->teams.end())
+                for (const auto& u : t->second.members)
+                    r.remove("team_of/" + u.value + "/" + gone->team.value);
+        }
+    } else if (const auto* published = std::get_if<ev::template_published>(&e.data)) {
+        const auto& c = published->content;
+        boost::json::object o{{"id", c.template_id},
+                              {"version", c.template_version},
+                              {"name", c.name},
+                              {"description", c.description},
+                              {"content_hash", published->content_hash},
+                              {"published_at", format_rfc3339(e.time)},
+                              {"content", ev::to_json_value(c)}};
+        r.put("template/" + c.template_id + "/" + c.template_version, boost::json::serialize(o));
+    }
+    fold(e, true);
+    return success();
+}
+
+std::set<user_id> board::readers_of(const engine::partition_state& s,
+                                    const engine::space_state& sp) {
+    std::set<user_id> out;
+    auto add = [&](const engine::grants& g) {
+        for (const auto& [u, r] : g.users) out.insert(u);
+        for (const auto& [t, r] : g.teams) {
+            auto team = sp.teams.find(t);
+            if (team != sp.teams.end())
+                out.insert(team->second.members.begin(), team->second.members.end());
+        }
+    };
+    add(sp.members);
+    for (const auto& jid : sp.journeys)
+        if (const auto* j = s.journey(jid)) add(j->members);
+    return out;
+}
+
+result<void> board::flush(rows& r) {
+    std::unique_lock lock(mutex_);
+    // The journeys of changed tasks show them.
+    for (const auto& t : dirty_tasks_) dirty_journeys_.insert(engine::journey_of_id(t.value));
+    auto find_state = [&](const space_id& space) -> engine::partition_state* {
+        for (auto& [p, s] : states_)
+            if (s.spaces.contains(space)) return &s;
+        return nullptr;
+    };
+    auto live_space = [&](const space_id& space) -> const engine::space_state* {
+        auto* s = find_state(space);
+        const auto* sp = s ? s->space(space) : nullptr;
+        return sp && !sp->deleted ? sp : nullptr;
+    };
+    for (const auto& id : dirty_tasks_) {
+        const auto space = engine::space_of_id(id.value);
+        const engine::journey_state* j = nullptr;
+        const engine::node_state* n = nullptr;
+        if (live_space(space)) {
+            auto* s = find_state(space);
+            j = s->journey(engine::journey_of_id(id.value));
+            n = s->node(id);
+        }
+        auto old = assigned_.find(id);
+        if (old != assigned_.end()) {
+            if (!old->second.first.empty()) r.remove(assigned_key(old->second.first, id));
+            if (!old->second.second.empty()) r.remove(assigned_key(old->second.second, id));
+            assigned_.erase(old);
+        }
+        if (!j || !n || !n->is_task()) {
+            r.remove("task/" + id.value);
+            continue;
+        }
+        r.put("task/" + id.value, boost::json::serialize(task_view(*j, *n, true)));
+        if (n->assignee_user.empty() && n->assignee_team.empty()) continue;
+        const auto summary = boost::json::serialize(task_summary(*j, *n));
+        if (!n->assignee_user.empty()) r.put(assigned_key(n->assignee_user, id), summary);
+        if (!n->assignee_team.empty()) r.put(assigned_key(n->assignee_team, id), summary);
+        assigned_[id] = {n->assignee_user, n->assignee_team};
+    }
+    for (const auto& id : dirty_journeys_) {
+        const auto space = engine::space_of_id(id.value);
+        const auto* sp = live_space(space);
+        const auto* j = sp ? find_state(space)->journey(id) : nullptr;
+        if (j)
+            r.put("journey/" + id.value, boost::json::serialize(journey_view(*j)));
+        else
+            r.remove("journey/" + id.value);
+        dirty_spaces_.insert(space);
+    }
+    for (const auto& id : dirty_spaces_) {
+        const auto* sp = live_space(id);
+        std::set<user_id> now;
+        if (sp) {
+            r.put("space/" + id.value, boost::json::serialize(space_view(*find_state(id), *sp)));
+            now = readers_of(*find_state(id), *sp);
+        } else {
+            r.remove("space/" + id.value);
+        }
+        auto& before = readers_[id];
+        for (const auto& u : before)
+            if (!now.contains(u)) r.remove("reader/" + u.value + "/" + id.value);
+        for (const auto& u : now)
+            if (!before.contains(u)) r.put("reader/" + u.value + "/" + id.value, "");
+        if (now.empty())
+            readers_.erase(id);
+        else
+            before = std::move(now);
+    }
+    dirty_tasks_.clear();
+    dirty_journeys_.clear();
+    dirty_spaces_.clear();
+    return success();
+}
+
+void board::committed(std::span<const ev::envelope> batch) {
+    std::lock_guard lock(listeners_mutex_);
+    for (const auto& [token, l] : listeners_) l(batch);
+}
+
+void board::restore(const ev::envelope& e) {
+    fold(e, false);
+}
+
+void board::restored() {
+    std::unique_lock lock(mutex_);
+    readers_.clear();
+    assigned_.clear();
+    for (const auto& [p, s] : states_) {
+        for (const auto& [id, sp] : s.spaces)
+            if (!sp.deleted) {
+                auto readers = readers_of(s, sp);
+                if (!readers.empty()) readers_[id] = std::move(readers);
+            }
+        for (const auto& [jid, j] : s.journeys) {
+            const auto* sp = s.space(engine::space_of_id(jid.value));
+            if (!sp || sp->deleted) continue;
+            for (const auto& [nid, n] : j.nodes)
+                if (n.is_task() && (!n.assignee_user.empty() || !n.assignee_team.empty()))
+                    assigned_[nid] = {n.assignee_user, n.assignee_team};
+        }
+    }
+}
+
+void board::reset() {
+    std::unique_lock lock(mutex_);
+    states_.clear();
+    readers_.clear();
+    assigned_.clear();
+    dirty_spaces_.clear();
+    dirty_journeys_.clear();
+    dirty_tasks_.clear();
+}
+
+bool board::may_read(const user_id& user, const space_id& space) const {
+    std::shared_lock lock(mutex_);
+    auto it = readers_.find(space);
+    return it != readers_.end() && it->second.contains(user);
+}
+
+ev::role board::role_in_journey(const user_id& user, const journey_id& journey) const {
+    std::shared_lock lock(mutex_);
+    for (const auto& [p, s] : states_) {
+        const auto* j = s.journey(journey);
+        if (!j) continue;
+        const auto* sp = s.space(engine::space_of_id(journey.value));
+        if (!sp || sp->deleted) return ev::role::none;
+        auto roles = engine::roles_of(*sp, j, user);
+        if (roles.empty()) return ev::role::none;
+        return *std::min_element(roles.begin(), roles.end());
+    }
+    return ev::role::none;
+}
+
+std::uint64_t board::listen(listener l) {
+    std::lock_guard lock(listeners_mutex_);
+    listeners_.emplace(next_listener_, std::move(l));
+    return next_listener_++;
+}
+
+void board::unlisten(std::uint64_t token) {
+    std::lock_guard lock(listeners_mutex_);
+    listeners_.erase(token);
+}
+
+result<std::optional<std::string>> board::get(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                              std::string_view key) {
+    std::string value;
+    auto s = db.Get(rocksdb::ReadOptions{}, cf, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>{};
+    if (!s.ok()) return failure(ev::from_status(s, "cannot read the board"));
+    return std::optional<std::string>{std::move(value)};
+}
+
+result<std::vector<board::row>> board::scan(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                            std::string_view prefix, std::size_t limit,
+                                            std::string_view after) {
+    std::vector<row> out;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions{}, cf));
+    const std::string start = after.empty() ? std::string(prefix) : std::string(after);
+    for (it->Seek(start); it->Valid() && out.size() < limit; it->Next()) {
+        auto key = it->key().ToStringView();
+        if (!key.starts_with(prefix)) break;
+        if (!after.empty() && key == after) continue;
+        out.push_back(row{std::string(key), it->value().ToString()});
+    }
+    if (!it->status().ok()) return failure(ev::from_status(it->status(), "cannot read the board"));
+    return out;
+}
+
+}  // namespace migops::projections

@@ -1,0 +1,91 @@
+#pragma once
+// The board read model: what the API shows of spaces, journeys and tasks.
+//
+// It folds durable events into the engine's own state (engine::apply, one
+// fold for the write and the read side) and, after each batch, renders what
+// the batch changed into rows, written with the checkpoint:
+//   "space/<space>"                 the space overview (members, teams, journeys with progress)
+//   "journey/<journey>"             the journey board (the whole tree with progress)
+//   "task/<task>"                   a task with its details
+//   "assigned/u/<user>/<task>"      a task summary per direct assignee
+//   "assigned/t/<team>/<task>"      a task summary per assigned team
+//   "team_of/<user>/<team>"         the teams a user belongs to
+//   "reader/<user>/<space>"         the spaces a user may read
+//   "template/<id>/<version>"       a published template
+// The fold is rebuilt in memory on start from the log (restore); who may
+// read which space is answered from it, under a shared lock, by any thread.
+// Rows and lookups are read by the HTTP threads; apply, flush and the
+// listeners run on the runner's thread.
+
+#include <functional>
+#include <map>
+#include <set>
+#include <shared_mutex>
+#include <span>
+
+#include "engine/state.h"
+#include "projections/runner.h"
+
+namespace migops::projections {
+
+class board final : public projection {
+  public:
+    std::string name() const override { return "board"; }
+    result<void> apply(const events::envelope& e, rows& r) override;
+    result<void> flush(rows& r) override;
+    void committed(std::span<const events::envelope> batch) override;
+    bool keeps_memory() const override { return true; }
+    void restore(const events::envelope& e) override;
+    void restored() override;
+    void reset() override;
+
+    // True when the user holds a role on the space, on one of its journeys,
+    // directly or through a team.
+    bool may_read(const user_id& user, const space_id& space) const;
+    // The strongest role the user holds on the journey (space roles
+    // included), or role::none.
+    events::role role_in_journey(const user_id& user, const journey_id& journey) const;
+
+    // Called on the runner's thread with every committed batch, in log
+    // order, after the rows were written; for live subscribers.
+    using listener = std::function<void(std::span<const events::envelope>)>;
+    std::uint64_t listen(listener l);
+    void unlisten(std::uint64_t token);
+
+    // Row readers for the API (any thread).
+    static result<std::optional<std::string>> get(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                                  std::string_view key);
+    // Values of the rows whose keys start with prefix, in key order; at
+    // most limit of them, starting after the key `after` when given.
+    struct row {
+        std::string key;
+        std::string value;
+    };
+    static result<std::vector<row>> scan(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                         std::string_view prefix, std::size_t limit,
+                                         std::string_view after = {});
+
+  private:
+    void fold(const events::envelope& e, bool track);
+    void mark_task_tree(const engine::journey_state& j, const node_id& id);
+    void mark_related(const engine::journey_state& j, const node_id& id);
+    static std::set<user_id> readers_of(const engine::partition_state& s,
+                                        const engine::space_state& sp);
+
+    mutable std::shared_mutex mutex_;  // guards states_ and readers_ against lookups
+    std::map<partition_id, engine::partition_state> states_;
+    std::map<space_id, std::set<user_id>> readers_;
+    // What the rows hold of each task's assignment: (user, team).
+    std::map<node_id, std::pair<user_id, team_id>> assigned_;
+
+    // Changed by the batch being applied.
+    std::set<space_id> dirty_spaces_;
+    std::set<journey_id> dirty_journeys_;
+    std::set<node_id> dirty_tasks_;
+
+    std::mutex listeners_mutex_;
+    std::map<std::uint64_t, listener> listeners_;
+    std::uint64_t next_listener_ = 1;
+};
+
+}  // namespace migops::projections

@@ -1,0 +1,287 @@
+#include "projections/views.h"
+
+#include <boost/json/array.hpp>
+
+#include "engine/domain.h"
+
+namespace migops::projections {
+
+namespace ev = events;
+using boost::json::array;
+using boost::json::object;
+using boost::json::value;
+
+namespace {
+
+value id_or_null(const std::string& id) {
+    return id.empty() ? value(nullptr) : value(id);
+}
+
+value time_or_null(const std::optional<timestamp>& t) {
+    return t ? value(format_rfc3339(*t)) : value(nullptr);
+}
+
+array strings(const auto& items) {
+    array a;
+    for (const auto& i : items) a.emplace_back(std::string_view(i));
+    return a;
+}
+
+array grants_json(const engine::grants& g) {
+    array a;
+    for (const auto& [user, r] : g.users)
+        a.push_back(object{{"user", user.value}, {"role", to_string(r)}});
+    for (const auto& [team, r] : g.teams)
+        a.push_back(object{{"team", team.value}, {"role", to_string(r)}});
+    return a;
+}
+
+object help_json(const engine::help_state& h) {
+    static constexpr std::array<std::string_view, 4> stages{"open", "accepted", "resolved",
+                                                            "cancelled"};
+    object o{{"id", h.id},
+             {"target", h.target},
+             {"kind", to_string(h.kind)},
+             {"description", h.description},
+             {"requested_by", h.requested_by.value},
+             {"accepted_by", id_or_null(h.accepted_by.value)},
+             {"state", stages.at(static_cast<std::size_t>(h.at))}};
+    if (!h.note.empty()) o["note"] = h.note;
+    return o;
+}
+
+// Whether a criterion holds now. Text criteria are acknowledged only by the
+// completion itself; a completed task met all of its criteria.
+bool met(const engine::journey_state& j, const engine::node_state& n, const ev::criterion_spec& k) {
+    if (n.status == ev::task_status::completed) return true;
+    if (k.kind == ev::criterion_kind::text) return false;
+    ev::completion_evidence scratch;
+    return engine::unmet_criterion(j, n, k, user_id{}, {}, scratch).empty();
+}
+
+bool counts(const engine::node_state& n) {
+    return n.in_scope && n.status != ev::task_status::out_of_scope;
+}
+
+void count_task(const engine::node_state& n, progress& p) {
+    if (!n.in_scope) return;
+    ++p.by_status.at(static_cast<std::size_t>(n.status) - 1);
+    if (!counts(n)) return;
+    ++p.total;
+    if (n.status == ev::task_status::completed) ++p.completed;
+}
+
+}  // namespace
+
+void progress::add(const progress& other) {
+    for (std::size_t i = 0; i < by_status.size(); ++i) by_status.at(i) += other.by_status.at(i);
+    total += other.total;
+    completed += other.completed;
+}
+
+object progress::to_json() const {
+    object counts;
+    for (std::size_t i = 0; i < by_status.size(); ++i)
+        counts[to_string(static_cast<ev::task_status>(i + 1))] = by_status.at(i);
+    // Whole percent, rounded down: 100 only when everything is done.
+    const std::uint32_t percent = total == 0 ? 0 : completed * 100 / total;
+    return object{{"completed", completed},
+                  {"total", total},
+                  {"percent", percent},
+                  {"by_status", std::move(counts)}};
+}
+
+progress progress_of(const engine::journey_state& j, const engine::node_state& n) {
+    progress p;
+    if (n.is_task()) {
+        if (n.kind == ev::node_kind::task) count_task(n, p);
+        return p;
+    }
+    if (!n.in_scope) return p;
+    for (const auto& c : n.children) p.add(progress_of(j, j.nodes.at(c)));
+    return p;
+}
+
+progress progress_of(const engine::journey_state& j) {
+    progress p;
+    for (const auto& phase : j.phases) p.add(progress_of(j, j.nodes.at(phase)));
+    return p;
+}
+
+object task_view(const engine::journey_state& j, const engine::node_state& n, bool with_details) {
+    object o;
+    o["version"] = n.version;
+    o["id"] = n.id.value;
+    o["kind"] = to_string(n.kind);
+    o["title"] = n.title;
+    o["status"] = to_string(n.status);
+    if (n.status == ev::task_status::blocked) o["blocked_reason"] = n.blocked_reason;
+    o["in_scope"] = n.in_scope;
+    o["assignee"] = object{{"user", id_or_null(n.assignee_user.value)},
+                           {"team", id_or_null(n.assignee_team.value)}};
+    o["due"] = time_or_null(n.due);
+    o["estimated_minutes"] = n.estimated_minutes;
+    o["spent_minutes"] = n.spent_minutes;
+    array criteria;
+    for (const auto& k : n.criteria) {
+        object c{{"id", k.id},
+                 {"type", to_string(k.kind)},
+                 {"description", k.description},
+                 {"met", met(j, n, k)}};
+        if (!k.pattern.empty()) c["pattern"] = k.pattern;
+        if (!k.media_types.empty()) c["media_types"] = strings(k.media_types);
+        criteria.push_back(std::move(c));
+    }
+    o["acceptance_criteria"] = std::move(criteria);
+    array steps;
+    for (const auto& s : n.steps)
+        steps.push_back(object{{"id", s.id}, {"text", s.text}, {"checked", s.checked}});
+    o["steps"] = std::move(steps);
+    array subtasks;
+    for (const auto& c : n.children) subtasks.push_back(task_view(j, j.nodes.at(c), with_details));
+    o["subtasks"] = std::move(subtasks);
+    array deps;
+    for (const auto& d : n.dependencies) deps.emplace_back(d.value);
+    o["dependencies"] = std::move(deps);
+    array artifacts;
+    for (const auto& [name, a] : n.artifacts)
+        artifacts.push_back(object{{"name", name},
+                                   {"media_type", a.media_type},
+                                   {"size", a.size},
+                                   {"sha256", a.sha256},
+                                   {"uploaded_by", a.uploader.value},
+                                   {"uploaded_at", format_rfc3339(a.uploaded_at)}});
+    o["artifacts"] = std::move(artifacts);
+    o["approvals"] = strings([&] {
+        std::vector<std::string> users;
+        for (const auto& u : n.approvals) users.push_back(u.value);
+        return users;
+    }());
+    o["waiting"] = engine::is_waiting(j, n);
+    o["alerts"] = array{};
+    if (!with_details) return o;
+    o["journey"] = j.id.value;
+    o["parent"] = n.parent.value;
+    o["description"] = n.description;
+    o["tools"] = strings(n.tools);
+    array links;
+    for (const auto& l : n.links) links.push_back(object{{"title", l.title}, {"url", l.url}});
+    o["links"] = std::move(links);
+    array comments;
+    for (const auto& c : n.comments)
+        comments.push_back(object{{"id", c.id},
+                                  {"author", c.author.value},
+                                  {"text", c.text},
+                                  {"at", format_rfc3339(c.at)},
+                                  {"edited", c.edited}});
+    o["comments"] = std::move(comments);
+    array help;
+    for (const auto& [id, h] : j.help)
+        if (h.target == n.id.value) help.push_back(help_json(h));
+    o["help_requests"] = std::move(help);
+    if (n.status == ev::task_status::completed) {
+        array files;
+        for (const auto& a : n.evidence.artifacts)
+            files.push_back(object{{"name", a.name}, {"sha256", a.sha256}});
+        o["evidence"] = object{{"artifacts", std::move(files)},
+                               {"approver", id_or_null(n.evidence.approver.value)},
+                               {"acknowledged", strings(n.evidence.acknowledged)}};
+    }
+    return o;
+}
+
+object journey_view(const engine::journey_state& j) {
+    object o;
+    o["version"] = j.version;
+    o["id"] = j.id.value;
+    o["space"] = engine::space_of_id(j.id.value).value;
+    o["name"] = j.name;
+    o["description"] = j.description;
+    o["status"] = to_string(j.status);
+    o["target_date"] = time_or_null(j.target_date);
+    if (!j.template_id.empty())
+        o["template"] = object{{"id", j.template_id},
+                               {"version", j.template_version},
+                               {"content_hash", j.template_hash}};
+    if (!j.copied_from.empty()) o["copied_from"] = j.copied_from.value;
+    o["progress"] = progress_of(j).to_json();
+    array phases;
+    for (const auto& pid : j.phases) {
+        const auto& phase = j.nodes.at(pid);
+        array modules;
+        for (const auto& mid : phase.children) {
+            const auto& module = j.nodes.at(mid);
+            array tasks;
+            for (const auto& tid : module.children)
+                tasks.push_back(task_view(j, j.nodes.at(tid), false));
+            modules.push_back(object{{"id", module.id.value},
+                                     {"title", module.title},
+                                     {"description", module.description},
+                                     {"in_scope", module.in_scope},
+                                     {"version", module.version},
+                                     {"progress", progress_of(j, module).to_json()},
+                                     {"tasks", std::move(tasks)}});
+        }
+        phases.push_back(object{{"id", phase.id.value},
+                                {"title", phase.title},
+                                {"description", phase.description},
+                                {"in_scope", phase.in_scope},
+                                {"version", phase.version},
+                                {"progress", progress_of(j, phase).to_json()},
+                                {"modules", std::move(modules)}});
+    }
+    o["phases"] = std::move(phases);
+    o["members"] = grants_json(j.members);
+    array help;
+    for (const auto& [id, h] : j.help) help.push_back(help_json(h));
+    o["help_requests"] = std::move(help);
+    return o;
+}
+
+object space_view(const engine::partition_state& s, const engine::space_state& sp) {
+    object o;
+    o["version"] = sp.version;
+    o["id"] = sp.id.value;
+    o["name"] = sp.name;
+    o["description"] = sp.description;
+    o["created_by"] = sp.created_by.value;
+    o["created_at"] = format_rfc3339(sp.created_at);
+    o["members"] = grants_json(sp.members);
+    array teams;
+    for (const auto& [id, t] : sp.teams) {
+        array members;
+        for (const auto& u : t.members) members.emplace_back(u.value);
+        teams.push_back(
+            object{{"id", id.value}, {"name", t.name}, {"members", std::move(members)}});
+    }
+    o["teams"] = std::move(teams);
+    array journeys;
+    for (const auto& jid : sp.journeys) {
+        const auto* j = s.journey(jid);
+        if (!j) continue;
+        journeys.push_back(object{{"id", j->id.value},
+                                  {"name", j->name},
+                                  {"status", to_string(j->status)},
+                                  {"version", j->version},
+                                  {"progress", progress_of(*j).to_json()}});
+    }
+    o["journeys"] = std::move(journeys);
+    return o;
+}
+
+object task_summary(const engine::journey_state& j, const engine::node_state& n) {
+    return object{{"version", n.version},
+                  {"id", n.id.value},
+                  {"title", n.title},
+                  {"kind", to_string(n.kind)},
+                  {"status", to_string(n.status)},
+                  {"due", time_or_null(n.due)},
+                  {"waiting", engine::is_waiting(j, n)},
+                  {"assignee", object{{"user", id_or_null(n.assignee_user.value)},
+                                      {"team", id_or_null(n.assignee_team.value)}}},
+                  {"journey", j.id.value},
+                  {"journey_name", j.name},
+                  {"space", engine::space_of_id(j.id.value).value}};
+}
+
+}  // namespace migops::projections

@@ -1,0 +1,45 @@
+#pragma once
+// The JSON the API shows of the domain's state: a journey board (the whole
+// tree with progress), a task with its details, a space overview and a
+// task summary for "my tasks". Pure functions of engine state; the board
+// read model stores what they render. Every view starts with its "version"
+// (what the API sends as ETag), so it is read without parsing the rest.
+
+#include <array>
+#include <cstdint>
+
+#include <boost/json/object.hpp>
+
+#include "engine/state.h"
+
+namespace migops::projections {
+
+// Tasks of a subtree by status; progress counts in-scope top-level tasks
+// whose status is not out_of_scope.
+struct progress {
+    std::array<std::uint32_t, 5> by_status{};  // index: task_status - 1
+    std::uint32_t total = 0;
+    std::uint32_t completed = 0;
+    void add(const progress& other);
+    boost::json::object to_json() const;
+};
+
+// A task or subtask as the board shows it (subtasks nested). With details:
+// also run book, tools, links, comments, help requests and evidence.
+boost::json::object task_view(const engine::journey_state& j, const engine::node_state& n,
+                              bool with_details);
+
+// The whole tree of a journey with progress per module, phase and journey.
+boost::json::object journey_view(const engine::journey_state& j);
+
+// A space: details, members, teams and its journeys with their progress.
+boost::json::object space_view(const engine::partition_state& s, const engine::space_state& sp);
+
+// One line of "my tasks".
+boost::json::object task_summary(const engine::journey_state& j, const engine::node_state& n);
+
+// The progress of one node's subtree (a phase, a module) or of the journey.
+progress progress_of(const engine::journey_state& j, const engine::node_state& n);
+progress progress_of(const engine::journey_state& j);
+
+}  // namespace migops::projections
