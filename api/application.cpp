@@ -4,6 +4,7 @@
 
 #include "api/http_server.h"
 #include "api/idempotency.h"
+#include "api/metrics.h"
 #include "api/problems.h"
 #include "api/route_support.h"
 #include "api/router.h"
@@ -29,6 +30,7 @@ struct application::parts {
     std::vector<std::unique_ptr<projections::projection>> read_models;
     std::vector<std::unique_ptr<projections::runner>> runners;
     std::optional<token_verifier> verifier;
+    metrics stats;
     router routes;
     std::optional<route_deps> deps;  // what the routes refer to
     std::unique_ptr<http_server> server;
@@ -74,12 +76,32 @@ void application::add_routes() {
               respond(ready_ ? json_response(200, boost::json::object{{"status", "ready"}})
                              : json_response(503, boost::json::object{{"status", "starting"}}));
           });
+    r.add("GET", "/metrics", "metrics",
+          [this](const http_request&, const path_params&, const responder& respond) {
+              http_response m;
+              m.content_type = "text/plain; version=0.0.4";
+              m.body = parts_->stats.render();
+              respond(std::move(m));
+          });
     parts_->deps.emplace(
         route_deps{*parts_->processor, *parts_->verifier, clock_, *parts_->board,
                    *parts_->board_runner, parts_->store->db(),
                    parts_->store->column_family(projections::column_family_of(*parts_->board)),
                    *parts_->blobs, *parts_->idempotency, config_.limits});
     add_v1_routes(r, *parts_->deps);
+}
+
+// Uploads may be as large as a task's files may be; other bodies are small.
+std::size_t application::body_limit_for(std::string_view method, std::string_view target) const {
+    constexpr std::size_t envelope_slack = 64 * 1024;
+    constexpr std::size_t default_limit = 1024 * 1024;
+    constexpr std::size_t template_limit = 8 * 1024 * 1024;
+    const auto path = target.substr(0, target.find('?'));
+    if (method == "PUT" && path.starts_with("/v1/tasks/") &&
+        path.find("/artifacts/") != std::string_view::npos)
+        return config_.limits.bytes_per_task + envelope_slack;
+    if (method == "POST" && path == "/v1/templates") return template_limit;
+    return default_limit;
 }
 
 application::application(config c) : config_(std::move(c)), parts_(std::make_unique<parts>()) {}
@@ -119,6 +141,7 @@ result<void> application::start() {
     processing.queue_capacity = config_.queue_capacity;
     processing.batch_limit = config_.batch_limit;
     processing.bounds = config_.limits;
+    processing.on_group = [this](const engine::group_report& g) { parts_->stats.group(g); };
     parts_->processor = std::make_unique<engine::partition_processor>(*parts_->log, processing);
     if (auto r = parts_->processor->start(); !r) return r;
     std::uint64_t events = 0;
@@ -142,10 +165,25 @@ result<void> application::start() {
     parts_->server = std::make_unique<http_server>(
         http_server_options{.host = config_.listen_host,
                             .port = config_.listen_port,
-                            .threads = config_.http_threads},
+                            .threads = config_.http_threads,
+                            .body_limit_for =
+                                [this](std::string_view method, std::string_view target) {
+                                    return body_limit_for(method, target);
+                                }},
         [this](const http_request& req, const responder& respond) {
             auto m = parts_->routes.match(req.method, req.target);
-            if (m.matched) return m.matched->handler(req, m.params, respond);
+            if (m.matched) {
+                // Requests are counted per route, when answered.
+                const auto started = std::chrono::steady_clock::now();
+                return m.matched->handler(req, m.params,
+                                          [this, started, route = m.matched->name,
+                                           method = req.method, respond](http_response r) {
+                                              parts_->stats.request(
+                                                  route, method, r.status,
+                                                  std::chrono::steady_clock::now() - started);
+                                              respond(std::move(r));
+                                          });
+            }
             if (m.allowed.empty()) {
                 const std::string path = req.target.substr(0, req.target.find('?'));
                 return respond(
@@ -160,6 +198,10 @@ result<void> application::start() {
             r.headers.emplace_back("Allow", allow);
             respond(std::move(r));
         });
+    parts_->stats.sample("migops_command_queue_depth", "Commands waiting in the partition queues",
+                         [this] { return static_cast<double>(parts_->processor->queue_depth()); });
+    parts_->stats.sample("migops_http_connections", "Open HTTP connections",
+                         [this] { return static_cast<double>(parts_->server->connections()); });
     auto port = parts_->server->start();
     if (!port) return failure(port.error());
     port_ = port.value();

@@ -31,6 +31,7 @@ class application {
   private:
     result<void> publish_templates();
     void add_routes();
+    std::size_t body_limit_for(std::string_view method, std::string_view target) const;
 
     struct parts;
     scheduler::system_clock_source clock_;

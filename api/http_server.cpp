@@ -96,6 +96,19 @@ class session : public std::enable_shared_from_this<session> {
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
         parser_->body_limit(server_.options.body_limit);
         stream_.expires_after(server_.options.read_timeout);
+        // The header first: the body limit depends on the route.
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    if (ec) return self->on_read(ec);
+                                    self->read_body();
+                                });
+    }
+
+    void read_body() {
+        if (server_.options.body_limit_for) {
+            const auto& h = parser_->get();
+            parser_->body_limit(server_.options.body_limit_for(h.method_string(), h.target()));
+        }
         http::async_read(
             stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,9 @@ struct http_server_options {
     std::uint32_t threads = 2;
     std::size_t header_limit = 16 * 1024;
     std::size_t body_limit = 1024 * 1024;
+    // The body limit of a request, from its method and target, when set
+    // (e.g. larger for file uploads); body_limit otherwise.
+    std::function<std::size_t(std::string_view method, std::string_view target)> body_limit_for;
     std::chrono::seconds read_timeout{30};
     std::size_t max_connections = 1024;
 };

@@ -224,7 +224,14 @@ void partition_processor::write_group(std::vector<pending>& group) {
         }
     }
     result<void> appended = success();
+    const auto started = std::chrono::steady_clock::now();
     if (!parts.empty()) appended = log_.append_group(parts);
+    group_report report;
+    report.append_time = std::chrono::steady_clock::now() - started;
+    report.batches = parts.size();
+    report.failed = !appended;
+    if (appended)
+        for (const auto& part : parts) report.events += part.events.size();
     if (!appended) {
         for (auto* b : written) b->from->poisoned.store(true);
         refused.insert(refused.end(), written.begin(), written.end());
@@ -235,6 +242,13 @@ void partition_processor::write_group(std::vector<pending>& group) {
     for (auto* b : refused)
         for (auto& o : b->outcomes)
             if (o) o = failure(errc::unavailable, reason);
+    if (options_.on_group) {
+        for (const auto& b : group) {
+            report.commands += b.outcomes.size();
+            for (const auto& o : b.outcomes) report.refused += o ? 0 : 1;
+        }
+        options_.on_group(report);
+    }
     for (auto& b : group) {
         for (std::size_t i = 0; i < b.completions.size(); ++i)
             b.completions[i](std::move(b.outcomes[i]));

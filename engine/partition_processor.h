@@ -23,6 +23,7 @@
 // quick (post to another executor for real work).
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -50,11 +51,23 @@ struct submission {
 
 using completion = std::function<void(result<std::vector<events::envelope>>)>;
 
+// What one group commit did, for metrics.
+struct group_report {
+    std::size_t commands = 0;                // answered by this group
+    std::size_t refused = 0;                 // of them, refused (a rule, a limit, a failed write)
+    std::size_t events = 0;                  // appended
+    std::size_t batches = 0;                 // partition batches written together
+    std::chrono::nanoseconds append_time{};  // the append, its sync included
+    bool failed = false;                     // the append failed
+};
+
 struct processor_options {
     std::size_t queue_capacity = 4096;  // per partition; beyond it submit() says busy
     std::size_t batch_limit = 1024;     // commands decided together
     std::size_t max_in_flight = 4;      // decided batches of a partition awaiting the writer
     limits bounds;                      // the domain's limits
+    // Called on the writer thread after each group, before its completions.
+    std::function<void(const group_report&)> on_group;
 };
 
 class partition_processor {

@@ -1,0 +1,39 @@
+#pragma once
+// /metrics in the Prometheus text format (prometheus-cpp): requests and
+// their latency per route, commands, events appended, group-commit batch
+// sizes and append (sync) time, queue depth, WebSocket clients.
+//
+// Request and commit figures are recorded as they happen (any thread);
+// gauges are sampled from the sources given to sample() at each scrape.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/partition_processor.h"
+
+namespace migops::api {
+
+class metrics {
+  public:
+    metrics();
+    ~metrics();
+    metrics(const metrics&) = delete;
+    metrics& operator=(const metrics&) = delete;
+
+    void request(const std::string& route, const std::string& method, unsigned status,
+                 std::chrono::steady_clock::duration took);
+    void group(const engine::group_report& g);
+
+    // A gauge read at every scrape.
+    void sample(const std::string& name, const std::string& help, std::function<double()> read);
+
+    std::string render() const;
+
+  private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace migops::api
