@@ -242,6 +242,10 @@ struct applier {
         auto& n = node(p.task);
         n.status = p.to;
         n.blocked_reason = p.to == ev::task_status::blocked ? p.reason : std::string{};
+        if (p.to != ev::task_status::blocked)
+            n.blocked_since.reset();
+        else if (p.from != ev::task_status::blocked)
+            n.blocked_since = e.time;
         if (p.to == ev::task_status::completed) n.evidence = p.evidence;
         if (p.from == ev::task_status::completed) {
             n.evidence = {};
@@ -336,7 +340,8 @@ struct applier {
     void operator()(const ev::help_requested& p) {
         auto& j = journey(p.journey);
         j.help[p.request] = help_state{
-            p.request, p.target, p.kind, p.description, e.actor, {}, help_state::stage::open, {}};
+            p.request, p.target, p.kind,      p.description, e.actor, {}, help_state::stage::open,
+            {},        e.time,   std::nullopt};
         j.next_help = std::max(
             j.next_help,
             static_cast<std::uint32_t>(std::stoul(p.request.substr(p.request.rfind(".h") + 2))) +
@@ -353,11 +358,44 @@ struct applier {
         auto& h = journey(p.journey).help.at(p.request);
         h.at = help_state::stage::resolved;
         h.note = p.note;
+        h.closed_at = e.time;
         journey(p.journey).version = e.pos;
     }
     void operator()(const ev::help_cancelled& p) {
-        journey(p.journey).help.at(p.request).at = help_state::stage::cancelled;
+        auto& h = journey(p.journey).help.at(p.request);
+        h.at = help_state::stage::cancelled;
+        h.closed_at = e.time;
         journey(p.journey).version = e.pos;
+    }
+    void operator()(const ev::alert_raised& p) {
+        auto& n = node(p.task);
+        n.alerts[p.kind] = alert_state{p.alert, 0, e.time};
+        ++n.alert_episodes;
+        touch(n);
+    }
+    void operator()(const ev::alert_escalated& p) {
+        auto& n = node(p.task);
+        for (auto& [kind, a] : n.alerts)
+            if (a.id == p.alert) a.level = p.level;
+        touch(n);
+    }
+    void operator()(const ev::alert_cleared& p) {
+        auto& n = node(p.task);
+        std::erase_if(n.alerts, [&](const auto& kv) { return kv.second.id == p.alert; });
+        touch(n);
+    }
+    void operator()(const ev::alert_rules_set& p) {
+        auto& j = journey(p.journey);
+        j.rules = p.rules;
+        j.version = e.pos;
+    }
+    void operator()(const ev::notification_sent& p) {
+        auto& n = node(p.task);
+        n.notified.insert(p.message_id);
+        n.failed_notifications.erase(p.message_id);
+    }
+    void operator()(const ev::notification_failed& p) {
+        node(p.task).failed_notifications[p.message_id] = p.reason;
     }
 };
 

@@ -52,6 +52,9 @@ MIGOPS_COMMAND_NAME(request_help)
 MIGOPS_COMMAND_NAME(accept_help)
 MIGOPS_COMMAND_NAME(resolve_help)
 MIGOPS_COMMAND_NAME(cancel_help)
+MIGOPS_COMMAND_NAME(review_alerts)
+MIGOPS_COMMAND_NAME(set_alert_rules)
+MIGOPS_COMMAND_NAME(record_notification)
 #undef MIGOPS_COMMAND_NAME
 
 // The id a command names first: its space is the command's space.

@@ -243,6 +243,32 @@ struct cancel_help {
     std::string request;
 };
 
+// ---- alerts ------------------------------------------------------------------
+// The actor of what the server does by itself (the scheduler, the notifier).
+inline const user_id system_actor{"migops"};
+
+// Raises, escalates and clears the task's alerts to what the rules say at
+// the command's time. Only the system actor issues it.
+struct review_alerts {
+    node_id task;
+};
+struct set_alert_rules {
+    journey_id journey;
+    events::alert_rules rules;
+};
+// A notification delivered (or given up on). Only the system actor.
+struct record_notification {
+    node_id task;
+    std::string alert;
+    std::uint32_t level = 0;
+    std::string channel;
+    std::string recipient;
+    std::string message_id;
+    bool delivered = true;
+    std::string reason;
+    std::uint32_t attempts = 0;
+};
+
 using command =
     std::variant<create_space, rename_space, describe_space, delete_space, create_team, delete_team,
                  add_team_member, remove_team_member, grant_role, revoke_role, publish_template,
@@ -251,7 +277,8 @@ using command =
                  assign_task, change_task_status, set_due_date, set_effort, add_dependency,
                  remove_dependency, add_step, edit_step, check_step, remove_step, approve_task,
                  upload_artifact, remove_artifact, add_comment, edit_comment, delete_comment,
-                 request_help, accept_help, resolve_help, cancel_help>;
+                 request_help, accept_help, resolve_help, cancel_help, review_alerts,
+                 set_alert_rules, record_notification>;
 
 // The space an id belongs to: the part before the first '.'.
 space_id space_of_id(std::string_view id);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "engine/alerts.h"
 #include "engine/permissions.h"
 #include "events/codec.h"
 
@@ -70,6 +71,9 @@ class decider {
     result<decision> operator()(const accept_help& c);
     result<decision> operator()(const resolve_help& c);
     result<decision> operator()(const cancel_help& c);
+    result<decision> operator()(const review_alerts& c);
+    result<decision> operator()(const set_alert_rules& c);
+    result<decision> operator()(const record_notification& c);
 
   private:
     // The context a command acts in, resolved and authorised.
@@ -1123,6 +1127,69 @@ result<decision> decider::operator()(const cancel_help& c) {
     if (!it->second.active())
         return failure(errc::rule_refused, "help request " + c.request + " is already closed");
     return done(t.value(), {ev::help_cancelled{c.journey, c.request}});
+}
+
+// ---- alerts ------------------------------------------------------------------
+
+result<decision> decider::operator()(const review_alerts& c) {
+    if (ctx_.actor != system_actor)
+        return failure(errc::permission_denied, "alerts are reviewed by the server only");
+    const auto* j = s_.journey(journey_of_id(c.task.value));
+    const node_state* n = j ? s_.node(c.task) : nullptr;
+    if (!n || !n->is_task()) return failure(errc::not_found, c.task.value + " does not exist");
+    const auto* sp = s_.space(space_of_id(c.task.value));
+    if (!sp || sp->deleted) return failure(errc::not_found, "its space does not exist");
+    std::vector<payload> out;
+    const auto wanted = wanted_alerts(*j, *n, ctx_.time);
+    for (const auto& [kind, a] : n->alerts) {
+        const bool still = std::any_of(wanted.begin(), wanted.end(),
+                                       [k = kind](const wanted_alert& w) { return w.kind == k; });
+        if (!still) out.push_back(ev::alert_cleared{c.task, a.id, "no longer holds"});
+    }
+    std::uint32_t episode = n->alert_episodes;
+    for (const auto& w : wanted) {
+        auto active = n->alerts.find(w.kind);
+        if (active == n->alerts.end()) {
+            const std::string id = c.task.value + "/" + std::string(to_string(w.kind)) + "/" +
+                                   std::to_string(++episode);
+            out.push_back(ev::alert_raised{c.task, id, w.kind, w.reason});
+        } else if (w.level > active->second.level) {
+            out.push_back(ev::alert_escalated{c.task, active->second.id, w.level});
+        }
+    }
+    return decision{std::move(out), role::none};
+}
+
+result<decision> decider::operator()(const set_alert_rules& c) {
+    auto t = on_journey(c.journey, action::manage_journey);
+    if (!t) return failure(t.error());
+    constexpr std::uint32_t max_minutes = 366 * 24 * 60;
+    const auto& r = c.rules;
+    for (auto m : {r.due_soon_minutes, r.blocked_too_long_minutes,
+                   r.escalate_to_journey_admins_minutes, r.escalate_to_space_admins_minutes})
+        if (m > max_minutes)
+            return failure(errc::invalid_argument,
+                           "alert times are at most " + std::to_string(max_minutes) + " minutes");
+    for (auto k : r.disabled)
+        if (to_string(k).empty()) return failure(errc::invalid_argument, "unknown alert kind");
+    if (t.value().journey->rules == c.rules) return done(t.value(), {});
+    return done(t.value(), {ev::alert_rules_set{c.journey, c.rules}});
+}
+
+result<decision> decider::operator()(const record_notification& c) {
+    if (ctx_.actor != system_actor)
+        return failure(errc::permission_denied, "notifications are recorded by the server only");
+    const auto* n = s_.node(c.task);
+    if (!n) return failure(errc::not_found, c.task.value + " does not exist");
+    if (c.message_id.empty()) return failure(errc::invalid_argument, "a message id is required");
+    if (n->notified.contains(c.message_id)) return decision{{}, role::none};
+    if (c.delivered)
+        return decision{
+            {ev::notification_sent{c.task, c.alert, c.level, c.channel, c.recipient, c.message_id}},
+            role::none};
+    return decision{{ev::notification_failed{c.task, c.alert, c.level, c.channel, c.recipient,
+                                             c.message_id, c.reason, c.attempts}},
+                    role::none};
 }
 
 }  // namespace

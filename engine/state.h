@@ -59,6 +59,13 @@ struct step_state {
     friend bool operator==(const step_state&, const step_state&) = default;
 };
 
+struct alert_state {
+    std::string id;           // "<task>/<kind>/<episode>"
+    std::uint32_t level = 0;  // 0 the assignee, 1 the journey admins, 2 the space admins
+    timestamp raised_at;
+    friend bool operator==(const alert_state&, const alert_state&) = default;
+};
+
 // A phase, module, task or subtask.
 struct node_state {
     node_id id;
@@ -87,6 +94,11 @@ struct node_state {
     events::completion_evidence evidence;
     std::uint32_t next_step = 1;
     std::uint32_t next_comment = 1;
+    std::optional<timestamp> blocked_since;
+    std::map<events::alert_kind, alert_state> alerts;  // active ones
+    std::uint32_t alert_episodes = 0;
+    std::set<std::string> notified;                           // message ids delivered
+    std::map<std::string, std::string> failed_notifications;  // message id → why
     position version = 0;
 
     bool is_task() const { return kind == node_kind::task || kind == node_kind::subtask; }
@@ -102,6 +114,8 @@ struct help_state {
     user_id accepted_by;
     enum class stage : std::uint8_t { open, accepted, resolved, cancelled } at = stage::open;
     std::string note;
+    timestamp opened_at;
+    std::optional<timestamp> closed_at;
     bool active() const { return at == stage::open || at == stage::accepted; }
     friend bool operator==(const help_state&, const help_state&) = default;
 };
@@ -123,6 +137,7 @@ struct journey_state {
     std::uint32_t next_node = 1;
     std::uint32_t next_help = 1;
     std::uint32_t task_count = 0;  // tasks + subtasks
+    events::alert_rules rules;
     position version = 0;
     friend bool operator==(const journey_state&, const journey_state&) = default;
 };

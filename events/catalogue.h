@@ -9,7 +9,7 @@
 //     suffixed by the new major (`.v2` in the CloudEvents type).
 // Numbers are grouped by area: 100 spaces, teams and roles; 200 templates;
 // 300 journeys; 400 the journey tree; 500 tasks; 600 artifacts; 700
-// comments; 800 expert help.
+// comments; 800 expert help; 900 alerts and their notifications.
 //
 // Every type has golden files in tests/golden/, decoded by every build.
 
@@ -686,6 +686,131 @@ struct help_cancelled {
     }
     friend bool operator==(const help_cancelled&, const help_cancelled&) = default;
 };
+// ---- alerts and notifications (900..999) -------------------------------------
+// Raised, escalated and cleared by the scheduler's review of a task, once
+// per episode; an alert's id names its task, kind and episode.
+
+struct alert_raised {
+    static constexpr std::uint32_t type_id = 900;
+    static constexpr std::string_view type_name = "alert.raised";
+    static constexpr std::uint32_t version = 1;
+
+    node_id task;
+    std::string alert;  // "<task>/<kind>/<episode>"
+    alert_kind kind{};
+    std::string reason;
+
+    static constexpr auto fields() {
+        return std::tuple{field("task", &alert_raised::task), field("alert", &alert_raised::alert),
+                          field("kind", &alert_raised::kind),
+                          field("reason", &alert_raised::reason)};
+    }
+    friend bool operator==(const alert_raised&, const alert_raised&) = default;
+};
+
+// Up the ladder: 1 = the journey admins, 2 = the space admins.
+struct alert_escalated {
+    static constexpr std::uint32_t type_id = 901;
+    static constexpr std::string_view type_name = "alert.escalated";
+    static constexpr std::uint32_t version = 1;
+
+    node_id task;
+    std::string alert;
+    std::uint32_t level{};
+
+    static constexpr auto fields() {
+        return std::tuple{field("task", &alert_escalated::task),
+                          field("alert", &alert_escalated::alert),
+                          field("level", &alert_escalated::level)};
+    }
+    friend bool operator==(const alert_escalated&, const alert_escalated&) = default;
+};
+
+struct alert_cleared {
+    static constexpr std::uint32_t type_id = 902;
+    static constexpr std::string_view type_name = "alert.cleared";
+    static constexpr std::uint32_t version = 1;
+
+    node_id task;
+    std::string alert;
+    std::string reason;
+
+    static constexpr auto fields() {
+        return std::tuple{field("task", &alert_cleared::task),
+                          field("alert", &alert_cleared::alert),
+                          field("reason", &alert_cleared::reason)};
+    }
+    friend bool operator==(const alert_cleared&, const alert_cleared&) = default;
+};
+
+struct alert_rules_set {
+    static constexpr std::uint32_t type_id = 903;
+    static constexpr std::string_view type_name = "alert.rules_set";
+    static constexpr std::uint32_t version = 1;
+
+    journey_id journey;
+    alert_rules rules;
+
+    static constexpr auto fields() {
+        return std::tuple{field("journey", &alert_rules_set::journey),
+                          field("rules", &alert_rules_set::rules)};
+    }
+    friend bool operator==(const alert_rules_set&, const alert_rules_set&) = default;
+};
+
+// A notification of an alert at one level, to one recipient on one channel
+// ("email", "webhook"), delivered or given up on. message_id is stable for
+// (alert, level, channel, recipient): receivers deduplicate by it.
+struct notification_sent {
+    static constexpr std::uint32_t type_id = 910;
+    static constexpr std::string_view type_name = "notification.sent";
+    static constexpr std::uint32_t version = 1;
+
+    node_id task;
+    std::string alert;
+    std::uint32_t level{};
+    std::string channel;
+    std::string recipient;
+    std::string message_id;
+
+    static constexpr auto fields() {
+        return std::tuple{field("task", &notification_sent::task),
+                          field("alert", &notification_sent::alert),
+                          field("level", &notification_sent::level),
+                          field("channel", &notification_sent::channel),
+                          field("recipient", &notification_sent::recipient),
+                          field("message_id", &notification_sent::message_id)};
+    }
+    friend bool operator==(const notification_sent&, const notification_sent&) = default;
+};
+
+struct notification_failed {
+    static constexpr std::uint32_t type_id = 911;
+    static constexpr std::string_view type_name = "notification.failed";
+    static constexpr std::uint32_t version = 1;
+
+    node_id task;
+    std::string alert;
+    std::uint32_t level{};
+    std::string channel;
+    std::string recipient;
+    std::string message_id;
+    std::string reason;
+    std::uint32_t attempts{};
+
+    static constexpr auto fields() {
+        return std::tuple{field("task", &notification_failed::task),
+                          field("alert", &notification_failed::alert),
+                          field("level", &notification_failed::level),
+                          field("channel", &notification_failed::channel),
+                          field("recipient", &notification_failed::recipient),
+                          field("message_id", &notification_failed::message_id),
+                          field("reason", &notification_failed::reason),
+                          field("attempts", &notification_failed::attempts)};
+    }
+    friend bool operator==(const notification_failed&, const notification_failed&) = default;
+};
+
 // In memory only: the payload of an envelope. Never persisted as a variant;
 // the codec writes the alternative's type_id.
 using payload =
@@ -696,7 +821,9 @@ using payload =
                  task_assigned, task_status_changed, due_date_set, effort_set, dependency_added,
                  dependency_removed, step_added, step_edited, step_checked, step_removed,
                  task_approved, artifact_uploaded, artifact_removed, comment_added, comment_edited,
-                 comment_deleted, help_requested, help_accepted, help_resolved, help_cancelled>;
+                 comment_deleted, help_requested, help_accepted, help_resolved, help_cancelled,
+                 alert_raised, alert_escalated, alert_cleared, alert_rules_set, notification_sent,
+                 notification_failed>;
 
 // The CloudEvents major of each type; a new major is a new type_id.
 inline constexpr std::uint32_t type_major = 1;

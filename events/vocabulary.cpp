@@ -57,6 +57,13 @@ constexpr std::array<std::pair<help_kind, std::string_view>, 3> help_kinds{{
     {help_kind::advice, "advice"},
     {help_kind::full_service, "full_service"},
 }};
+constexpr std::array<std::pair<alert_kind, std::string_view>, 5> alert_kinds{{
+    {alert_kind::overdue, "overdue"},
+    {alert_kind::due_soon, "due_soon"},
+    {alert_kind::blocked, "blocked"},
+    {alert_kind::blocked_too_long, "blocked_too_long"},
+    {alert_kind::dependency_late, "dependency_late"},
+}};
 
 }  // namespace
 
@@ -89,6 +96,12 @@ std::string_view to_string(help_kind v) {
 }
 bool parse(std::string_view s, help_kind& v) {
     return value_of(help_kinds, s, v);
+}
+std::string_view to_string(alert_kind v) {
+    return name_of(alert_kinds, v);
+}
+bool parse(std::string_view s, alert_kind& v) {
+    return value_of(alert_kinds, s, v);
 }
 
 }  // namespace migops::events

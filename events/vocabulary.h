@@ -50,6 +50,15 @@ enum class help_kind : std::uint8_t {
     full_service = 3,
 };
 
+// What an alert is about (DESIGN.md section 3, "Alerts").
+enum class alert_kind : std::uint8_t {
+    overdue = 1,           // the due date passed, the task is not completed
+    due_soon = 2,          // the due date is within the journey's window
+    blocked = 3,           // the task is blocked
+    blocked_too_long = 4,  // blocked for longer than the journey's threshold
+    dependency_late = 5,   // a task this one waits on is overdue
+};
+
 std::string_view to_string(role v);
 bool parse(std::string_view s, role& v);
 std::string_view to_string(journey_status v);
@@ -60,6 +69,31 @@ std::string_view to_string(task_status v);
 bool parse(std::string_view s, task_status& v);
 std::string_view to_string(help_kind v);
 bool parse(std::string_view s, help_kind& v);
+std::string_view to_string(alert_kind v);
+bool parse(std::string_view s, alert_kind& v);
+
+// A journey's alert rules; times in minutes, 0 turns a rule or a rung of the
+// escalation ladder off. The defaults hold until a journey sets its own.
+struct alert_rules {
+    static constexpr std::uint32_t version = 1;
+    std::uint32_t due_soon_minutes = 2 * 24 * 60;
+    std::uint32_t blocked_too_long_minutes = 3 * 24 * 60;
+    // After an alert is raised (to the assignee): to the journey admins,
+    // then to the space admins.
+    std::uint32_t escalate_to_journey_admins_minutes = 24 * 60;
+    std::uint32_t escalate_to_space_admins_minutes = 3 * 24 * 60;
+    std::vector<alert_kind> disabled;
+    static constexpr auto fields() {
+        return std::tuple{field("due_soon_minutes", &alert_rules::due_soon_minutes),
+                          field("blocked_too_long_minutes", &alert_rules::blocked_too_long_minutes),
+                          field("escalate_to_journey_admins_minutes",
+                                &alert_rules::escalate_to_journey_admins_minutes),
+                          field("escalate_to_space_admins_minutes",
+                                &alert_rules::escalate_to_space_admins_minutes),
+                          field("disabled", &alert_rules::disabled)};
+    }
+    friend bool operator==(const alert_rules&, const alert_rules&) = default;
+};
 
 // "task depends on depends_on", inside one journey.
 struct dependency_spec {

@@ -158,7 +158,13 @@ object task_view(const engine::journey_state& j, const engine::node_state& n, bo
         return users;
     }());
     o["waiting"] = engine::is_waiting(j, n);
-    o["alerts"] = array{};
+    array alerts;
+    for (const auto& [kind, a] : n.alerts)
+        alerts.push_back(object{{"id", a.id},
+                                {"kind", to_string(kind)},
+                                {"level", a.level},
+                                {"raised_at", format_rfc3339(a.raised_at)}});
+    o["alerts"] = std::move(alerts);
     if (!with_details) return o;
     o["journey"] = j.id.value;
     o["parent"] = n.parent.value;
@@ -175,6 +181,10 @@ object task_view(const engine::journey_state& j, const engine::node_state& n, bo
                                   {"at", format_rfc3339(c.at)},
                                   {"edited", c.edited}});
     o["comments"] = std::move(comments);
+    array failed;
+    for (const auto& [message, why] : n.failed_notifications)
+        failed.push_back(object{{"message_id", message}, {"reason", why}});
+    o["failed_notifications"] = std::move(failed);
     array help;
     for (const auto& [id, h] : j.help)
         if (h.target == n.id.value) help.push_back(help_json(h));

@@ -211,6 +211,40 @@ template <>
 inline events::help_cancelled sample_of() {
     return {journey_id{"space-1.j1"}, "Évidence \"quoted\" text"};
 }
+template <>
+inline events::alert_raised sample_of() {
+    return {node_id{"space-1.j1.n3"}, "space-1.j1.n3/overdue/1", events::alert_kind::overdue,
+            "Évidence \"quoted\" text"};
+}
+template <>
+inline events::alert_escalated sample_of() {
+    return {node_id{"space-1.j1.n3"}, "space-1.j1.n3/overdue/1", 2};
+}
+template <>
+inline events::alert_cleared sample_of() {
+    return {node_id{"space-1.j1.n3"}, "space-1.j1.n3/overdue/1", "Évidence \"quoted\" text"};
+}
+template <>
+inline events::alert_rules_set sample_of() {
+    return {journey_id{"space-1.j1"},
+            {60, 120, 240, 480, {events::alert_kind::due_soon, events::alert_kind::blocked}}};
+}
+template <>
+inline events::notification_sent sample_of() {
+    return {node_id{"space-1.j1.n3"}, "space-1.j1.n3/overdue/1",         1, "email",
+            "bob@example.com",        "0123456789abcdef0123456789abcdef"};
+}
+template <>
+inline events::notification_failed sample_of() {
+    return {node_id{"space-1.j1.n3"},
+            "space-1.j1.n3/overdue/1",
+            1,
+            "webhook",
+            "https://hooks.example.com/migops",
+            "0123456789abcdef0123456789abcdef",
+            "Évidence \"quoted\" text",
+            5};
+}
 
 // A sealed envelope with fixed ids, time and chain link around payload p.
 inline events::envelope sample_envelope(events::payload p) {
