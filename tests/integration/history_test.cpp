@@ -112,6 +112,12 @@ TEST_F(HistoryTest, TheCreatorReadsTheSpacesHistory) {
                       alice))
             .size(),
         1u);
+    // An offset's '+' written as it is stays a plus.
+    EXPECT_TRUE(events_of(get("/v1/events?space=" + id + "&since=2999-01-01T02:00:00+02:00", alice))
+                    .empty());
+    EXPECT_EQ(
+        events_of(get("/v1/events?space=" + id + "&until=2999-01-01T02:00:00+02:00", alice)).size(),
+        1u);
     EXPECT_TRUE(events_of(get("/v1/events?space=" + id + "&type=space.renamed", alice)).empty());
     EXPECT_TRUE(
         events_of(get("/v1/events?space=" + id + "&until=2000-01-01T00:00:00Z", alice)).empty());
