@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "engine/state.h"
 #include "events/big_endian.h"
 
 namespace migops::projections {
@@ -113,18 +114,11 @@ result<entry> decode_entry(std::string_view v) {
     return out;
 }
 
-// "<space>.j3.n17" → "<space>.j3"; "" for an id without a journey part.
-std::string_view journey_part(std::string_view id) {
-    const auto first = id.find('.');
-    if (first == std::string_view::npos) return {};
-    const auto second = id.find('.', first + 1);
-    return id.substr(0, second);
-}
-
-// A node id has a part after its journey ("<space>.j3.n17").
+// A node id has a part after its journey ("<space>.j3.n17"); a journey id
+// does not ("<space>.j3").
 bool is_node_id(std::string_view id) {
-    const auto journey = journey_part(id);
-    return !journey.empty() && journey.size() < id.size();
+    const auto journey = engine::journey_of_id(id);
+    return !journey.empty() && journey.value.size() < id.size();
 }
 
 // What an event is about, beyond its space.
@@ -135,7 +129,7 @@ struct concerns {
     void node(std::string_view id) {
         if (id.empty()) return;
         nodes.emplace(id);
-        if (auto j = journey_part(id); !j.empty()) journeys.emplace(j);
+        if (auto j = engine::journey_of_id(id); !j.empty()) journeys.insert(std::move(j.value));
     }
     void journey(std::string_view id) {
         if (!id.empty()) journeys.emplace(id);

@@ -196,5 +196,32 @@ TEST_F(HistoryTest, AnotherUserDoesNotSeeTheSpacesEvents) {
     EXPECT_EQ(events_of(get("/v1/events?actor=alice", alice)).size(), 1u);
 }
 
+TEST_F(HistoryTest, ARoleOnAJourneyLetsAUserReadTheSpaceUntilItIsRevoked) {
+    const auto alice = token("alice");
+    const auto bob = token("bob");
+    const auto space = create_space(alice, "Exit");
+    const std::string json = "Content-Type: application/json";
+    auto journey = http_call(port_, "POST", "/v1/spaces/" + space + "/journeys", {json, alice},
+                             R"({"name":"Wave 1"})");
+    ASSERT_EQ(journey.status, 201) << journey.body;
+    const std::string j = space + ".j1";
+    EXPECT_EQ(get("/v1/events?space=" + space, bob).status, 404);
+
+    auto granted = http_call(port_, "PUT", "/v1/journeys/" + j + "/members/bob", {json, alice},
+                             R"({"role":"journey_contributor"})");
+    ASSERT_LT(granted.status, 300) << granted.body;
+    auto events = wait_for("/v1/events?space=" + space, bob, 3);
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(events.at(2).at("type").as_string(), "io.migops.role.granted.v1");
+    EXPECT_EQ(events_of(get("/v1/events?journey=" + j, bob)).size(), 2u)
+        << "the journey's creation and the grant";
+
+    auto revoked = http_call(port_, "DELETE", "/v1/journeys/" + j + "/members/bob", {alice});
+    ASSERT_LT(revoked.status, 300) << revoked.body;
+    EXPECT_TRUE(
+        wait_until([&] { return get("/v1/events?space=" + space, bob).status == 404; }, 10s));
+    EXPECT_TRUE(events_of(get("/v1/events", bob)).empty());
+}
+
 }  // namespace
 }  // namespace migops
