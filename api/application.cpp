@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/history_routes.h"
 #include "api/http_server.h"
 #include "api/idempotency.h"
 #include "api/metrics.h"
@@ -12,6 +13,7 @@
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
 #include "events/rocks_log.h"
+#include "projections/audit_index.h"
 #include "projections/board.h"
 #include "projections/catalogue.h"
 
@@ -89,6 +91,14 @@ void application::add_routes() {
                    parts_->store->column_family(projections::column_family_of(*parts_->board)),
                    *parts_->blobs, *parts_->idempotency, config_.limits});
     add_v1_routes(r, *parts_->deps);
+    // History answers only the spaces the board says the caller may read.
+    add_history_routes(
+        r, history_deps{*parts_->verifier, clock_, parts_->store->db(),
+                        parts_->store->column_family(
+                            projections::column_family_of(projections::audit_index{})),
+                        *parts_->log, [board = parts_->board](const user_id& u, const space_id& s) {
+                            return board->may_read(u, s);
+                        }});
 }
 
 // Uploads may be as large as a task's files may be; other bodies are small.

@@ -1,5 +1,6 @@
 #include "projections/catalogue.h"
 
+#include "projections/audit_index.h"
 #include "projections/board.h"
 #include "projections/space_directory.h"
 
@@ -9,6 +10,7 @@ std::vector<std::unique_ptr<projection>> all_projections() {
     std::vector<std::unique_ptr<projection>> out;
     out.push_back(std::make_unique<space_directory>());
     out.push_back(std::make_unique<board>());
+    out.push_back(std::make_unique<audit_index>());
     return out;
 }
 

@@ -1,0 +1,166 @@
+#include "api/history_routes.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <variant>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "api/problems.h"
+#include "api/route_support.h"
+#include "engine/commands.h"
+#include "events/codec.h"
+#include "projections/audit_index.h"
+
+namespace migops::api {
+
+namespace {
+
+constexpr std::size_t default_limit = 100;
+constexpr std::size_t max_limit_digits = 7;
+
+using query_params = std::map<std::string, std::string, std::less<>>;
+
+constexpr std::string_view known_params[] = {"space", "journey", "task",   "actor", "type",
+                                             "since", "until",   "cursor", "limit"};
+
+http_response bad_parameter(const std::string& detail) {
+    return to_response(problem_for(make_error(errc::invalid_argument, detail)));
+}
+
+// The query string's parameters, percent-decoded ('+' stays a plus, so that
+// an unescaped time offset such as +02:00 survives). An unknown, repeated or
+// undecodable parameter is a problem naming it.
+std::variant<query_params, http_response> parse_query(std::string_view target) {
+    query_params out;
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) return out;
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        const auto amp = rest.find('&');
+        const auto part = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+        if (part.empty()) continue;
+        const auto eq = part.find('=');
+        auto name = percent_decode(part.substr(0, eq));
+        if (!name) return bad_parameter("a parameter name is not percent-encoded correctly");
+        if (std::find(std::begin(known_params), std::end(known_params), *name) ==
+            std::end(known_params))
+            return bad_parameter(*name + " is not a parameter of /v1/events");
+        auto value =
+            percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+        if (!value) return bad_parameter(*name + " is not percent-encoded correctly");
+        if (out.contains(*name)) return bad_parameter(*name + " is given more than once");
+        out.emplace(std::move(*name), std::move(*value));
+    }
+    return out;
+}
+
+// An empty value is the same as leaving the parameter out.
+std::optional<std::string> param(const query_params& p, std::string_view name) {
+    auto it = p.find(name);
+    if (it == p.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+}
+
+// The query of a request, or the problem with its parameters.
+std::variant<projections::audit_query, http_response> to_query(const query_params& p) {
+    projections::audit_query q;
+    if (auto v = param(p, "space")) q.space = space_id{*v};
+    if (auto v = param(p, "journey")) q.journey = journey_id{*v};
+    if (auto v = param(p, "task")) q.task = node_id{*v};
+    if (auto v = param(p, "actor")) q.actor = user_id{*v};
+    if (auto v = param(p, "type")) {
+        q.type_id = projections::event_type_id(*v);
+        if (!q.type_id)
+            return bad_parameter("type " + *v +
+                                 " is not an event type (e.g. io.migops.task.status_changed.v1 "
+                                 "or task.status_changed)");
+    }
+    for (const std::string_view name : {"since", "until"}) {
+        auto v = param(p, name);
+        if (!v) continue;
+        auto t = parse_rfc3339(*v);
+        if (!t) return bad_parameter(std::string(name) + " must be an RFC 3339 date-time");
+        (name == "since" ? q.since : q.until) = *t;
+    }
+    if (auto v = param(p, "cursor")) q.after_cursor = *v;
+    q.limit = default_limit;
+    if (auto v = param(p, "limit")) {
+        const bool digits =
+            v->size() <= max_limit_digits &&
+            std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; });
+        const auto n = digits ? std::stoul(*v) : 0;
+        if (n < 1 || n > projections::audit_max_limit)
+            return bad_parameter("limit must be an integer from 1 to " +
+                                 std::to_string(projections::audit_max_limit));
+        q.limit = n;
+    }
+    return q;
+}
+
+http_response not_readable(std::string_view what, std::string_view id) {
+    return to_response(make_problem(404, "/problems/not-found", "No such resource",
+                                    "there is no " + std::string(what) + " " + std::string(id) +
+                                        " whose history you may read"));
+}
+
+void history_route(const history_deps& deps, const http_request& req, const principal& who,
+                   const responder& respond) {
+    auto parsed = parse_query(req.target);
+    if (auto* r = std::get_if<http_response>(&parsed)) return respond(std::move(*r));
+    auto query = to_query(std::get<query_params>(parsed));
+    if (auto* r = std::get_if<http_response>(&query)) return respond(std::move(*r));
+    auto& q = std::get<projections::audit_query>(query);
+
+    // One membership check per space and request.
+    std::map<space_id, bool> readable;
+    auto may_read = [&](const space_id& s) {
+        auto it = readable.find(s);
+        if (it == readable.end()) it = readable.emplace(s, deps.may_read_space(who.user, s)).first;
+        return it->second;
+    };
+    // Naming something in a space the caller may not read answers as if it
+    // did not exist, so that other spaces' ids are not disclosed.
+    if (!q.space.empty() && !may_read(q.space))
+        return respond(not_readable("space", q.space.value));
+    if (!q.journey.empty() && !may_read(engine::space_of_id(q.journey.value)))
+        return respond(not_readable("journey", q.journey.value));
+    if (!q.task.empty() && !may_read(engine::space_of_id(q.task.value)))
+        return respond(not_readable("task", q.task.value));
+    q.space_allowed = may_read;
+
+    auto page = projections::query_audit_index(deps.db, deps.audit_index, q);
+    if (!page) return respond(to_response(problem_for(page.error())));
+    boost::json::array answered;
+    for (const auto& hit : page.value().hits) {
+        auto read = deps.log.read(hit.partition, hit.pos, 1);
+        if (!read) return respond(to_response(problem_for(read.error())));
+        if (read.value().empty() || read.value().front().pos != hit.pos)
+            return respond(to_response(problem_for(make_error(
+                errc::corruption, "the audit index names partition " +
+                                      std::to_string(hit.partition) + " position " +
+                                      std::to_string(hit.pos) + ", which the log does not hold"))));
+        answered.emplace_back(events::to_cloudevent(read.value().front()));
+    }
+    boost::json::object body;
+    body["events"] = std::move(answered);
+    if (page.value().next_cursor)
+        body["next"] = *page.value().next_cursor;
+    else
+        body["next"] = nullptr;
+    respond(json_response(200, body));
+}
+
+}  // namespace
+
+void add_history_routes(router& r, const history_deps& deps) {
+    r.add("GET", "/v1/events", "list_events",
+          authed(deps.verifier, deps.clock,
+                 [deps](const http_request& req, const path_params&, const principal& who,
+                        const responder& respond) { history_route(deps, req, who, respond); }));
+}
+
+}  // namespace migops::api

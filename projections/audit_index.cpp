@@ -1,0 +1,427 @@
+#include "projections/audit_index.h"
+
+#include <algorithm>
+#include <set>
+
+#include "engine/state.h"
+#include "events/big_endian.h"
+
+namespace migops::projections {
+
+namespace {
+
+// Persisted: the version of the index value record.
+constexpr char value_version = 1;
+constexpr std::uint64_t time_sign_bit = std::uint64_t{1} << 63;
+constexpr std::size_t position_bytes = 8;
+constexpr std::size_t partition_bytes = 4;
+constexpr std::size_t time_bytes = 8;
+constexpr std::size_t length_bytes = 4;
+constexpr std::size_t type_bytes = 4;
+// time, partition and position after the prefix of a cross-partition key
+constexpr std::size_t timed_suffix_bytes = time_bytes + partition_bytes + position_bytes;
+constexpr std::size_t value_fixed_bytes =
+    1 + partition_bytes + position_bytes + type_bytes + time_bytes + length_bytes;
+
+// Persisted key tags.
+constexpr std::string_view space_tag = "s/";
+constexpr std::string_view journey_tag = "j/";
+constexpr std::string_view node_tag = "n/";
+constexpr std::string_view actor_tag = "a/";
+constexpr std::string_view type_tag = "y/";
+constexpr std::string_view time_tag = "m/";
+constexpr std::string_view help_tag = "h/";
+
+void append_be(std::string& out, std::uint64_t v, int bytes) {
+    const auto at = out.size();
+    out.resize(at + static_cast<std::size_t>(bytes));
+    events::put_big_endian(out.data() + at, v, bytes);
+}
+
+std::uint64_t time_bits(timestamp t) {
+    return static_cast<std::uint64_t>(t.micros) ^ time_sign_bit;
+}
+
+timestamp time_from_bits(std::uint64_t bits) {
+    return timestamp{static_cast<std::int64_t>(bits ^ time_sign_bit)};
+}
+
+std::string id_prefix(std::string_view tag, std::string_view id) {
+    std::string k(tag);
+    append_be(k, id.size(), length_bytes);
+    k += id;
+    return k;
+}
+
+std::string local_key(std::string_view tag, std::string_view id, position pos) {
+    auto k = id_prefix(tag, id);
+    append_be(k, pos, position_bytes);
+    return k;
+}
+
+void append_timed_suffix(std::string& k, const events::envelope& e) {
+    append_be(k, time_bits(e.time), time_bytes);
+    append_be(k, e.partition, partition_bytes);
+    append_be(k, e.pos, position_bytes);
+}
+
+std::string type_prefix(std::uint32_t type_id) {
+    std::string k(type_tag);
+    append_be(k, type_id, type_bytes);
+    return k;
+}
+
+// The record every index key of an event carries.
+struct entry {
+    partition_id partition = 0;
+    position pos = 0;
+    std::uint32_t type_id = 0;
+    timestamp time;
+    std::string_view space;
+    std::string_view actor;
+};
+
+std::string encode_entry(const events::envelope& e) {
+    std::string v(1, value_version);
+    append_be(v, e.partition, partition_bytes);
+    append_be(v, e.pos, position_bytes);
+    append_be(v, events::type_id_of(e.data), type_bytes);
+    append_be(v, time_bits(e.time), time_bytes);
+    append_be(v, e.space.value.size(), length_bytes);
+    v += e.space.value;
+    v += e.actor.value;
+    return v;
+}
+
+result<entry> decode_entry(std::string_view v) {
+    if (v.size() < value_fixed_bytes || v.front() != value_version)
+        return failure(errc::corruption, "an audit index value does not decode");
+    const char* p = v.data() + 1;
+    entry out;
+    out.partition = static_cast<partition_id>(events::get_big_endian(p, partition_bytes));
+    p += partition_bytes;
+    out.pos = events::get_big_endian(p, position_bytes);
+    p += position_bytes;
+    out.type_id = static_cast<std::uint32_t>(events::get_big_endian(p, type_bytes));
+    p += type_bytes;
+    out.time = time_from_bits(events::get_big_endian(p, time_bytes));
+    p += time_bytes;
+    const auto space_size = events::get_big_endian(p, length_bytes);
+    if (space_size > v.size() - value_fixed_bytes)
+        return failure(errc::corruption, "an audit index value does not decode");
+    out.space = v.substr(value_fixed_bytes, space_size);
+    out.actor = v.substr(value_fixed_bytes + space_size);
+    return out;
+}
+
+// A node id has a part after its journey ("<space>.j3.n17"); a journey id
+// does not ("<space>.j3").
+bool is_node_id(std::string_view id) {
+    const auto journey = engine::journey_of_id(id);
+    return !journey.empty() && journey.value.size() < id.size();
+}
+
+// What an event is about, beyond its space.
+struct concerns {
+    std::set<std::string> nodes;
+    std::set<std::string> journeys;
+
+    void node(std::string_view id) {
+        if (id.empty()) return;
+        nodes.emplace(id);
+        if (auto j = engine::journey_of_id(id); !j.empty()) journeys.insert(std::move(j.value));
+    }
+    void journey(std::string_view id) {
+        if (!id.empty()) journeys.emplace(id);
+    }
+    // A help request's target: a journey, module or task.
+    void target(std::string_view id) {
+        if (is_node_id(id))
+            node(id);
+        else
+            journey(id);
+    }
+};
+
+// The node and journey ids an event names in its fields: the same fields
+// its CloudEvents subject is chosen from (task, node, journey), plus the
+// parent a node is added under.
+template <class P>
+void named_ids(const P& p, concerns& c) {
+    std::apply(
+        [&](const auto&... f) {
+            [[maybe_unused]] auto pick = [&](const auto& fd) {
+                using M = std::remove_cvref_t<decltype(p.*(fd.member))>;
+                if constexpr (std::is_same_v<M, node_id>) {
+                    if (fd.name == "task" || fd.name == "node" || fd.name == "parent")
+                        c.node((p.*(fd.member)).value);
+                } else if constexpr (std::is_same_v<M, journey_id>) {
+                    if (fd.name == "journey") c.journey((p.*(fd.member)).value);
+                }
+            };
+            (pick(f), ...);
+        },
+        P::fields());
+}
+
+std::string help_key(std::string_view request) {
+    return id_prefix(help_tag, request);
+}
+
+result<concerns> concerns_of(const events::envelope& e, rows& r) {
+    concerns c;
+    std::visit([&](const auto& p) { named_ids(p, c); }, e.data);
+    // A new journey's history is also the history of every node it creates.
+    if (const auto* created = std::get_if<events::journey_created>(&e.data)) {
+        for (const auto& phase : created->phases) {
+            c.node(phase.id);
+            for (const auto& module : phase.modules) {
+                c.node(module.id);
+                for (const auto& task : module.tasks) {
+                    c.node(task.id);
+                    for (const auto& sub : task.subtasks) c.node(sub.id);
+                }
+            }
+        }
+    }
+    // A help request's later events name only the request: its target is
+    // remembered from the request.
+    std::string_view request;
+    std::visit(
+        [&](const auto& p) {
+            using P = std::decay_t<decltype(p)>;
+            if constexpr (std::is_same_v<P, events::help_requested>) {
+                c.target(p.target);
+                r.put(help_key(p.request), p.target);
+            } else if constexpr (std::is_same_v<P, events::help_accepted> ||
+                                 std::is_same_v<P, events::help_resolved> ||
+                                 std::is_same_v<P, events::help_cancelled>) {
+                request = p.request;
+            }
+        },
+        e.data);
+    if (!request.empty()) {
+        auto target = r.get(help_key(request));
+        if (!target) return failure(target.error());
+        if (target.value()) c.target(*target.value());
+    }
+    return c;
+}
+
+// The first key after every key that starts with prefix ("" when there is
+// none: the prefix is all 0xff).
+std::string prefix_end(std::string prefix) {
+    while (!prefix.empty()) {
+        auto& last = prefix.back();
+        if (static_cast<unsigned char>(last) != 0xff) {
+            last = static_cast<char>(static_cast<unsigned char>(last) + 1);
+            return prefix;
+        }
+        prefix.pop_back();
+    }
+    return prefix;
+}
+
+std::string to_hex(std::string_view bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char ch : bytes) {
+        const auto c = static_cast<unsigned char>(ch);
+        out.push_back(digits[c >> 4]);
+        out.push_back(digits[c & 0xf]);
+    }
+    return out;
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+    if (hex.size() % 2 != 0) return std::nullopt;
+    std::string out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        const int hi = hex_digit(hex[i]);
+        const int lo = hex_digit(hex[i + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out.push_back(static_cast<char>(hi << 4 | lo));
+    }
+    return out;
+}
+
+// The index a query reads: the keys starting with prefix; each key has
+// suffix_bytes after it. Timed indexes have the time first in the suffix.
+struct index_choice {
+    std::string prefix;
+    std::size_t suffix_bytes = 0;
+    bool timed = false;
+    bool by_space = false;
+    bool by_journey = false;
+    bool by_task = false;
+    bool by_actor = false;
+    bool by_type = false;
+};
+
+index_choice choose_index(const audit_query& q) {
+    index_choice c;
+    if (!q.task.empty()) {
+        c.prefix = id_prefix(node_tag, q.task.value);
+        c.by_task = true;
+    } else if (!q.journey.empty()) {
+        c.prefix = id_prefix(journey_tag, q.journey.value);
+        c.by_journey = true;
+    } else if (!q.space.empty()) {
+        c.prefix = id_prefix(space_tag, q.space.value);
+        c.by_space = true;
+    } else if (!q.actor.empty()) {
+        c.prefix = id_prefix(actor_tag, q.actor.value);
+        c.by_actor = true;
+        c.timed = true;
+    } else if (q.type_id) {
+        c.prefix = type_prefix(*q.type_id);
+        c.by_type = true;
+        c.timed = true;
+    } else {
+        c.prefix = std::string(time_tag);
+        c.timed = true;
+    }
+    c.suffix_bytes = c.timed ? timed_suffix_bytes : position_bytes;
+    return c;
+}
+
+std::string with_time(const std::string& prefix, timestamp t) {
+    auto k = prefix;
+    append_be(k, time_bits(t), time_bytes);
+    return k;
+}
+
+}  // namespace
+
+result<void> audit_index::apply(const events::envelope& e, rows& r) {
+    auto c = concerns_of(e, r);
+    if (!c) return failure(c.error());
+    const auto value = encode_entry(e);
+    r.put(local_key(space_tag, e.space.value, e.pos), value);
+    for (const auto& j : c.value().journeys) r.put(local_key(journey_tag, j, e.pos), value);
+    for (const auto& n : c.value().nodes) r.put(local_key(node_tag, n, e.pos), value);
+    // The system's own events (no actor) are found by space, type and time.
+    if (!e.actor.empty()) {
+        auto k = id_prefix(actor_tag, e.actor.value);
+        append_timed_suffix(k, e);
+        r.put(k, value);
+    }
+    auto by_type = type_prefix(events::type_id_of(e.data));
+    append_timed_suffix(by_type, e);
+    r.put(by_type, value);
+    std::string by_time(time_tag);
+    append_timed_suffix(by_time, e);
+    r.put(by_time, value);
+    return success();
+}
+
+result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                     const audit_query& q) {
+    if (!cf) return failure(errc::invalid_argument, "the store has no audit index column family");
+    if (q.limit == 0 || q.limit > audit_max_limit)
+        return failure(errc::invalid_argument,
+                       "limit must be between 1 and " + std::to_string(audit_max_limit));
+    if (q.since && q.until && *q.since > *q.until)
+        return failure(errc::invalid_argument, "since must not be after until");
+    const auto index = choose_index(q);
+
+    // [lower, upper): the index's keys, narrowed by time on a timed index.
+    std::string lower = index.prefix;
+    std::string upper = prefix_end(index.prefix);
+    if (index.timed && q.since) lower = with_time(index.prefix, *q.since);
+    if (index.timed && q.until) upper = with_time(index.prefix, *q.until);
+
+    std::string start = lower;
+    std::string skip;  // the cursor's own key, already answered
+    if (!q.after_cursor.empty()) {
+        auto cursor = from_hex(q.after_cursor);
+        if (!cursor || cursor->size() != index.prefix.size() + index.suffix_bytes ||
+            !cursor->starts_with(index.prefix))
+            return failure(errc::invalid_argument, "cursor is not a cursor of this query");
+        if (*cursor >= start) {
+            start = *cursor;
+            skip = std::move(*cursor);
+        }
+    }
+
+    audit_page page;
+    if (!upper.empty() && start >= upper) return page;
+    const rocksdb::Slice upper_bound(upper);
+    rocksdb::ReadOptions options;
+    if (!upper.empty()) options.iterate_upper_bound = &upper_bound;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
+    it->Seek(start);
+    if (it->Valid() && !skip.empty() && it->key() == rocksdb::Slice(skip)) it->Next();
+
+    const std::string journey_prefix =
+        index.by_task && !q.journey.empty() ? id_prefix(journey_tag, q.journey.value) : "";
+    std::string last_key;
+    bool stopped = false;
+    for (; it->Valid(); it->Next()) {
+        ++page.visited;
+        last_key = it->key().ToString();
+        auto e = decode_entry(std::string_view(it->value().data(), it->value().size()));
+        if (!e) return failure(e.error());
+        const auto& v = e.value();
+        bool match = true;
+        if (!index.by_space && !q.space.empty() && v.space != q.space.value) match = false;
+        if (match && !index.by_actor && !q.actor.empty() && v.actor != q.actor.value) match = false;
+        if (match && !index.by_type && q.type_id && v.type_id != *q.type_id) match = false;
+        if (match && !index.timed && q.since && v.time < *q.since) match = false;
+        if (match && !index.timed && q.until && !(v.time < *q.until)) match = false;
+        if (match && !journey_prefix.empty()) {
+            // Asked by task and journey: the event must be in the journey's
+            // index too (same partition, same position).
+            std::string found;
+            std::string key = journey_prefix;
+            append_be(key, v.pos, position_bytes);
+            auto s = db.Get({}, cf, key, &found);
+            if (s.IsNotFound())
+                match = false;
+            else if (!s.ok())
+                return failure(events::from_status(s, "cannot read the audit index"));
+        }
+        if (match && q.space_allowed && !q.space_allowed(space_id{std::string(v.space)}))
+            match = false;
+        if (match) page.hits.push_back({v.partition, v.pos});
+        if (page.hits.size() >= q.limit || page.visited >= q.scan_budget) {
+            stopped = true;
+            break;
+        }
+    }
+    if (!it->status().ok())
+        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    if (stopped) {
+        // A cursor only when something follows, so that the last page says so.
+        it->Next();
+        if (it->Valid()) {
+            ++page.visited;
+            page.next_cursor = to_hex(last_key);
+        }
+        if (!it->status().ok())
+            return failure(events::from_status(it->status(), "cannot read the audit index"));
+    }
+    return page;
+}
+
+std::optional<std::uint32_t> event_type_id(std::string_view name) {
+    constexpr std::string_view ce_prefix = "io.migops.";
+    std::optional<std::uint32_t> out;
+    events::for_each_event_type([&]<class E>(std::type_identity<E>) {
+        if (out) return;
+        if (name == E::type_name ||
+            (name.starts_with(ce_prefix) && name == events::cloudevents_type_of(E{})))
+            out = E::type_id;
+    });
+    return out;
+}
+
+}  // namespace migops::projections

@@ -1,0 +1,96 @@
+#pragma once
+// The audit index: small keys per event so that history can be asked by
+// space, journey, task (any node), actor, event type and time without
+// scanning the log. The index holds no event content: a query answers
+// (partition, position) pairs and the caller reads the events from the log.
+//
+// Rows (persisted format; ids are written as a BE32 length and the bytes,
+// so that no id is a prefix of another's key; times are BE64 microseconds
+// with the sign bit flipped, so that bytewise order is time order):
+//   s/<space><BE64 position>       every event of the space
+//   j/<journey><BE64 position>     every event about the journey or a node in it
+//   n/<node><BE64 position>        every event about the node (task, subtask,
+//                                  module or phase)
+//   a/<actor><BE64 time><BE32 partition><BE64 position>
+//   y/<BE32 type id><BE64 time><BE32 partition><BE64 position>
+//   m/<BE64 time><BE32 partition><BE64 position>
+//   h/<help request>               → the request's target, so that a help
+//                                  request's later events find its task
+// A space and everything in it lives in one partition, so s/, j/ and n/
+// are ordered by position (log order); a/, y/ and m/ span partitions and
+// are ordered by time, then partition and position.
+//
+// Every index value is the same small record (version byte 1, partition,
+// position, type id, time, space, actor), so that a query filters on the
+// conditions its index does not cover without reading the event.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "events/rocks_store.h"
+#include "projections/runner.h"
+
+namespace migops::projections {
+
+class audit_index final : public projection {
+  public:
+    std::string name() const override { return "audit_index"; }
+    result<void> apply(const events::envelope& e, rows& r) override;
+};
+
+// At most this many events per page.
+inline constexpr std::size_t audit_max_limit = 1000;
+// A page stops after visiting this many index entries, even when it holds
+// fewer than `limit` events (it then has a cursor), so that a query whose
+// filters reject most of what its index holds cannot scan without bound.
+inline constexpr std::size_t audit_default_scan_budget = 50'000;
+
+struct audit_query {
+    // Conditions; an empty id or an absent value is no condition. All given
+    // conditions must hold.
+    space_id space;
+    journey_id journey;
+    node_id task;  // any node: task, subtask, module or phase
+    user_id actor;
+    std::optional<std::uint32_t> type_id;
+    std::optional<timestamp> since;  // time >= since
+    std::optional<timestamp> until;  // time < until
+    // Only events of spaces for which this holds (when set).
+    std::function<bool(const space_id&)> space_allowed;
+
+    std::string after_cursor;  // the next_cursor of the previous page, or ""
+    std::size_t limit = 100;   // 1 … audit_max_limit
+    std::size_t scan_budget = audit_default_scan_budget;
+};
+
+struct audit_hit {
+    partition_id partition = 0;
+    position pos = 0;
+    friend bool operator==(const audit_hit&, const audit_hit&) = default;
+};
+
+struct audit_page {
+    std::vector<audit_hit> hits;
+    // Set when there may be more; pass it as after_cursor for the next page.
+    std::optional<std::string> next_cursor;
+    // Index entries read to answer the page (instrumentation for tests).
+    std::uint64_t visited = 0;
+};
+
+// Answers one page from the most selective index the query names
+// (task > journey > space > actor > type > time), filtering the other
+// conditions. A cursor that is not one of this query's index keys is
+// errc::invalid_argument, as are a limit outside 1 … audit_max_limit and
+// since after until.
+result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                     const audit_query& q);
+
+// The type id of an event type named by its CloudEvents type
+// ("io.migops.task.status_changed.v1") or its short name
+// ("task.status_changed").
+std::optional<std::uint32_t> event_type_id(std::string_view name);
+
+}  // namespace migops::projections
