@@ -93,9 +93,9 @@ void application::add_routes() {
 
 // Uploads may be as large as a task's files may be; other bodies are small.
 std::size_t application::body_limit_for(std::string_view method, std::string_view target) const {
-    constexpr std::size_t envelope_slack = 64 * 1024;
-    constexpr std::size_t default_limit = 1024 * 1024;
-    constexpr std::size_t template_limit = 8 * 1024 * 1024;
+    constexpr std::size_t envelope_slack = std::size_t{64} * 1024;
+    constexpr std::size_t default_limit = std::size_t{1024} * 1024;
+    constexpr std::size_t template_limit = std::size_t{8} * 1024 * 1024;
     const auto path = target.substr(0, target.find('?'));
     if (method == "PUT" && path.starts_with("/v1/tasks/") &&
         path.find("/artifacts/") != std::string_view::npos)
