@@ -5,6 +5,7 @@
 #include "api/http_server.h"
 #include "api/idempotency.h"
 #include "api/metrics.h"
+#include "api/openapi.h"
 #include "api/problems.h"
 #include "api/route_support.h"
 #include "api/router.h"
@@ -82,6 +83,12 @@ void application::add_routes() {
               m.content_type = "text/plain; version=0.0.4";
               m.body = parts_->stats.render();
               respond(std::move(m));
+          });
+    r.add("GET", "/openapi.json", "openapi",
+          [](const http_request&, const path_params&, const responder& respond) {
+              http_response doc;
+              doc.body = openapi_document();
+              respond(std::move(doc));
           });
     parts_->deps.emplace(
         route_deps{*parts_->processor, *parts_->verifier, clock_, *parts_->board,
