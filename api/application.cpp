@@ -111,6 +111,10 @@ std::size_t application::body_limit_for(std::string_view method, std::string_vie
     return default_limit;
 }
 
+const router& application::routes() const {
+    return parts_->routes;
+}
+
 application::application(config c) : config_(std::move(c)), parts_(std::make_unique<parts>()) {}
 
 application::~application() {
