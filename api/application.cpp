@@ -6,6 +6,7 @@
 #include "api/http_server.h"
 #include "api/idempotency.h"
 #include "api/metrics.h"
+#include "api/openapi.h"
 #include "api/problems.h"
 #include "api/route_support.h"
 #include "api/router.h"
@@ -85,6 +86,12 @@ void application::add_routes() {
               m.body = parts_->stats.render();
               respond(std::move(m));
           });
+    r.add("GET", "/openapi.json", "openapi",
+          [](const http_request&, const path_params&, const responder& respond) {
+              http_response doc;
+              doc.body = openapi_document();
+              respond(std::move(doc));
+          });
     parts_->deps.emplace(
         route_deps{*parts_->processor, *parts_->verifier, clock_, *parts_->board,
                    *parts_->board_runner, parts_->store->db(),
@@ -103,15 +110,19 @@ void application::add_routes() {
 
 // Uploads may be as large as a task's files may be; other bodies are small.
 std::size_t application::body_limit_for(std::string_view method, std::string_view target) const {
-    constexpr std::size_t envelope_slack = 64 * 1024;
-    constexpr std::size_t default_limit = 1024 * 1024;
-    constexpr std::size_t template_limit = 8 * 1024 * 1024;
+    constexpr std::size_t envelope_slack = std::size_t{64} * 1024;
+    constexpr std::size_t default_limit = std::size_t{1024} * 1024;
+    constexpr std::size_t template_limit = std::size_t{8} * 1024 * 1024;
     const auto path = target.substr(0, target.find('?'));
     if (method == "PUT" && path.starts_with("/v1/tasks/") &&
         path.find("/artifacts/") != std::string_view::npos)
         return config_.limits.bytes_per_task + envelope_slack;
     if (method == "POST" && path == "/v1/templates") return template_limit;
     return default_limit;
+}
+
+const router& application::routes() const {
+    return parts_->routes;
 }
 
 application::application(config c) : config_(std::move(c)), parts_(std::make_unique<parts>()) {}

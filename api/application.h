@@ -16,6 +16,8 @@
 
 namespace migops::api {
 
+class router;
+
 class application {
   public:
     explicit application(config c);
@@ -27,6 +29,9 @@ class application {
     void stop();
     bool ready() const { return ready_.load(); }
     std::uint16_t port() const { return port_; }
+    // Every route served, once start() succeeded (what /openapi.json is
+    // checked against).
+    const router& routes() const;
 
   private:
     result<void> publish_templates();
