@@ -323,7 +323,7 @@ def http_rows(root, selectors):
         {"row": "http.status.64", "value": mx["rate"], "unit": "commands/s",
          "baseline": pg["tps"], "ratio": mx["rate"] / pg["tps"], "goal": ">= 5x"},
         {"row": "http.status.p50.half", "value": half["p50_ms"], "unit": "ms",
-         "baseline": pg["p50_ms"], "ratio": pg["p50_ms"] / half["p50_ms"], "goal": "-"},
+         "baseline": pg["p50_ms"], "ratio": pg["p50_ms"] / half["p50_ms"], "goal": "report"},
         {"row": "http.status.p99.half", "value": half["p99_ms"], "unit": "ms",
          "baseline": pg["p99_ms"], "ratio": pg["p99_ms"] / half["p99_ms"], "goal": "p99 <= 5 ms"},
     ]
