@@ -99,6 +99,46 @@ TEST_F(HttpLoadTest, AnOpenLoopAtAFixedRate) {
     EXPECT_GT(r.phases[1].at("requests").as_int64(), 0);
 }
 
+// Every answered request is a real transition: one event each, never a no-op.
+TEST_F(HttpLoadTest, ChangesTaskStatusesOneEventPerRequest) {
+    const std::vector<std::string> headers{"Content-Type: application/json",
+                                           "Authorization: Bearer " + token_};
+    auto space = http_call(port_, "POST", "/v1/spaces", headers, R"({"name":"Load"})");
+    ASSERT_EQ(space.status, 201) << space.body;
+    const std::string id(boost::json::parse(space.body).at("id").as_string());
+    auto journey = http_call(port_, "POST", "/v1/spaces/" + id + "/journeys", headers,
+                             R"({"name":"Load","template_id":"migops-general-migration"})");
+    ASSERT_EQ(journey.status, 201) << journey.body;
+    std::ofstream tasks(dir_.path() / "tasks");
+    std::size_t count = 0;
+    const auto tree = boost::json::parse(journey.body);
+    for (const auto& p : tree.at("phases").as_array())
+        for (const auto& m : p.at("modules").as_array())
+            for (const auto& t : m.at("tasks").as_array()) {
+                tasks << t.at("id").as_string().c_str() << "\n";
+                ++count;
+            }
+    tasks.close();
+    ASSERT_GE(count, 4u);
+    auto appended = [&] {
+        const auto metrics = http_get(port_, "/metrics").body;
+        const std::string name = "\nmigops_events_appended_total ";
+        const auto at = metrics.find(name);
+        return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + name.size()));
+    };
+    const auto before = appended();
+    ASSERT_GE(before, 0);
+    auto args = base_args();
+    args.insert(args.end(), {"--tasks", (dir_.path() / "tasks").string(), "--duration", "0.5",
+                             "--rate", "200"});
+    auto r = load(args);
+    ASSERT_EQ(r.exit, 0) << r.output;
+    ASSERT_EQ(r.phases.size(), 1u) << r.output;
+    const auto requests = r.phases[0].at("requests").as_int64();
+    EXPECT_GT(requests, 0);
+    EXPECT_EQ(appended() - before, requests);
+}
+
 TEST_F(HttpLoadTest, RefusedAnswersAreErrorsAndFailTheRun) {
     auto args = base_args();
     args[3] = "not.a.token";
@@ -113,7 +153,7 @@ TEST_F(HttpLoadTest, RefusedAnswersAreErrorsAndFailTheRun) {
     EXPECT_NE(r.output.find("401 for /v1/spaces"), std::string::npos) << r.output;
 }
 
-TEST_F(HttpLoadTest, UnknownRoutesAreErrorsToo) {
+TEST_F(HttpLoadTest, UnknownTasksAreErrorsToo) {
     std::ofstream(dir_.path() / "tasks") << "t1\nt2\nt3\nt4\n";
     auto args = base_args();
     args.insert(args.end(), {"--tasks", (dir_.path() / "tasks").string(), "--duration", "0.3"});
