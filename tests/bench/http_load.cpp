@@ -21,7 +21,9 @@
 // POST /v1/tasks/{task}/status). Tasks are dealt to connections round-robin,
 // so a task is only ever changed by one connection, one request at a time:
 // each request is a real transition (planned or blocked -> in_progress,
-// in_progress -> blocked with a reason), never a no-op.
+// in_progress -> blocked with a reason), never a no-op. A 2xx answer whose
+// ETag (the task's version) is the one the task had before changed nothing:
+// it counts as an error ("unchanged").
 //
 // usage: migops_http_load --port P --token T (--spaces | --tasks FILE)
 //          [--host 127.0.0.1] [--connections 64] [--warmup S] [--duration S]
@@ -146,6 +148,7 @@ class workload {
   public:
     workload(std::vector<std::string> tasks, int connections) : tasks_(std::move(tasks)) {
         status_.assign(tasks_.size(), "planned");
+        etag_.resize(tasks_.size());
         owned_.resize(static_cast<std::size_t>(connections));
         cursor_.assign(static_cast<std::size_t>(connections), 0);
         for (std::size_t t = 0; t < tasks_.size(); ++t) owned_[t % owned_.size()].push_back(t);
@@ -182,13 +185,19 @@ class workload {
         return r;
     }
 
-    void succeeded(const request& r) {
-        if (by_tasks()) status_[r.task] = r.status;
+    // False when the answer shows that nothing changed.
+    bool succeeded(const request& r, const std::string& etag) {
+        if (!by_tasks()) return true;
+        status_[r.task] = r.status;
+        const bool changed = etag.empty() || etag != etag_[r.task];
+        etag_[r.task] = etag;
+        return changed;
     }
 
   private:
     std::vector<std::string> tasks_;
     std::vector<std::string> status_;
+    std::vector<std::string> etag_;  // the version the last answer showed
     std::vector<std::vector<std::size_t>> owned_;
     std::vector<std::size_t> cursor_;
     std::uint64_t spaces_ = 0;
@@ -197,6 +206,7 @@ class workload {
 struct response {
     int status = 0;
     bool close = false;
+    std::string etag;
     std::size_t header_bytes = 0;
     std::size_t bytes = 0;  // header block and body
 };
@@ -238,6 +248,7 @@ std::optional<response> parse_response(const std::string& in, std::string& error
                 return std::nullopt;
             }
             if (name == "connection" && lower(value) == "close") r.close = true;
+            if (name == "etag") r.etag = value;
         }
         line = eol + 2;
     }
@@ -270,10 +281,11 @@ struct phase_stats {
     std::vector<ns> latencies;
     std::map<int, std::uint64_t> non_2xx;
     std::uint64_t transport_errors = 0;
+    std::uint64_t unchanged = 0;  // 2xx answers that changed nothing
     std::string first_error;
 
     std::uint64_t errors() const {
-        std::uint64_t n = transport_errors;
+        std::uint64_t n = transport_errors + unchanged;
         for (const auto& [status, count] : non_2xx) n += count;
         return n;
     }
@@ -297,12 +309,14 @@ void print(phase_stats& s, int connections) {
     std::printf(
         "{\"phase\":\"%s\",\"mode\":\"%s\",\"connections\":%d,\"seconds\":%.3f,"
         "\"offered_rate\":%.1f,\"requests\":%zu,\"rate\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-        "\"max_ms\":%.3f,\"errors\":%llu,\"non_2xx\":{%s},\"transport_errors\":%llu}\n",
+        "\"max_ms\":%.3f,\"errors\":%llu,\"non_2xx\":{%s},\"transport_errors\":%llu,"
+        "\"unchanged\":%llu}\n",
         s.name.c_str(), s.mode.c_str(), connections, s.seconds, s.offered, n,
         s.seconds > 0 ? static_cast<double>(n) / s.seconds : 0.0, percentile_ms(s.latencies, 0.50),
         percentile_ms(s.latencies, 0.99), n ? static_cast<double>(s.latencies.back()) / 1e6 : 0.0,
         static_cast<unsigned long long>(s.errors()), codes.c_str(),
-        static_cast<unsigned long long>(s.transport_errors));
+        static_cast<unsigned long long>(s.transport_errors),
+        static_cast<unsigned long long>(s.unchanged));
     std::fflush(stdout);
     if (!s.first_error.empty())
         std::fprintf(stderr, "migops_http_load: %s: %s\n", s.name.c_str(), s.first_error.c_str());
@@ -337,7 +351,10 @@ class generator {
 
     // Closed loop for seconds; returns the phase's figures.
     phase_stats closed(const std::string& name, double seconds) {
-        phase_stats s{name, "closed", seconds, 0, {}, {}, 0, {}};
+        phase_stats s;
+        s.name = name;
+        s.mode = "closed";
+        s.seconds = seconds;
         const ns start = now_ns();
         const ns end = start + static_cast<ns>(seconds * ns_per_second);
         // Answers that arrive after the end count neither toward the rate
@@ -360,7 +377,11 @@ class generator {
 
     // Open loop at rate for seconds: Poisson arrivals scheduled in advance.
     phase_stats open_loop(const std::string& name, double rate, double seconds) {
-        phase_stats s{name, "open", seconds, rate, {}, {}, 0, {}};
+        phase_stats s;
+        s.name = name;
+        s.mode = "open";
+        s.seconds = seconds;
+        s.offered = rate;
         const ns start = now_ns();
         const ns end = start + static_cast<ns>(seconds * ns_per_second);
         // Every scheduled arrival is answered and counted, also after the end.
@@ -495,7 +516,11 @@ class generator {
         if (!r) return;
         const ns done = now_ns();
         if (r->status >= 200 && r->status < 300) {
-            work_.succeeded(c.request);
+            if (!work_.succeeded(c.request, r->etag)) {
+                ++stats_->unchanged;
+                note_error(std::to_string(r->status) + " for " + c.request.path +
+                           " without a change: version " + r->etag + " as before");
+            }
         } else {
             ++stats_->non_2xx[r->status];
             // On one line, so that the report stays one JSON object a line.

@@ -3,9 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
+
+#include <atomic>
 #include <boost/json/parse.hpp>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "tests/integration/process.h"
 #include "tests/unit/temp_dir.h"
@@ -15,6 +20,77 @@ namespace {
 
 using namespace testing_support;
 using namespace std::chrono_literals;
+
+// A server that gives every request the same canned answer, to show what
+// the generator makes of answers migops does not give.
+class canned_server {
+  public:
+    explicit canned_server(std::string answer) : answer_(std::move(answer)) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(listener_, SOMAXCONN) != 0 ||
+            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+            ADD_FAILURE() << "cannot listen: " << std::strerror(errno);
+        port_ = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~canned_server() {
+        stop_ = true;
+        thread_.join();
+        for (auto& c : clients_) ::close(c.fd);
+        ::close(listener_);
+    }
+    canned_server(const canned_server&) = delete;
+    canned_server& operator=(const canned_server&) = delete;
+    std::uint16_t port() const { return port_; }
+
+  private:
+    struct client {
+        int fd;
+        std::string in;
+    };
+    void serve() {
+        constexpr int poll_ms = 10;
+        while (!stop_) {
+            std::vector<pollfd> fds{{listener_, POLLIN, 0}};
+            for (const auto& c : clients_) fds.push_back({c.fd, POLLIN, 0});
+            if (::poll(fds.data(), fds.size(), poll_ms) <= 0) continue;
+            if ((fds[0].revents & POLLIN) != 0)
+                clients_.push_back({::accept(listener_, nullptr, nullptr), {}});
+            for (std::size_t i = 1; i < fds.size(); ++i) {
+                if ((fds[i].revents & POLLIN) == 0) continue;
+                auto& c = clients_[i - 1];
+                char buf[4096];
+                const auto n = ::recv(c.fd, buf, sizeof buf, 0);
+                if (n <= 0) continue;
+                c.in.append(buf, static_cast<std::size_t>(n));
+                answer_complete_requests(c);
+            }
+        }
+    }
+    void answer_complete_requests(client& c) {
+        for (;;) {
+            const auto end = c.in.find("\r\n\r\n");
+            if (end == std::string::npos) return;
+            const auto at = c.in.find("Content-Length: ");
+            const std::size_t body = at < end ? std::stoul(c.in.substr(at + 16)) : 0;
+            if (c.in.size() < end + 4 + body) return;
+            c.in.erase(0, end + 4 + body);
+            ::send(c.fd, answer_.data(), answer_.size(), MSG_NOSIGNAL);
+        }
+    }
+
+    std::string answer_;
+    int listener_ = -1;
+    std::uint16_t port_ = 0;
+    std::vector<client> clients_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
 
 class HttpLoadTest : public ::testing::Test {
   protected:
@@ -162,6 +238,35 @@ TEST_F(HttpLoadTest, UnknownTasksAreErrorsToo) {
     ASSERT_EQ(r.phases.size(), 1u) << r.output;
     EXPECT_GT(r.phases[0].at("errors").as_int64(), 0);
     EXPECT_TRUE(r.phases[0].at("non_2xx").as_object().at("404").is_int64()) << r.output;
+}
+
+TEST_F(HttpLoadTest, SuccessThatChangesNothingIsAnError) {
+    canned_server same_version("HTTP/1.1 200 OK\r\nETag: \"7\"\r\nContent-Length: 2\r\n\r\n{}");
+    std::ofstream(dir_.path() / "tasks") << "t1\nt2\nt3\nt4\n";
+    auto args = base_args();
+    args[1] = std::to_string(same_version.port());
+    args.insert(args.end(), {"--tasks", (dir_.path() / "tasks").string(), "--duration", "0.2"});
+    auto r = load(args);
+    EXPECT_EQ(r.exit, 1) << r.output;
+    ASSERT_EQ(r.phases.size(), 1u) << r.output;
+    EXPECT_GT(r.phases[0].at("unchanged").as_int64(), 0);
+    EXPECT_TRUE(r.phases[0].at("non_2xx").as_object().empty());
+    EXPECT_NE(r.output.find("without a change: version \"7\" as before"), std::string::npos)
+        << r.output;
+}
+
+TEST_F(HttpLoadTest, AnswersItCannotReadAreErrors) {
+    canned_server chunked(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+    auto args = base_args();
+    args[1] = std::to_string(chunked.port());
+    args.insert(args.end(), {"--spaces", "--duration", "0.2"});
+    auto r = load(args);
+    EXPECT_EQ(r.exit, 1) << r.output;
+    ASSERT_EQ(r.phases.size(), 1u) << r.output;
+    EXPECT_GT(r.phases[0].at("transport_errors").as_int64(), 0);
+    EXPECT_EQ(r.phases[0].at("requests").as_int64(), 0);
+    EXPECT_NE(r.output.find("chunked"), std::string::npos) << r.output;
 }
 
 TEST_F(HttpLoadTest, RefusesBadArguments) {
