@@ -56,6 +56,9 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const rocks_store_options
     db_options.create_missing_column_families = true;
     db_options.IncreaseParallelism(2);
     db_options.max_background_jobs = 2;
+    // Read models write without a sync while the log's group commits sync:
+    // a pipelined write queue lets their memtable writes go on during a sync.
+    db_options.enable_pipelined_write = true;
     if (options.env) db_options.env = options.env;
 
     std::vector<std::string> names;

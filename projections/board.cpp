@@ -208,17 +208,26 @@ result<void> board::flush(rows& r) {
         const auto space = engine::space_of_id(id.value);
         const auto* sp = live_space(space);
         const auto* j = sp ? find_state(space)->journey(id) : nullptr;
-        if (j)
+        if (j) {
             r.put("journey/" + id.value, boost::json::serialize(journey_view(*j)));
-        else
+            progress_[id] = progress_of(*j);
+        } else {
             r.remove("journey/" + id.value);
+            progress_.erase(id);
+        }
         dirty_spaces_.insert(space);
     }
     for (const auto& id : dirty_spaces_) {
         const auto* sp = live_space(id);
         std::set<user_id> now;
         if (sp) {
-            r.put("space/" + id.value, boost::json::serialize(space_view(*find_state(id), *sp)));
+            auto cached = [this](const engine::journey_state& j) {
+                auto it = progress_.find(j.id);
+                if (it == progress_.end()) it = progress_.emplace(j.id, progress_of(j)).first;
+                return it->second;
+            };
+            r.put("space/" + id.value,
+                  boost::json::serialize(space_view(*find_state(id), *sp, cached)));
             now = readers_of(*find_state(id), *sp);
         } else {
             r.remove("space/" + id.value);
@@ -252,6 +261,7 @@ void board::restored() {
     std::unique_lock lock(mutex_);
     readers_.clear();
     assigned_.clear();
+    progress_.clear();
     for (const auto& [p, s] : states_) {
         for (const auto& [id, sp] : s.spaces)
             if (!sp.deleted) {
@@ -273,6 +283,7 @@ void board::reset() {
     states_.clear();
     readers_.clear();
     assigned_.clear();
+    progress_.clear();
     dirty_spaces_.clear();
     dirty_journeys_.clear();
     dirty_tasks_.clear();

@@ -25,6 +25,7 @@
 
 #include "engine/state.h"
 #include "projections/runner.h"
+#include "projections/views.h"
 
 namespace migops::projections {
 
@@ -77,6 +78,8 @@ class board final : public projection {
     std::map<space_id, std::set<user_id>> readers_;
     // What the rows hold of each task's assignment: (user, team).
     std::map<node_id, std::pair<user_id, team_id>> assigned_;
+    // Each journey's progress as last rendered, for the space overviews.
+    std::map<journey_id, progress> progress_;
 
     // Changed by the batch being applied.
     std::set<space_id> dirty_spaces_;

@@ -64,9 +64,13 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     if (!changed) return success();
     if (auto f = projection_.flush(r); !f) return f;
     if (auto c = next.put(*wb.GetWriteBatch(), cf_); !c) return c;
-    // Not synced: the rows and their checkpoint land together or not at all,
-    // and whatever a power cut takes is replayed from the log.
-    auto s = store_.db().Write(rocksdb::WriteOptions{}, wb.GetWriteBatch());
+    // Not logged: the rows and their checkpoint live in one column family,
+    // so they reach the disk together in its flushes; what a crash takes
+    // before a flush is replayed from the log of record. This keeps read
+    // models out of the log's synced write-ahead log.
+    rocksdb::WriteOptions unlogged;
+    unlogged.disableWAL = true;
+    auto s = store_.db().Write(unlogged, wb.GetWriteBatch());
     if (!s.ok())
         return failure(events::from_status(s, "cannot write projection " + projection_.name()));
     {

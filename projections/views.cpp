@@ -248,7 +248,8 @@ object journey_view(const engine::journey_state& j) {
     return o;
 }
 
-object space_view(const engine::partition_state& s, const engine::space_state& sp) {
+object space_view(const engine::partition_state& s, const engine::space_state& sp,
+                  const std::function<progress(const engine::journey_state&)>& progress_for) {
     object o;
     o["version"] = sp.version;
     o["id"] = sp.id.value;
@@ -273,7 +274,7 @@ object space_view(const engine::partition_state& s, const engine::space_state& s
                                   {"name", j->name},
                                   {"status", to_string(j->status)},
                                   {"version", j->version},
-                                  {"progress", progress_of(*j).to_json()}});
+                                  {"progress", progress_for(*j).to_json()}});
     }
     o["journeys"] = std::move(journeys);
     return o;

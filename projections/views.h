@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 
 #include <boost/json/object.hpp>
 
@@ -32,8 +33,11 @@ boost::json::object task_view(const engine::journey_state& j, const engine::node
 // The whole tree of a journey with progress per module, phase and journey.
 boost::json::object journey_view(const engine::journey_state& j);
 
-// A space: details, members, teams and its journeys with their progress.
-boost::json::object space_view(const engine::partition_state& s, const engine::space_state& sp);
+// A space: details, members, teams and its journeys with their progress
+// (progress_for gives a journey's, e.g. from a cache).
+boost::json::object space_view(
+    const engine::partition_state& s, const engine::space_state& sp,
+    const std::function<progress(const engine::journey_state&)>& progress_for);
 
 // One line of "my tasks".
 boost::json::object task_summary(const engine::journey_state& j, const engine::node_state& n);
