@@ -1,0 +1,147 @@
+// The alert scheduler with a manual clock: reviews a task when its time
+// comes or when an event changed what it should carry, rebuilds its index
+// from state, and a tick with nothing due submits nothing.
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "engine/domain.h"
+#include "engine/partition_processor.h"
+#include "engine/template_catalog.h"
+#include "events/rocks_log.h"
+#include "scheduler/alert_scheduler.h"
+#include "tests/unit/temp_dir.h"
+
+namespace migops::scheduler {
+namespace {
+
+using events::alert_kind;
+constexpr std::int64_t hour = 3'600'000'000;
+
+class SchedulerTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        store_ =
+            std::move(events::rocks_store::open(
+                          {dir_.path(), {events::events_column_family, events::meta_column_family}})
+                          .value());
+        log_ = std::move(events::rocks_log::open(*store_, {.partitions = 2}).value());
+        processor_ =
+            std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
+        ASSERT_TRUE(processor_->start());
+        scheduler_ = std::make_unique<alert_scheduler>(
+            *processor_, *log_, clock_, scheduler_options{.tick = std::chrono::milliseconds(0)});
+        ASSERT_TRUE(scheduler_->start());
+        run(engine::create_space{space_id{"acme"}, "Acme", ""});
+        auto templates = engine::builtin_templates();
+        const auto& t = templates.value().front();
+        auto created = run(engine::create_journey{space_id{"acme"}, "Move", "", std::nullopt, t,
+                                                  engine::template_hash(t)});
+        journey_ = std::get<events::journey_created>(created.at(0).data).journey;
+        task_ = node_id{journey_.value + ".n3"};
+    }
+    std::vector<events::envelope> run(engine::command c) {
+        std::promise<result<std::vector<events::envelope>>> done;
+        auto f = done.get_future();
+        EXPECT_TRUE(processor_->submit({std::move(c), user_id{"admin"}, clock_.now(), ""},
+                                       [&](auto r) { done.set_value(std::move(r)); }));
+        auto r = f.get();
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? r.value() : std::vector<events::envelope>{};
+    }
+    // The task's active alerts, once the processor has answered all it took.
+    std::map<alert_kind, engine::alert_state> alerts(const node_id& t) {
+        std::map<alert_kind, engine::alert_state> out;
+        for (int i = 0; i < 2; ++i) {  // the second pass runs after the reviews' writes
+            std::promise<void> done;
+            auto f = done.get_future();
+            EXPECT_TRUE(processor_->inspect(processor_->partition_for(space_id{"acme"}),
+                                            [&](const auto& s) {
+                                                out = s.node(t)->alerts;
+                                                done.set_value();
+                                            }));
+            f.get();
+        }
+        return out;
+    }
+    // A tick, and waits until the reviews it submitted are durable.
+    std::size_t tick() {
+        auto n = scheduler_->tick();
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (scheduler_->reviews_in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        EXPECT_EQ(scheduler_->reviews_in_flight(), 0u);
+        return n;
+    }
+
+    testing_support::temp_dir dir_;
+    manual_clock clock_{timestamp{1'800'000'000'000'000}};
+    std::unique_ptr<events::rocks_store> store_;
+    std::unique_ptr<events::rocks_log> log_;
+    std::unique_ptr<engine::partition_processor> processor_;
+    std::unique_ptr<alert_scheduler> scheduler_;
+    journey_id journey_;
+    node_id task_;
+};
+
+TEST_F(SchedulerTest, ReviewsATaskWhenItsTimeComes) {
+    events::alert_rules rules;
+    rules.due_soon_minutes = 0;
+    run(engine::set_alert_rules{journey_, rules});
+    run(engine::set_due_date{task_, timestamp{clock_.now().micros + hour}});
+    EXPECT_EQ(tick(), 0u) << "nothing due yet";
+    EXPECT_EQ(scheduler_->planned(), 1u);
+    clock_.advance(std::chrono::minutes(59));
+    EXPECT_EQ(tick(), 0u);
+    clock_.advance(std::chrono::minutes(1));
+    EXPECT_EQ(tick(), 1u);
+    auto a = alerts(task_);
+    ASSERT_TRUE(a.contains(alert_kind::overdue));
+    EXPECT_EQ(a.at(alert_kind::overdue).level, 0u);
+    // Its escalation is planned from the raised alert, a day later.
+    tick();
+    EXPECT_EQ(tick(), 0u) << "raised once";
+    clock_.advance(std::chrono::hours(24));
+    EXPECT_EQ(tick(), 1u);
+    EXPECT_EQ(alerts(task_).at(alert_kind::overdue).level, 1u);
+}
+
+TEST_F(SchedulerTest, BlockingIsReviewedAtOnceAndCompletionClears) {
+    run(engine::change_task_status{task_, events::task_status::in_progress, "", {}});
+    run(engine::change_task_status{task_, events::task_status::blocked, "no access", {}});
+    EXPECT_EQ(tick(), 1u);
+    EXPECT_TRUE(alerts(task_).contains(alert_kind::blocked));
+    run(engine::change_task_status{task_, events::task_status::out_of_scope, "", {}});
+    EXPECT_EQ(tick(), 1u);
+    EXPECT_TRUE(alerts(task_).empty());
+    EXPECT_EQ(scheduler_->planned(), 0u) << "closed work is not planned";
+}
+
+TEST_F(SchedulerTest, RebuildsItsIndexFromStateOnStart) {
+    const auto far = clock_.now().micros + 100 * hour;
+    for (int n = 3; n < 9; ++n) {
+        const node_id t{journey_.value + ".n" + std::to_string(n)};
+        std::promise<bool> is_task;
+        auto f = is_task.get_future();
+        ASSERT_TRUE(
+            processor_->inspect(processor_->partition_for(space_id{"acme"}), [&](const auto& s) {
+                const auto* node = s.node(t);
+                is_task.set_value(node && node->is_task());
+            }));
+        if (f.get()) run(engine::set_due_date{t, timestamp{far + n}});
+    }
+    tick();
+    const auto planned = scheduler_->planned();
+    EXPECT_GT(planned, 0u);
+    scheduler_->stop();
+    scheduler_ = std::make_unique<alert_scheduler>(
+        *processor_, *log_, clock_, scheduler_options{.tick = std::chrono::milliseconds(0)});
+    ASSERT_TRUE(scheduler_->start());
+    EXPECT_EQ(scheduler_->planned(), planned);
+    EXPECT_EQ(tick(), 0u) << "a tick with nothing due submits nothing";
+}
+
+}  // namespace
+}  // namespace migops::scheduler
