@@ -17,6 +17,7 @@
 #include "projections/audit_index.h"
 #include "projections/board.h"
 #include "projections/catalogue.h"
+#include "scheduler/alert_scheduler.h"
 
 #include <future>
 
@@ -30,6 +31,7 @@ struct application::parts {
     projections::runner* board_runner = nullptr;
     std::unique_ptr<events::rocks_log> log;
     std::unique_ptr<engine::partition_processor> processor;
+    std::unique_ptr<scheduler::alert_scheduler> alerts;
     std::vector<std::unique_ptr<projections::projection>> read_models;
     std::vector<std::unique_ptr<projections::runner>> runners;
     std::optional<token_verifier> verifier;
@@ -181,6 +183,10 @@ result<void> application::start() {
         if (auto r = parts_->runners.back()->start(); !r) return r;
     }
     if (auto r = publish_templates(); !r) return r;
+    // Alerts follow time and state from here on.
+    parts_->alerts =
+        std::make_unique<scheduler::alert_scheduler>(*parts_->processor, *parts_->log, clock_);
+    if (auto r = parts_->alerts->start(); !r) return r;
 
     add_routes();
     parts_->server = std::make_unique<http_server>(
@@ -238,6 +244,10 @@ void application::stop() {
         spdlog::info("stopping: no new connections, answering requests in flight");
         parts_->server->stop();
         parts_->server.reset();
+    }
+    if (parts_->alerts) {
+        parts_->alerts->stop();
+        parts_->alerts.reset();
     }
     if (parts_->processor) {
         parts_->processor->stop();
