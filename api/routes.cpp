@@ -678,6 +678,70 @@ void publish(const route_deps& deps, const http_request& req, const principal& w
         respond);
 }
 
+// ---- alerts ------------------------------------------------------------------
+
+void journey_alerts(const route_deps& deps, const std::string& journey, const principal& who,
+                    const responder& respond) {
+    if (!deps.board.may_read(who.user, engine::space_of_id(journey)))
+        return respond(not_found("journey " + journey));
+    auto row = projections::board::get(deps.db, deps.board_rows, "journey/" + journey);
+    if (!row) return fail(respond, row.error());
+    if (!row.value()) return respond(not_found("journey " + journey));
+    auto j = boost::json::parse(*row.value()).as_object();
+    boost::json::array alerts;
+    std::function<void(const boost::json::value&)> collect = [&](const boost::json::value& t) {
+        for (const auto& a : t.at("alerts").as_array()) {
+            auto o = a.as_object();
+            o["task"] = t.at("id");
+            o["title"] = t.at("title");
+            o["status"] = t.at("status");
+            o["assignee"] = t.at("assignee");
+            o["due"] = t.at("due");
+            alerts.push_back(std::move(o));
+        }
+        for (const auto& sub : t.at("subtasks").as_array()) collect(sub);
+    };
+    for (const auto& phase : j.at("phases").as_array())
+        for (const auto& module : phase.at("modules").as_array())
+            for (const auto& task : module.at("tasks").as_array()) collect(task);
+    respond(json_response(200, object{{"journey", journey},
+                                      {"version", j.at("version")},
+                                      {"rules", j.at("alert_rules")},
+                                      {"alerts", std::move(alerts)}}));
+}
+
+void set_rules(const route_deps& deps, const http_request& req, const journey_id& journey,
+               const principal& who, const responder& respond) {
+    auto o = body_of(
+        req, respond,
+        {"due_soon_minutes", "blocked_too_long_minutes", "escalate_to_journey_admins_minutes",
+         "escalate_to_space_admins_minutes", "disabled"});
+    if (!o) return;
+    ev::alert_rules rules;
+    const std::pair<const char*, std::uint32_t*> times[] = {
+        {"due_soon_minutes", &rules.due_soon_minutes},
+        {"blocked_too_long_minutes", &rules.blocked_too_long_minutes},
+        {"escalate_to_journey_admins_minutes", &rules.escalate_to_journey_admins_minutes},
+        {"escalate_to_space_admins_minutes", &rules.escalate_to_space_admins_minutes}};
+    for (const auto& [name, target] : times) {
+        auto v = uint_field(*o, name, max_minutes);
+        if (!take(v, respond)) return;
+        if (v.value()) *target = *v.value();
+    }
+    auto disabled = string_list_field(*o, "disabled", 5, max_name_bytes);
+    if (!take(disabled, respond)) return;
+    for (const auto& name : disabled.value().value_or(std::vector<std::string>{})) {
+        ev::alert_kind k{};
+        if (!ev::parse(name, k))
+            return fail(respond, make_error(errc::invalid_argument,
+                                            "disabled lists overdue, due_soon, blocked, "
+                                            "blocked_too_long or dependency_late"));
+        rules.disabled.push_back(k);
+    }
+    submit(deps, req, who, engine::set_alert_rules{journey, rules},
+           show(deps, "journey/" + journey.value), respond);
+}
+
 }  // namespace
 
 void add_v1_routes(router& routes, const route_deps& d) {
@@ -994,6 +1058,14 @@ void add_v1_routes(router& routes, const route_deps& d) {
             });
     }
 
+    add("GET", "/v1/journeys/{journey}/alerts", "journey_alerts",
+        [deps](req_t, par_t p, who_t who, res_t res) {
+            journey_alerts(*deps, param(p, "journey"), who, res);
+        });
+    add("PUT", "/v1/journeys/{journey}/alert-rules", "set_alert_rules",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            set_rules(*deps, req, journey_id{param(p, "journey")}, who, res);
+        });
     add("GET", "/v1/me/tasks", "my_tasks",
         [deps](req_t, par_t, who_t who, res_t res) { my_tasks(*deps, who, res); });
 }

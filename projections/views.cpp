@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 
 #include "engine/domain.h"
+#include "events/fields.h"
 
 namespace migops::projections {
 
@@ -242,6 +243,7 @@ object journey_view(const engine::journey_state& j) {
     }
     o["phases"] = std::move(phases);
     o["members"] = grants_json(j.members);
+    o["alert_rules"] = ev::to_json_value(j.rules);
     array help;
     for (const auto& [id, h] : j.help) help.push_back(help_json(h));
     o["help_requests"] = std::move(help);
