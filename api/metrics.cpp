@@ -14,10 +14,13 @@ namespace migops::api {
 namespace {
 
 // Seconds: 100 µs … 10 s.
-const prometheus::Histogram::BucketBoundaries latency_buckets{
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
-const prometheus::Histogram::BucketBoundaries size_buckets{1,  2,   4,   8,    16,  32,
-                                                           64, 128, 256, 1024, 4096};
+prometheus::Histogram::BucketBoundaries latency_buckets() {
+    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+            0.05,   0.1,     0.25,   0.5,   1,      2.5,   10};
+}
+prometheus::Histogram::BucketBoundaries size_buckets() {
+    return {1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096};
+}
 
 std::string status_class(unsigned status) {
     return std::to_string(status / 100) + "xx";
@@ -59,18 +62,18 @@ struct metrics::impl {
             .Name("migops_group_commit_commands")
             .Help("Commands answered by one group commit (one sync)")
             .Register(*registry)
-            .Add({}, size_buckets);
+            .Add({}, size_buckets());
     prometheus::Histogram& batch_events = prometheus::BuildHistogram()
                                               .Name("migops_group_commit_events")
                                               .Help("Events written by one group commit")
                                               .Register(*registry)
-                                              .Add({}, size_buckets);
+                                              .Add({}, size_buckets());
     prometheus::Histogram& append_time =
         prometheus::BuildHistogram()
             .Name("migops_append_duration_seconds")
             .Help("Time of one group append to the log of record, its sync included")
             .Register(*registry)
-            .Add({}, latency_buckets);
+            .Add({}, latency_buckets());
     mutable std::mutex samples_mutex;
     std::vector<std::pair<prometheus::Gauge*, std::function<double()>>> samples;
 };
@@ -82,7 +85,7 @@ void metrics::request(const std::string& route, const std::string& method, unsig
                       std::chrono::steady_clock::duration took) {
     impl_->requests.Add({{"route", route}, {"method", method}, {"status", status_class(status)}})
         .Increment();
-    impl_->latency.Add({{"route", route}}, latency_buckets)
+    impl_->latency.Add({{"route", route}}, latency_buckets())
         .Observe(std::chrono::duration<double>(took).count());
 }
 

@@ -99,7 +99,7 @@ after_fn nothing_to_show() {
 // Submits a command for the caller; once its events are durable and the
 // board has applied them, `after` answers.
 void submit(const route_deps& deps, const http_request& req, const principal& who,
-            engine::command cmd, after_fn after, const responder& respond) {
+            engine::command cmd, const after_fn& after, const responder& respond) {
     auto expected = if_match_of(req);
     if (!expected) return fail(respond, expected.error());
     const auto* request_id = req.header("x-request-id");
