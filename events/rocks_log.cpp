@@ -139,35 +139,74 @@ chain_head rocks_log::head(partition_id p) const {
     return heads_.at(p);
 }
 
-result<void> rocks_log::append_group(std::span<const partition_batch> group) {
+result<void> rocks_log::check_group(std::span<const partition_batch> group) const {
     if (group.empty()) return failure(errc::invalid_argument, "empty group");
     for (const auto& b : group) {
         if (b.partition >= partitions_) return failure(errc::invalid_argument, "no such partition");
         if (b.events.empty()) return failure(errc::invalid_argument, "empty batch");
     }
     std::vector<std::pair<partition_id, chain_head>> heads;  // new heads, in group order
-    auto current = [&](partition_id p) {
-        for (auto it = heads.rbegin(); it != heads.rend(); ++it)
-            if (it->first == p) return it->second;
-        return head(p);
-    };
-    rocksdb::WriteBatch wb;
-    std::string value;
     for (const auto& b : group) {
-        chain_head expect = current(b.partition);
+        chain_head expect = head(b.partition);
+        for (auto it = heads.rbegin(); it != heads.rend(); ++it)
+            if (it->first == b.partition) {
+                expect = it->second;
+                break;
+            }
         for (const auto& e : b.events) {
             if (e.partition != b.partition || e.pos != expect.pos + 1 || e.prev_hash != expect.hash)
                 return failure(errc::invalid_argument,
                                "batch does not continue partition " + std::to_string(b.partition) +
                                    " at position " + std::to_string(expect.pos + 1));
-            const auto k = key(b.partition, e.pos);
-            value = encode_binary(e);
-            auto s = wb.Put(events_, rocksdb::Slice(k.data(), k.size()), value);
-            if (!s.ok()) return failure(from_status(s, "cannot build the batch"));
             expect = chain_head{e.pos, e.hash};
         }
         heads.emplace_back(b.partition, expect);
     }
+    return success();
+}
+
+result<std::optional<std::string>> rocks_log::get_meta(std::string_view key) const {
+    std::string value;
+    auto s = store_.db().Get({}, meta_, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>{};
+    if (!s.ok()) return failure(from_status(s, "cannot read " + std::string(key)));
+    return std::optional<std::string>{std::move(value)};
+}
+
+result<void> rocks_log::put_meta(std::span<const meta_put> meta) {
+    rocksdb::WriteBatch wb;
+    for (const auto& m : meta)
+        if (auto s = wb.Put(meta_, m.key, m.value); !s.ok())
+            return failure(from_status(s, "cannot build the batch"));
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    if (auto s = store_.db().Write(wo, &wb); !s.ok())
+        return failure(from_status(s, "cannot write " + std::to_string(meta.size()) + " values"));
+    return success();
+}
+
+result<void> rocks_log::append_group(std::span<const partition_batch> group) {
+    return append_group(group, {});
+}
+
+result<void> rocks_log::append_group(std::span<const partition_batch> group,
+                                     std::span<const meta_put> meta) {
+    if (auto checked = check_group(group); !checked) return checked;
+    std::vector<std::pair<partition_id, chain_head>> heads;  // new heads, in group order
+    rocksdb::WriteBatch wb;
+    std::string value;
+    for (const auto& b : group) {
+        for (const auto& e : b.events) {
+            const auto k = key(b.partition, e.pos);
+            value = encode_binary(e);
+            auto s = wb.Put(events_, rocksdb::Slice(k.data(), k.size()), value);
+            if (!s.ok()) return failure(from_status(s, "cannot build the batch"));
+        }
+        heads.emplace_back(b.partition, chain_head{b.events.back().pos, b.events.back().hash});
+    }
+    for (const auto& m : meta)
+        if (auto s = wb.Put(meta_, m.key, m.value); !s.ok())
+            return failure(from_status(s, "cannot build the batch"));
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
     auto s = store_.db().Write(wo, &wb);

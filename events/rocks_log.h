@@ -13,6 +13,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "events/event_log.h"
@@ -34,6 +36,14 @@ struct rocks_log_options {
     bool sync = true;
 };
 
+// A key and value written to the "meta" column family in the same
+// WriteBatch as a group's events (KafkaLog's offsets), so that the two are
+// durable together or not at all.
+struct meta_put {
+    std::string key;
+    std::string value;
+};
+
 class rocks_log final : public event_log {
   public:
     // Opens the log in store, checks the stored partition count and verifies
@@ -44,6 +54,17 @@ class rocks_log final : public event_log {
     std::uint32_t partitions() const override { return partitions_; }
     chain_head head(partition_id p) const override;
     result<void> append_group(std::span<const partition_batch> group) override;
+    // The same, with meta puts in the same WriteBatch (one sync for both).
+    result<void> append_group(std::span<const partition_batch> group,
+                              std::span<const meta_put> meta);
+    // Checks that a group is not empty and continues every chain, without
+    // writing (an adapter that must ship the events elsewhere first).
+    result<void> check_group(std::span<const partition_batch> group) const;
+
+    // A value of the "meta" column family; nullopt when the key is absent.
+    result<std::optional<std::string>> get_meta(std::string_view key) const;
+    // Writes meta values alone, synced.
+    result<void> put_meta(std::span<const meta_put> meta);
     result<std::vector<envelope>> read(partition_id p, position from,
                                        std::size_t max) const override;
     std::uint64_t subscribe(listener l) override;

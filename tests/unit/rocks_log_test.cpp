@@ -104,6 +104,38 @@ TEST_F(RocksLogTest, AppendsAGroupOfSeveralPartitionsAsOneUnit) {
     EXPECT_EQ(log.value()->read(2, 4, 10).value().size(), 0u);
 }
 
+TEST_F(RocksLogTest, WritesMetaValuesWithAGroupOrNotAtAll) {
+    {
+        auto store = rocks_store::open(store_options(dir_.path()));
+        auto log = rocks_log::open(*store.value(), {.partitions = 2});
+        chain_head h{};
+        auto a = make_batch(1, h, 2);
+        const partition_batch group[] = {{1, a}};
+        const meta_put offset[] = {{"kafka_offset/t/1", "41"}};
+        ASSERT_TRUE(log.value()->check_group(group));
+        ASSERT_TRUE(log.value()->append_group(group, offset));
+
+        // A group that does not continue the chain writes neither.
+        chain_head wrong{};
+        auto b = make_batch(1, wrong, 1);
+        const partition_batch bad[] = {{1, b}};
+        const meta_put later[] = {{"kafka_offset/t/1", "42"}};
+        EXPECT_EQ(log.value()->check_group(bad).error().code, errc::invalid_argument);
+        EXPECT_FALSE(log.value()->append_group(bad, later));
+        EXPECT_FALSE(log.value()->check_group({}));
+
+        const meta_put alone[] = {{"kafka_offset/t/0", "7"}};
+        ASSERT_TRUE(log.value()->put_meta(alone));
+    }
+    auto store = rocks_store::open(store_options(dir_.path()));
+    auto log = rocks_log::open(*store.value(), {.partitions = 2});
+    ASSERT_TRUE(log);
+    EXPECT_EQ(log.value()->head(1).pos, 2u);
+    EXPECT_EQ(log.value()->get_meta("kafka_offset/t/1").value(), "41");
+    EXPECT_EQ(log.value()->get_meta("kafka_offset/t/0").value(), "7");
+    EXPECT_FALSE(log.value()->get_meta("kafka_offset/t/2").value().has_value());
+}
+
 TEST_F(RocksLogTest, RefusesAnotherPartitionCount) {
     {
         auto store = rocks_store::open(store_options(dir_.path()));

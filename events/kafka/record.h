@@ -1,0 +1,35 @@
+#pragma once
+// An event as a Kafka record: a CloudEvent in binary content mode (the
+// CloudEvents Kafka protocol binding). Every attribute of codec.h's
+// to_cloudevent() becomes a "ce_<name>" header, datacontenttype becomes
+// "content-type", the value is the canonical JSON of "data", and the key is
+// the space id. The headers migops_position, migops_prev_hash and
+// migops_hash repeat the chain link for readers that filter on them
+// (DESIGN.md section 4, "Kafka"). The record is the persisted form of the
+// topic: header names and formats never change.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "events/envelope.h"
+#include "events/result.h"
+
+namespace migops::events::kafka {
+
+struct record {
+    std::string key;
+    std::string value;
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    const std::string* header(std::string_view name) const;
+};
+
+record to_record(const envelope& e);
+
+// The envelope a record carries; its hash is recomputed and must match
+// (errc::corruption otherwise), so a record that decodes is intact.
+result<envelope> from_record(const record& r);
+
+}  // namespace migops::events::kafka

@@ -1,0 +1,217 @@
+// Benchmark of Kafka as the log of record: events/s appended through the
+// engine (partition processor → KafkaLog: broker confirmation with acks=all,
+// then the local RocksDB write) against a raw librdkafka producer loop
+// (idempotent, acks=all) sending the same records to the same broker, in the
+// same run. The broker is started here with ops/kafka-broker and stopped at
+// the end. Prints one JSON row per line like migops_bench.
+//
+// usage: migops_kafka_bench DIR [ROW...]
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/partition_processor.h"
+#include "events/codec.h"
+#include "events/kafka/kafka_log.h"
+#include "events/kafka/produce.h"
+#include "tests/bench/bench.h"
+#include "tests/integration/process.h"
+
+using namespace migops;
+using migops::bench::print;
+namespace fs = std::filesystem;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::uint32_t partitions = 8;
+constexpr std::size_t event_bytes = 300;  // the stored event, as in log.throughput
+constexpr int submitters = 64;
+constexpr std::size_t commands = 20'000;
+constexpr auto broker_script_timeout = std::chrono::minutes(5);
+
+[[noreturn]] void fail(const std::string& what) {
+    std::fprintf(stderr, "migops_kafka_bench: %s\n", what.c_str());
+    std::exit(1);
+}
+
+// Runs ops/kafka-broker; its output goes to DIR/kafka-broker-<command>.out.
+void broker_script(const fs::path& dir, std::uint16_t port, const std::string& command) {
+    const auto out = dir / ("kafka-broker-" + command + ".out");
+    auto child = testing_support::start_process(
+        MIGOPS_KAFKA_BROKER_SCRIPT,
+        {command, "--port", std::to_string(port), "--dir", (dir / "broker").string(), "--parent",
+         std::to_string(::getpid())},
+        out);
+    const auto code = testing_support::wait_exit(child, broker_script_timeout);
+    if (code != 0) fail("ops/kafka-broker " + command + " failed; see " + out.string());
+}
+
+struct node {
+    std::unique_ptr<events::rocks_store> store;
+    std::unique_ptr<events::kafka::kafka_log> log;
+};
+
+node open_node(const fs::path& dir, const std::string& brokers, const std::string& topic) {
+    fs::remove_all(dir);
+    node n;
+    auto store = events::rocks_store::open(
+        {dir, {events::events_column_family, events::meta_column_family}});
+    if (!store) fail(store.error().message);
+    n.store = std::move(store).value();
+    auto local = events::rocks_log::open(*n.store, {.partitions = partitions});
+    if (!local) fail(local.error().message);
+    events::kafka::kafka_log_options options;
+    options.brokers = brokers;
+    options.topic = topic;
+    options.replication = 1;
+    options.on_log = [](int, std::string_view) {};  // "coordinator loading" while the broker warms
+    auto log = events::kafka::kafka_log::open(std::move(local).value(), options);
+    if (!log) fail(log.error().message);
+    n.log = std::move(log).value();
+    return n;
+}
+
+// A create_space command whose stored event is about event_bytes long.
+std::size_t description_for_target() {
+    events::envelope e;
+    e.event_id = random_id();
+    e.space = space_id{"bench-0-000000"};
+    e.actor = user_id{"bench"};
+    e.causation_id = random_id();
+    e.correlation_id = e.causation_id;
+    e.data = events::space_created{"Bench space bench-0-000000", ""};
+    events::seal(e, {});
+    const std::size_t base = events::encode_binary(e).size();
+    return base < event_bytes ? event_bytes - base : 0;
+}
+
+// Through the engine: submitters commands in flight, each answered after
+// its event is confirmed by the broker and stored locally.
+double engine_rate(events::kafka::kafka_log& log) {
+    const std::size_t description = description_for_target();
+    engine::partition_processor proc(log, {});
+    if (!proc.start()) fail("the processor did not start");
+    std::atomic<std::size_t> issued{0};
+    std::atomic<std::size_t> done{0};
+    std::promise<void> finished;
+    std::function<void()> next = [&] {
+        const auto n = issued.fetch_add(1);
+        if (n >= commands) return;
+        const std::string space =
+            "bench-" + std::to_string(n % partitions) + "-" + std::to_string(n);
+        engine::submission sub{engine::create_space{space_id{space}, "Bench space " + space,
+                                                    std::string(description, 'd')},
+                               user_id{"bench"}, timestamp{static_cast<std::int64_t>(n)}, ""};
+        auto q = proc.submit(std::move(sub), [&](auto r) {
+            if (!r) fail("a command failed: " + r.error().message);
+            if (done.fetch_add(1) + 1 == commands) finished.set_value();
+            next();
+        });
+        if (!q) fail("submit refused: " + q.error().message);
+    };
+    const auto start = clock_type::now();
+    for (int i = 0; i < submitters; ++i) next();
+    finished.get_future().wait();
+    const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+    proc.stop();
+    return static_cast<double>(commands) / secs;
+}
+
+// The raw producer: every record enqueued, then flushed; the rate counts
+// only delivered records.
+double raw_rate(const std::string& brokers, const std::string& topic,
+                const std::vector<events::envelope>& events) {
+    std::vector<events::kafka::record> records;
+    records.reserve(events.size());
+    for (const auto& e : events) records.push_back(events::kafka::to_record(e));
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    for (const auto& [k, v] : {std::pair<const char*, std::string>{"bootstrap.servers", brokers},
+                               {"enable.idempotence", "true"},
+                               {"acks", "all"},
+                               {"log_level", "3"},
+                               {"queue.buffering.max.messages", "1000000"}})
+        if (rd_kafka_conf_set(conf, k, v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+            fail(errstr);
+    std::atomic<std::size_t> failed{0};
+    rd_kafka_conf_set_opaque(conf, &failed);
+    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* o) {
+        if (m->err) static_cast<std::atomic<std::size_t>*>(o)->fetch_add(1);
+    });
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) fail(errstr);
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    const auto start = clock_type::now();
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const auto err = events::kafka::produce(
+            rk, rkt, static_cast<std::int32_t>(events[i].partition), records[i], nullptr);
+        if (err) fail(std::string("raw produce: ") + rd_kafka_err2str(err));
+        rd_kafka_poll(rk, 0);
+    }
+    if (rd_kafka_flush(rk, 120'000)) fail("raw producer did not flush");
+    const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    if (failed.load()) fail(std::to_string(failed.load()) + " raw records were not delivered");
+    return static_cast<double>(records.size()) / secs;
+}
+
+void throughput(const fs::path& dir) {
+    const std::uint16_t port = testing_support::free_port();
+    broker_script(dir, port, "start");
+    const std::string brokers = "127.0.0.1:" + std::to_string(port);
+
+    // An unmeasured run first: the broker's JVM compiles its hot paths, so
+    // that both measured runs meet a warm broker.
+    {
+        auto warm = open_node(dir / "warm", brokers, "bench.warm");
+        (void)engine_rate(*warm.log);
+    }
+    auto engine_node = open_node(dir / "engine", brokers, "bench.engine");
+    const double ours = engine_rate(*engine_node.log);
+    std::vector<events::envelope> events;
+    for (partition_id p = 0; p < partitions; ++p) {
+        auto stored = engine_node.log->read(p, 1, commands);
+        if (!stored) fail(stored.error().message);
+        for (auto& e : stored.value()) events.push_back(std::move(e));
+    }
+    if (events.size() != commands) fail("the engine stored " + std::to_string(events.size()));
+    engine_node = {};
+
+    // The baseline's topic is created like the engine's, then left to it.
+    open_node(dir / "raw", brokers, "bench.raw");
+    const double raw = raw_rate(brokers, "bench.raw", events);
+    broker_script(dir, port, "stop");
+    print({"kafka.throughput.64", ours, "events/s", raw, ours / raw, ">= 0.5"});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s DIR [ROW...]\n", argv[0]);
+        return 2;
+    }
+    const fs::path dir = argv[1];
+    std::set<std::string> rows(argv + 2, argv + argc);
+    auto wanted = [&](const std::string& name) {
+        if (rows.empty()) return true;
+        for (const auto& r : rows)
+            if (name.rfind(r, 0) == 0 || r.rfind(name, 0) == 0) return true;
+        return false;
+    };
+    fs::create_directories(dir);
+    if (wanted("kafka.throughput")) throughput(dir);
+    fs::remove_all(dir);
+    return 0;
+}

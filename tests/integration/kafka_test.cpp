@@ -1,0 +1,302 @@
+// KafkaLog against a real Apache Kafka broker (KRaft, single node), which
+// this binary starts once with ops/kafka-broker on a free port and a
+// temporary directory, and stops at the end. A broker that cannot start
+// fails every test: these tests never skip.
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "events/kafka/kafka_log.h"
+#include "tests/integration/process.h"
+#include "tests/unit/kafka_support.h"
+#include "tests/unit/temp_dir.h"
+
+namespace migops::events::kafka {
+namespace {
+
+using testing_support::open_local;
+using testing_support::open_store;
+using testing_support::sealed_events;
+using testing_support::temp_dir;
+
+constexpr std::uint32_t partitions = 4;
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Runs a program to its end with stdout and stderr in output; its exit code.
+int run(const std::vector<std::string>& argv, const std::filesystem::path& output) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            ::dup2(fd, STDOUT_FILENO);
+            ::dup2(fd, STDERR_FILENO);
+        }
+        const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null >= 0) ::dup2(null, STDIN_FILENO);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        std::_Exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The broker of this test binary.
+class broker {
+  public:
+    static broker& get() {
+        static broker b;
+        return b;
+    }
+
+    // Starts the broker on the first call; later calls repeat its outcome,
+    // so that every test fails when the broker could not start.
+    ::testing::AssertionResult started() {
+        if (!first_start_) first_start_ = start();
+        return *first_start_;
+    }
+    // Starts the broker (again) on the same port and directory.
+    ::testing::AssertionResult start() { return script("start"); }
+    bool ever_started() const { return first_start_.has_value(); }
+    ::testing::AssertionResult stop() { return script("stop"); }
+    std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+    std::uint16_t port() const { return port_; }
+    const std::filesystem::path& dir() const { return dir_.path(); }
+
+  private:
+    broker() : port_(testing_support::free_port()) {}
+
+    ::testing::AssertionResult script(const std::string& command) {
+        const auto output = dir_.path() / ("kafka-broker-" + command + ".out");
+        const int code =
+            run({MIGOPS_KAFKA_BROKER_SCRIPT, command, "--port", std::to_string(port_), "--dir",
+                 (dir_.path() / "broker").string(), "--parent", std::to_string(::getpid())},
+                output);
+        if (code == 0) return ::testing::AssertionSuccess();
+        return ::testing::AssertionFailure()
+               << "ops/kafka-broker " << command << " exited " << code << ":\n"
+               << read_file(output) << "\nbroker log (tail):\n"
+               << tail(read_file(dir_.path() / "broker" / "broker.log"));
+    }
+    static std::string tail(const std::string& text) {
+        constexpr std::size_t keep = 4000;
+        return text.size() > keep ? text.substr(text.size() - keep) : text;
+    }
+
+    temp_dir dir_;
+    std::uint16_t port_;
+    std::optional<::testing::AssertionResult> first_start_;
+};
+
+// Stops the broker after the last test.
+class broker_environment : public ::testing::Environment {
+  public:
+    void TearDown() override {
+        if (broker::get().ever_started()) {
+            EXPECT_TRUE(broker::get().stop());
+        }
+    }
+};
+
+// A data directory and the KafkaLog over it.
+struct node {
+    temp_dir dir;
+    std::unique_ptr<rocks_store> store;
+    std::unique_ptr<kafka_log> log;
+
+    result<void> open(const kafka_log_options& options) {
+        log.reset();
+        store.reset();
+        store = open_store(dir.path());
+        auto opened = kafka_log::open(open_local(*store, partitions), options);
+        if (!opened) return failure(opened.error());
+        log = std::move(opened).value();
+        return success();
+    }
+    void close() {
+        log.reset();
+        store.reset();
+    }
+};
+
+class KafkaBrokerTest : public ::testing::Test {
+  protected:
+    void SetUp() override { ASSERT_TRUE(broker::get().started()); }
+
+    // Each test its own topic, created by the first KafkaLog that opens it
+    // (the broker does not create topics by itself).
+    kafka_log_options options() const {
+        kafka_log_options o;
+        o.brokers = broker::get().address();
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        o.topic = std::string("migops.test.") + info->name() + "." + random_id().substr(0, 8);
+        o.replication = 1;
+        o.on_log = [](int, std::string_view) {};
+        return o;
+    }
+
+    static std::vector<envelope> all_events(const event_log& log, partition_id p) {
+        auto events = log.read(p, 1, 1'000'000);
+        EXPECT_TRUE(events) << events.error().message;
+        return events ? std::move(events).value() : std::vector<envelope>{};
+    }
+
+    // Appends rounds groups, each with a batch for every partition.
+    static std::vector<chain_head> append_rounds(kafka_log& log, std::vector<chain_head> heads,
+                                                 int rounds) {
+        for (int round = 0; round < rounds; ++round) {
+            std::vector<std::vector<envelope>> batches;
+            for (partition_id p = 0; p < partitions; ++p)
+                batches.push_back(sealed_events(p, partitions, heads[p], round % 3 + 1));
+            std::vector<partition_batch> group;
+            for (partition_id p = 0; p < partitions; ++p) group.push_back({p, batches[p]});
+            auto appended = log.append_group(group);
+            EXPECT_TRUE(appended) << appended.error().message;
+        }
+        return heads;
+    }
+};
+
+TEST_F(KafkaBrokerTest, CreatesTheTopicAppendsAndReadsBack) {
+    const auto o = options();
+    node a;
+    auto opened = a.open(o);
+    ASSERT_TRUE(opened) << opened.error().message;
+    // 1 + 2 + 3 + 1 + 2 + 3 events in each partition.
+    const auto heads = append_rounds(*a.log, std::vector<chain_head>(partitions), 6);
+    for (partition_id p = 0; p < partitions; ++p) {
+        EXPECT_EQ(a.log->head(p), heads[p]);
+        const auto events = all_events(*a.log, p);
+        ASSERT_EQ(events.size(), 12u);
+        for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].pos, i + 1);
+        // One record per event, from offset 0 on.
+        EXPECT_EQ(a.log->offset(p), 11);
+    }
+    // A second KafkaLog on the existing topic opens without creating it.
+    node b;
+    opened = b.open(o);
+    ASSERT_TRUE(opened) << opened.error().message;
+}
+
+TEST_F(KafkaBrokerTest, RestartAndAnEmptyDataDirectoryCatchUpToTheSameChainHeads) {
+    const auto o = options();
+    node a;
+    ASSERT_TRUE(a.open(o));
+    auto heads = append_rounds(*a.log, std::vector<chain_head>(partitions), 6);
+    a.close();
+
+    // A restart: nothing to append, the offsets were stored with the events.
+    ASSERT_TRUE(a.open(o));
+    auto again = a.log->catch_up();
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again.value().appended, 0u);
+
+    // A fresh engine rebuilds the identical chains from the topic alone.
+    node b;
+    ASSERT_TRUE(b.open(o));
+    auto caught = b.log->catch_up();
+    ASSERT_TRUE(caught) << caught.error().message;
+    EXPECT_EQ(caught.value().appended, partitions * 12u);
+    EXPECT_EQ(caught.value().duplicates, 0u);
+    for (partition_id p = 0; p < partitions; ++p) {
+        EXPECT_EQ(b.log->head(p), heads[p]);
+        EXPECT_EQ(b.log->offset(p), a.log->offset(p));
+        EXPECT_EQ(all_events(*b.log, p), all_events(*a.log, p));
+    }
+
+    // It writes on, and the first engine, restarted, catches up with it.
+    heads = append_rounds(*b.log, heads, 2);
+    a.close();
+    ASSERT_TRUE(a.open(o));
+    caught = a.log->catch_up();
+    ASSERT_TRUE(caught) << caught.error().message;
+    EXPECT_EQ(caught.value().appended, partitions * 3u);
+    for (partition_id p = 0; p < partitions; ++p) EXPECT_EQ(a.log->head(p), heads[p]);
+}
+
+TEST_F(KafkaBrokerTest, KcatReadsTheCloudEventsHeaders) {
+    const auto o = options();
+    node a;
+    ASSERT_TRUE(a.open(o));
+    chain_head h{};
+    const auto events = sealed_events(3, partitions, h, 2);
+    ASSERT_TRUE(a.log->append(3, events));
+
+    temp_dir out;
+    const auto output = out.path() / "kcat.out";
+    ASSERT_EQ(run({"kcat", "-b", broker::get().address(), "-t", o.topic, "-p", "3", "-C", "-e",
+                   "-q", "-f", "%k %h %s\\n"},
+                  output),
+              0)
+        << read_file(output);
+    const std::string text = read_file(output);
+    const std::vector<std::string> wanted = {events[0].space.value + " ",
+                                             "ce_specversion=1.0",
+                                             "ce_id=" + events[1].event_id,
+                                             "ce_source=/spaces/" + events[0].space.value,
+                                             "ce_type=io.migops.space.renamed.v1",
+                                             "ce_time=" + format_rfc3339(events[1].time),
+                                             "ce_subject=" + events[0].space.value,
+                                             "content-type=application/json",
+                                             "ce_sequence=00000000000000000002",
+                                             "ce_partitionkey=" + events[0].space.value,
+                                             "migops_position=2",
+                                             "migops_prev_hash=" + to_hex(events[1].prev_hash),
+                                             "migops_hash=" + to_hex(events[1].hash),
+                                             R"({"name":"name 2"})"};
+    for (const auto& expected : wanted)
+        EXPECT_NE(text.find(expected), std::string::npos) << expected << " not in:\n" << text;
+}
+
+TEST_F(KafkaBrokerTest, AStoppedBrokerFailsAppendsAsUnavailableAndTheLogGoesOnAfterIt) {
+    auto o = options();
+    o.delivery_timeout = std::chrono::seconds(3);
+    node a;
+    ASSERT_TRUE(a.open(o));
+    chain_head h{};
+    ASSERT_TRUE(a.log->append(1, sealed_events(1, partitions, h, 2)));
+
+    ASSERT_TRUE(broker::get().stop());
+    chain_head next = h;
+    const auto batch = sealed_events(1, partitions, next, 2);
+    auto failed = a.log->append(1, batch);
+    ASSERT_TRUE(broker::get().start());
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, errc::unavailable) << failed.error().message;
+    EXPECT_EQ(a.log->head(1), h);
+
+    // Nothing was sent while the broker was down: the same batch goes on.
+    ASSERT_FALSE(a.log->stopped(1));
+    auto appended = a.log->append(1, batch);
+    ASSERT_TRUE(appended) << appended.error().message;
+    node b;
+    ASSERT_TRUE(b.open(o));
+    auto caught = b.log->catch_up();
+    ASSERT_TRUE(caught) << caught.error().message;
+    EXPECT_EQ(b.log->head(1), next);
+}
+
+}  // namespace
+}  // namespace migops::events::kafka
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    ::testing::AddGlobalTestEnvironment(new migops::events::kafka::broker_environment);
+    return RUN_ALL_TESTS();
+}
