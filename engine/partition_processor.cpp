@@ -9,7 +9,7 @@ constexpr std::size_t load_chunk = 4096;
 }
 
 partition_processor::partition_processor(events::event_log& log, processor_options options)
-    : log_(log), options_(options) {}
+    : log_(log), options_(std::move(options)) {}
 
 partition_processor::~partition_processor() {
     stop();
