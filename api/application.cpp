@@ -247,6 +247,8 @@ result<void> application::start() {
                          [this] { return static_cast<double>(parts_->processor->queue_depth()); });
     parts_->stats.sample("migops_http_connections", "Open HTTP connections",
                          [this] { return static_cast<double>(parts_->server->connections()); });
+    parts_->stats.sample("migops_stream_clients", "Clients connected to the event stream",
+                         [this] { return static_cast<double>(parts_->stream->clients()); });
     auto port = parts_->server->start();
     if (!port) return failure(port.error());
     port_ = port.value();

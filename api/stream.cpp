@@ -28,31 +28,59 @@ constexpr std::size_t catch_up_chunk = 256;
 // Encoded events kept for catch-ups and for clients of the same batch.
 constexpr std::size_t encoding_cache_size = 4096;
 
-// The node (task, phase, module) an event is about, if any.
-node_id node_of(const ev::payload& data) {
-    return std::visit(
-        [](const auto& p) -> node_id {
-            if constexpr (requires { p.task; }) {
-                return p.task;
-            } else if constexpr (requires { p.node; }) {
-                return p.node;
-            } else {
-                return node_id{};
+// What an event is about, as /v1/events has it: the nodes its task, node
+// and parent fields name, the nodes a new journey creates and a help
+// request's target, and the journeys of these and of its journey field.
+// (The later events of a help request name only its journey.)
+struct about {
+    std::vector<std::string> nodes;
+    std::vector<std::string> journeys;
+
+    void node(const std::string& id) {
+        if (id.empty()) return;
+        nodes.push_back(id);
+        if (auto j = engine::journey_of_id(id); !j.empty()) journeys.push_back(std::move(j.value));
+    }
+};
+
+about about_of(const ev::payload& data) {
+    about a;
+    std::visit(
+        [&](const auto& p) {
+            using P = std::decay_t<decltype(p)>;
+            std::apply(
+                [&](const auto&... f) {
+                    [[maybe_unused]] auto pick = [&](const auto& fd) {
+                        using M = std::remove_cvref_t<decltype(p.*(fd.member))>;
+                        if constexpr (std::is_same_v<M, node_id>) {
+                            if (fd.name == "task" || fd.name == "node" || fd.name == "parent")
+                                a.node((p.*(fd.member)).value);
+                        } else if constexpr (std::is_same_v<M, journey_id>) {
+                            if (fd.name == "journey" && !(p.*(fd.member)).empty())
+                                a.journeys.push_back((p.*(fd.member)).value);
+                        }
+                    };
+                    (pick(f), ...);
+                },
+                P::fields());
+            if constexpr (std::is_same_v<P, ev::journey_created>) {
+                for (const auto& phase : p.phases) {
+                    a.node(phase.id);
+                    for (const auto& module : phase.modules) {
+                        a.node(module.id);
+                        for (const auto& task : module.tasks) {
+                            a.node(task.id);
+                            for (const auto& sub : task.subtasks) a.node(sub.id);
+                        }
+                    }
+                }
+            } else if constexpr (std::is_same_v<P, ev::help_requested>) {
+                // The target is a journey, module or task.
+                if (engine::journey_of_id(p.target).value != p.target) a.node(p.target);
             }
         },
         data);
-}
-
-// The journey an event is about, if any.
-journey_id journey_of(const ev::payload& data) {
-    const node_id node = node_of(data);
-    if (!node.empty()) return engine::journey_of_id(node.value);
-    return std::visit(
-        [](const auto& p) -> journey_id {
-            if constexpr (requires { p.journey; }) return p.journey;
-            return journey_id{};
-        },
-        data);
+    return a;
 }
 
 // "task.status_changed" and "io.migops.task.status_changed.v1" → type id.
@@ -228,8 +256,13 @@ result<stream_request> parse_stream_target(std::string_view target, std::uint32_
 bool stream_matches(const stream_filter& f, const ev::envelope& e) {
     if (f.space && e.space != *f.space) return false;
     if (!f.types.empty() && !f.types.contains(ev::type_id_of(e.data))) return false;
-    if (f.task && node_of(e.data) != *f.task) return false;
-    if (f.journey && journey_of(e.data) != *f.journey) return false;
+    if (!f.task && !f.journey) return true;
+    const auto a = about_of(e.data);
+    const auto has = [](const std::vector<std::string>& ids, const std::string& id) {
+        return std::find(ids.begin(), ids.end(), id) != ids.end();
+    };
+    if (f.task && !has(a.nodes, f.task->value)) return false;
+    if (f.journey && !has(a.journeys, f.journey->value)) return false;
     return true;
 }
 

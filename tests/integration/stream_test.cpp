@@ -210,6 +210,17 @@ TEST_F(StreamTest, HeaderTokenGetsLiveEventsOfTheSpace) {
     EXPECT_EQ(m.cursor, std::to_string(pos)) << "with a space filter the cursor is the position";
     EXPECT_GT(pos, std::stoull(marker.cursor));
 
+    // /metrics counts the connected clients.
+    const auto clients = [&] {
+        const auto text = http_get(port_, "/metrics").body;
+        const std::string name = "\nmigops_stream_clients ";
+        const auto at = text.find(name);
+        return at == std::string::npos ? -1 : std::stoi(text.substr(at + name.size()));
+    };
+    EXPECT_EQ(clients(), 1);
+    c.close();
+    EXPECT_TRUE(wait_until([&] { return clients() == 0; }, 10s));
+
     // A plain GET is told to upgrade.
     auto plain = http_call(port_, "GET", "/v1/stream", {"Authorization: Bearer " + alice});
     EXPECT_EQ(plain.status, 426);
@@ -368,12 +379,13 @@ TEST_F(StreamTest, FiltersBySpaceAndTypes) {
     EXPECT_EQ(both[0].type, "io.migops.journey.created.v1");
     EXPECT_EQ(both[1].position, p1);
 
-    // A task filter: only that task's events.
+    // A task filter: the task's events, from the journey that created it on.
     ws_client task(port_, "/v1/stream?task=" + tasks_a[1] + "&from=0", bearer(alice));
     ASSERT_EQ(task.status(), 101);
     auto history = read_history(task);
-    ASSERT_EQ(history.size(), 1u);
-    EXPECT_EQ(history[0].position, p2);
+    ASSERT_EQ(history.size(), 2u);
+    EXPECT_EQ(history[0].type, "io.migops.journey.created.v1");
+    EXPECT_EQ(history[1].position, p2);
 }
 
 // Writers race the subscriptions: status changes in one space and new

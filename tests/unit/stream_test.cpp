@@ -99,6 +99,28 @@ TEST(StreamFilter, MatchesSpaceJourneyTaskAndType) {
     EXPECT_TRUE(stream_matches(f, e));
 
     EXPECT_FALSE(stream_matches(f, status_change("abc.j2.n8")));
+    // A subtask added under the task, and the journey that created it.
+    events::envelope sub;
+    sub.space = space_id{"abc"};
+    events::node_added added;
+    added.parent = node_id{"abc.j2.n7"};
+    added.node = node_id{"abc.j2.n9"};
+    sub.data = added;
+    EXPECT_TRUE(stream_matches(stream_filter{.task = node_id{"abc.j2.n7"}}, sub));
+    events::envelope created;
+    created.space = space_id{"abc"};
+    events::journey_created j;
+    j.journey = journey_id{"abc.j2"};
+    j.phases.push_back({});
+    j.phases[0].id = "abc.j2.n1";
+    j.phases[0].modules.push_back({});
+    j.phases[0].modules[0].id = "abc.j2.n2";
+    j.phases[0].modules[0].tasks.push_back({});
+    j.phases[0].modules[0].tasks[0].id = "abc.j2.n7";
+    created.data = j;
+    EXPECT_TRUE(stream_matches(stream_filter{.task = node_id{"abc.j2.n7"}}, created));
+    EXPECT_FALSE(stream_matches(stream_filter{.task = node_id{"abc.j2.n8"}}, created));
+    EXPECT_TRUE(stream_matches(stream_filter{.journey = journey_id{"abc.j2"}}, created));
     EXPECT_FALSE(stream_matches(stream_filter{.journey = journey_id{"abc.j3"}}, e));
     EXPECT_FALSE(stream_matches(stream_filter{.space = space_id{"abd"}}, e));
     EXPECT_FALSE(stream_matches(stream_filter{.types = {events::space_created::type_id}}, e));
