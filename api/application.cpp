@@ -11,6 +11,7 @@
 #include "api/route_support.h"
 #include "api/router.h"
 #include "api/routes.h"
+#include "api/stream.h"
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
 #include "events/rocks_log.h"
@@ -38,6 +39,7 @@ struct application::parts {
     metrics stats;
     router routes;
     std::optional<route_deps> deps;  // what the routes refer to
+    std::unique_ptr<stream_hub> stream;
     std::unique_ptr<http_server> server;
 };
 
@@ -108,6 +110,16 @@ void application::add_routes() {
                         *parts_->log, [board = parts_->board](const user_id& u, const space_id& s) {
                             return board->may_read(u, s);
                         }});
+    // The stream is a WebSocket (stream.h); a plain GET is told so.
+    r.add("GET", "/v1/stream", "stream",
+          [](const http_request&, const path_params&, const responder& respond) {
+              auto res = to_response(make_problem(
+                  426, "/problems/upgrade-required", "Upgrade required",
+                  "/v1/stream is a WebSocket: send Connection: Upgrade and Upgrade: websocket"));
+              res.headers.emplace_back("Upgrade", "websocket");
+              res.headers.emplace_back("Connection", "Upgrade");
+              respond(std::move(res));
+          });
 }
 
 // Uploads may be as large as a task's files may be; other bodies are small.
@@ -188,6 +200,11 @@ result<void> application::start() {
         std::make_unique<scheduler::alert_scheduler>(*parts_->processor, *parts_->log, clock_);
     if (auto r = parts_->alerts->start(); !r) return r;
 
+    parts_->stream = std::make_unique<stream_hub>(
+        *parts_->board, *parts_->board_runner, *parts_->log, *parts_->verifier, clock_,
+        stream_options{.queue_limit = config_.ws_queue_limit,
+                       .allowed_origins = config_.ws_allowed_origins});
+    parts_->stream->start();
     add_routes();
     parts_->server = std::make_unique<http_server>(
         http_server_options{.host = config_.listen_host,
@@ -224,18 +241,30 @@ result<void> application::start() {
                                          req.method + " is not served here; use " + allow));
             r.headers.emplace_back("Allow", allow);
             respond(std::move(r));
-        });
+        },
+        [this](const http_request& req) { return parts_->stream->upgrade(req); });
     parts_->stats.sample("migops_command_queue_depth", "Commands waiting in the partition queues",
                          [this] { return static_cast<double>(parts_->processor->queue_depth()); });
     parts_->stats.sample("migops_http_connections", "Open HTTP connections",
                          [this] { return static_cast<double>(parts_->server->connections()); });
+    parts_->stats.sample("migops_stream_clients", "Clients connected to the event stream",
+                         [this] { return static_cast<double>(parts_->stream->clients()); });
     auto port = parts_->server->start();
     if (!port) return failure(port.error());
     port_ = port.value();
+    parts_->stream->set_own_origin(config_.listen_host, port_);
     ready_ = true;
     spdlog::info("serving http://{}:{} with data in {}", config_.listen_host, port_,
                  config_.data_dir);
     return success();
+}
+
+std::size_t application::stream_clients() const {
+    return parts_->stream ? parts_->stream->clients() : 0;
+}
+
+std::uint64_t application::stream_overflows() const {
+    return parts_->stream ? parts_->stream->overflows() : 0;
 }
 
 void application::stop() {
@@ -243,8 +272,14 @@ void application::stop() {
     if (parts_->server) {
         spdlog::info("stopping: no new connections, answering requests in flight");
         parts_->server->stop();
-        parts_->server.reset();
     }
+    // After the server closed the stream's connections, before it is
+    // destroyed: subscriptions let go of their connections.
+    if (parts_->stream) {
+        parts_->stream->stop();
+        parts_->stream.reset();
+    }
+    parts_->server.reset();
     if (parts_->alerts) {
         parts_->alerts->stop();
         parts_->alerts.reset();

@@ -32,6 +32,10 @@ class application {
     // Every route served, once start() succeeded (what /openapi.json is
     // checked against).
     const router& routes() const;
+    // Clients connected to /v1/stream, and those closed on queue overflow
+    // since start (for /metrics).
+    std::size_t stream_clients() const;
+    std::uint64_t stream_overflows() const;
 
   private:
     result<void> publish_templates();

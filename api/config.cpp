@@ -48,6 +48,32 @@ result<void> one_of(const std::string& key, const std::string& value,
                    key + " must be one of " + names + ", not \"" + value + "\"");
 }
 
+// "https://a.example, http://localhost:3000" → the origins; each is "*" or
+// scheme://host[:port] as a browser sends it in Origin (no path, no slash).
+result<std::vector<std::string>> origin_list(const std::string& value) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = value.find(',', start);
+        std::string o =
+            value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        while (!o.empty() && o.front() == ' ') o.erase(0, 1);
+        while (!o.empty() && o.back() == ' ') o.pop_back();
+        const auto scheme = o.find("://");
+        const bool ok =
+            o == "*" || (scheme != std::string::npos && scheme > 0 && o.size() > scheme + 3 &&
+                         o.find('/', scheme + 3) == std::string::npos);
+        if (!o.empty() && !ok)
+            return failure(errc::invalid_argument,
+                           "ws_allowed_origins: \"" + o +
+                               "\" is not an origin like https://ops.example.com or *");
+        if (!o.empty()) out.push_back(std::move(o));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
 // The configurable domain limits: key, member, description.
 struct limit_setting {
     const char* key;
@@ -108,6 +134,10 @@ const std::vector<setting>& settings() {
         {"jwt_public_key_file", "RS256 public key (PEM)"},
         {"jwt_issuer", "required token issuer (iss)"},
         {"jwt_audience", "required token audience (aud)"},
+        {"ws_allowed_origins",
+         "browser origins allowed to open /v1/stream, comma-separated (\"*\" for any); the "
+         "server's own origin always is"},
+        {"ws_queue_limit", "frames waiting per /v1/stream client before it is closed (overflow)"},
     };
     static const std::vector<setting> with_limits = [] {
         auto out = all;
@@ -164,6 +194,14 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         c.jwt_issuer = value;
     } else if (key == "jwt_audience") {
         c.jwt_audience = value;
+    } else if (key == "ws_allowed_origins") {
+        auto origins = origin_list(value);
+        if (!origins) return failure(origins.error());
+        c.ws_allowed_origins = std::move(origins).value();
+    } else if (key == "ws_queue_limit") {
+        auto n = number<std::size_t>(key, value, 1, 1'000'000);
+        if (!n) return failure(n.error());
+        c.ws_queue_limit = n.value();
     } else if (key == "templates_dir") {
         c.templates_dir = value;
     } else if (key == "log_format") {

@@ -33,6 +33,8 @@ struct config {
     std::string jwt_public_key_file;      // RS256: PEM public key
     std::string jwt_issuer;               // checked when set
     std::string jwt_audience;             // checked when set
+    std::vector<std::string> ws_allowed_origins;  // browser origins allowed on /v1/stream
+    std::size_t ws_queue_limit = 1024;            // frames waiting per stream client
 };
 
 // The token settings, reading the key file or the data directory's secret

@@ -14,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 namespace migops::api {
 
@@ -23,6 +24,10 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// How long a stop waits for WebSocket clients to answer the close frame
+// (each connection also cuts itself after its own grace period).
+constexpr std::chrono::seconds websocket_close_wait{10};
 
 http_response problem(unsigned status, std::string_view type, std::string_view title) {
     http_response r;
@@ -35,6 +40,11 @@ http_response problem(unsigned status, std::string_view type, std::string_view t
 
 }  // namespace
 
+// Defined in ws_session.cpp: takes over a connection whose upgrade request
+// was accepted (declared here so that no header includes Beast).
+void start_websocket(beast::tcp_stream&& stream, http::request<http::string_body>&& req,
+                     std::shared_ptr<ws_endpoint> endpoint, ws_registry& registry);
+
 class session;
 
 // Declared before the io_context: sessions still queued in it when it is
@@ -42,7 +52,9 @@ class session;
 struct http_server::impl {
     http_server_options options;
     http_handler handler;
+    ws_upgrade_handler upgrade;
     std::atomic<std::size_t> connections{0};
+    ws_registry websockets;
 
     std::mutex inflight_mutex;
     std::condition_variable inflight_done;
@@ -57,7 +69,8 @@ struct http_server::impl {
     tcp::acceptor acceptor{asio::make_strand(ioc)};
     std::vector<std::thread> threads;
 
-    impl(http_server_options o, http_handler h) : options(std::move(o)), handler(std::move(h)) {}
+    impl(http_server_options o, http_handler h, ws_upgrade_handler u)
+        : options(std::move(o)), handler(std::move(h)), upgrade(std::move(u)) {}
 
     void accept();
     void request_started() {
@@ -136,8 +149,20 @@ class session : public std::enable_shared_from_this<session> {
             for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             r.headers.emplace_back(std::move(name), std::string(f.value()));
         }
-        r.body = std::move(req.body());
         version_ = req.version();
+        if (server_.upgrade && beast::websocket::is_upgrade(req)) {
+            if (draining())
+                return send(problem(503, "/problems/unavailable", "The server is stopping"), false);
+            auto decision = server_.upgrade(r);
+            if (auto* refusal = std::get_if<http_response>(&decision))
+                return send(std::move(*refusal), false);
+            if (auto* endpoint = std::get_if<std::shared_ptr<ws_endpoint>>(&decision)) {
+                stream_.expires_never();
+                return start_websocket(std::move(stream_), std::move(req), std::move(*endpoint),
+                                       server_.websockets);
+            }
+        }
+        r.body = std::move(req.body());
         stream_.expires_never();
         server_.request_started();
         server_.handler(std::move(r), [self = shared_from_this()](http_response resp) {
@@ -187,7 +212,7 @@ void http_server::impl::accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
         if (!ec) {
-            if (connections.load() >= options.max_connections) {
+            if (connections.load() + websockets.size() >= options.max_connections) {
                 beast::error_code ignored;
                 socket.shutdown(tcp::socket::shutdown_both, ignored);
                 socket.close(ignored);
@@ -206,8 +231,9 @@ void http_server::impl::accept() {
     });
 }
 
-http_server::http_server(http_server_options options, http_handler handler)
-    : impl_(std::make_unique<impl>(std::move(options), std::move(handler))) {}
+http_server::http_server(http_server_options options, http_handler handler,
+                         ws_upgrade_handler upgrade)
+    : impl_(std::make_unique<impl>(std::move(options), std::move(handler), std::move(upgrade))) {}
 
 http_server::~http_server() {
     stop(std::chrono::seconds(0));
@@ -257,6 +283,7 @@ void http_server::stop(std::chrono::steady_clock::duration drain) {
         for (auto& w : impl_->sessions)
             if (auto s = w.lock()) s->close();
     }
+    impl_->websockets.stop(websocket_close_wait);
     impl_->work.reset();
     impl_->ioc.stop();
     for (auto& t : impl_->threads) t.join();
@@ -264,7 +291,11 @@ void http_server::stop(std::chrono::steady_clock::duration drain) {
 }
 
 std::size_t http_server::connections() const {
-    return impl_->connections.load();
+    return impl_->connections.load() + impl_->websockets.size();
+}
+
+std::size_t http_server::websocket_connections() const {
+    return impl_->websockets.size();
 }
 
 }  // namespace migops::api

@@ -2,9 +2,15 @@
 // The HTTP/1.1 server (Boost.Beast, asynchronous, keep-alive). Limits are
 // explicit: header and body sizes, read timeout, connection cap.
 //
+// A request that asks for a WebSocket upgrade goes to the upgrade handler
+// first (websocket.h): it refuses with an HTTP answer, accepts with an
+// endpoint, or lets the request be served as plain HTTP.
+//
 // Lifecycle: start() binds and runs `threads` I/O threads; stop_accepting()
 // closes the listening socket; stop(deadline) waits for requests in flight
-// to be answered (or the deadline), then closes every connection and joins.
+// to be answered (or the deadline), closes the WebSocket connections with
+// "going away" and waits for them a few seconds, then closes every
+// connection and joins.
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +19,7 @@
 #include <string>
 
 #include "api/http_types.h"
+#include "api/websocket.h"
 #include "events/result.h"
 
 namespace migops::api {
@@ -32,7 +39,7 @@ struct http_server_options {
 
 class http_server {
   public:
-    http_server(http_server_options options, http_handler handler);
+    http_server(http_server_options options, http_handler handler, ws_upgrade_handler upgrade = {});
     ~http_server();
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
@@ -42,7 +49,9 @@ class http_server {
     void stop_accepting();
     void stop(std::chrono::steady_clock::duration drain = std::chrono::seconds(25));
 
+    // Open connections, HTTP and WebSocket.
     std::size_t connections() const;
+    std::size_t websocket_connections() const;
 
     struct impl;  // Beast and Asio stay in http_server.cpp
 
