@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "tests/integration/process.h"
+#include "tests/integration/ws_client.h"
 #include "tests/unit/temp_dir.h"
 
 namespace migops {
@@ -105,6 +106,11 @@ TEST_F(JourneyTest, AWholeJourneyOverHttpSurvivesAKill) {
     auto spaces = parse(call("GET", "/v1/spaces", alice));
     ASSERT_EQ(spaces.at("spaces").as_array().size(), 1u) << "a retry appended a second space";
     const std::string s(parse(space).at("id").as_string());
+
+    // A WebSocket client follows the space from its first event.
+    ws_client stream(port_, "/v1/stream?space=" + s + "&from=0",
+                     {{"Authorization", alice.substr(std::string("Authorization: ").size())}});
+    ASSERT_EQ(stream.status(), 101);
 
     // Bob joins; before that he does not see the space.
     EXPECT_EQ(call("GET", "/v1/spaces/" + s, bob).status, 404);
@@ -206,6 +212,40 @@ TEST_F(JourneyTest, AWholeJourneyOverHttpSurvivesAKill) {
     auto mine = parse(call("GET", "/v1/me/tasks", bob));
     ASSERT_EQ(mine.at("tasks").as_array().size(), 1u);
     EXPECT_EQ(mine.at("tasks").at(0).at("id").as_string(), t);
+
+    // The stream saw exactly the space's history, in order.
+    // (The history index follows the log a moment after the answer: wait
+    // until it holds the completion, the last event.)
+    std::vector<std::string> history;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            history.clear();
+            std::string last_to;
+            for (std::string cursor;;) {
+                auto page = parse(call("GET",
+                                       "/v1/events?space=" + s + "&limit=1000" +
+                                           (cursor.empty() ? "" : "&cursor=" + cursor),
+                                       alice));
+                for (const auto& e : page.at("events").as_array()) {
+                    history.emplace_back(e.at("id").as_string());
+                    const auto* to = e.at("data").as_object().if_contains("to");
+                    last_to = to ? std::string(to->as_string()) : "";
+                }
+                if (page.at("next").is_null()) break;
+                cursor = std::string(page.at("next").as_string());
+            }
+            return last_to == "completed";
+        },
+        10s));
+    ASSERT_EQ(history.size(), 9u);  // space, grant, journey, assignment, 4 statuses, file
+    std::vector<std::string> streamed;
+    while (streamed.size() < history.size()) {
+        auto m = stream.next(std::chrono::seconds(10));
+        ASSERT_EQ(m.what, ws_client::event::kind::message) << m.reason;
+        auto o = boost::json::parse(m.text).as_object();
+        if (o.contains("event")) streamed.emplace_back(o.at("event").at("id").as_string());
+    }
+    EXPECT_EQ(streamed, history);
 
     // After a SIGKILL and a restart, the board is the same.
     auto board = call("GET", "/v1/journeys/" + j, alice);
