@@ -145,6 +145,15 @@ bool take(const result<T>& r, const responder& respond) {
     return false;
 }
 
+// The required "text" of a {"text"} body; answers the problem otherwise.
+std::optional<std::string> text_of(const http_request& req, const responder& respond) {
+    auto o = body_of(req, respond, {"text"});
+    if (!o) return std::nullopt;
+    auto text = string_field(*o, "text", true, max_text_bytes);
+    if (!take(text, respond)) return std::nullopt;
+    return *text.value();
+}
+
 std::string param(const path_params& p, const char* name) {
     return p.find(name)->second;
 }
@@ -967,13 +976,11 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("POST", "/v1/tasks/{task}/steps", "add_step",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto o = body_of(req, res, {"text"});
-            if (!o) return;
-            auto text = string_field(*o, "text", true, max_text_bytes);
-            if (!take(text, res)) return;
+            auto text = text_of(req, res);
+            if (!text) return;
             const node_id t{param(p, "task")};
-            submit(*deps, req, who, engine::add_step{t, *text.value()},
-                   show(*deps, "task/" + t.value, 201), res);
+            submit(*deps, req, who, engine::add_step{t, *text}, show(*deps, "task/" + t.value, 201),
+                   res);
         });
     add("PATCH", "/v1/tasks/{task}/steps/{step}", "edit_step",
         [deps](req_t req, par_t p, who_t who, res_t res) {
@@ -1020,22 +1027,18 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("POST", "/v1/tasks/{task}/comments", "add_comment",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto o = body_of(req, res, {"text"});
-            if (!o) return;
-            auto text = string_field(*o, "text", true, max_text_bytes);
-            if (!take(text, res)) return;
+            auto text = text_of(req, res);
+            if (!text) return;
             const node_id t{param(p, "task")};
-            submit(*deps, req, who, engine::add_comment{t, *text.value()},
+            submit(*deps, req, who, engine::add_comment{t, *text},
                    show(*deps, "task/" + t.value, 201), res);
         });
     add("PATCH", "/v1/tasks/{task}/comments/{comment}", "edit_comment",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto o = body_of(req, res, {"text"});
-            if (!o) return;
-            auto text = string_field(*o, "text", true, max_text_bytes);
-            if (!take(text, res)) return;
+            auto text = text_of(req, res);
+            if (!text) return;
             const node_id t{param(p, "task")};
-            submit(*deps, req, who, engine::edit_comment{t, param(p, "comment"), *text.value()},
+            submit(*deps, req, who, engine::edit_comment{t, param(p, "comment"), *text},
                    show(*deps, "task/" + t.value), res);
         });
     add("DELETE", "/v1/tasks/{task}/comments/{comment}", "delete_comment",
