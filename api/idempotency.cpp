@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/problems.h"
+#include "engine/partition_processor.h"
 #include "events/codec.h"
 #include "events/rocks_store.h"
 
@@ -42,7 +43,23 @@ http_response response_of(const boost::json::object& o) {
     return r;
 }
 
+std::string fingerprint_of(const http_request& req) {
+    return to_hex(events::sha256(req.method + " " + req.target + "\n" + req.body));
+}
+
+// A command id's hex digits: 160 bits.
+constexpr std::size_t command_id_digits = 40;
+
 }  // namespace
+
+std::string command_id_for(const http_request& req, const user_id& user) {
+    if (req.method != "POST") return {};
+    const auto* header = req.header("idempotency-key");
+    if (!header || !valid_key(*header)) return {};
+    const auto digest =
+        to_hex(events::sha256(user.value + "\n" + *header + "\n" + fingerprint_of(req)));
+    return std::string(engine::remembered_command_prefix) + digest.substr(0, command_id_digits);
+}
 
 authed_handler idempotency_keys::wrap(authed_handler inner) {
     return [this, inner = std::move(inner)](const http_request& req, const path_params& params,
@@ -61,8 +78,7 @@ void idempotency_keys::handle(const http_request& req, const path_params& params
             to_response(make_problem(400, "/problems/invalid-argument", "The request is not valid",
                                      "Idempotency-Key must be 1 to 255 visible ASCII characters")));
     const std::string key = who.user.value + "\n" + *header;
-    const std::string fingerprint =
-        to_hex(events::sha256(req.method + " " + req.target + "\n" + req.body));
+    const std::string fingerprint = fingerprint_of(req);
     {
         std::lock_guard lock(mutex_);
         if (!in_flight_.insert(key).second)

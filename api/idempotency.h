@@ -21,6 +21,13 @@ namespace migops::api {
 
 inline constexpr const char* idempotency_column_family = "idempotency";
 
+// The command id of a POST with an Idempotency-Key (empty without one): the
+// same user, key, method, target and body give the same id, so that the
+// partition answers a retry from the events of the first attempt even when
+// the answer was never recorded here (a crash between the events and the
+// record, or a write whose outcome the log learned only later).
+std::string command_id_for(const http_request& req, const user_id& user);
+
 class idempotency_keys {
   public:
     idempotency_keys(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}

@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "api/idempotency.h"
 #include "api/json_body.h"
 #include "api/problems.h"
 #include "api/route_support.h"
@@ -103,9 +104,10 @@ void submit(const route_deps& deps, const http_request& req, const principal& wh
     auto expected = if_match_of(req);
     if (!expected) return fail(respond, expected.error());
     const auto* request_id = req.header("x-request-id");
-    engine::submission sub{std::move(cmd), who.user, deps.clock.now(),
-                           request_id ? request_id->substr(0, 128) : std::string{},
-                           expected.value()};
+    engine::submission sub{
+        std::move(cmd),   who.user,
+        deps.clock.now(), request_id ? request_id->substr(0, 128) : std::string{},
+        expected.value(), command_id_for(req, who.user)};
     auto queued = deps.processor.submit(
         std::move(sub), [&runner = deps.board_runner, respond, after](auto outcome) {
             if (!outcome) return fail(respond, outcome.error());

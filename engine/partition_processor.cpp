@@ -21,11 +21,16 @@ partition_id partition_processor::partition_for(const space_id& space) const {
 
 result<void> partition_processor::load(partition& p) {
     p.state = partition_state{};
+    p.remembered.clear();
+    p.remembered_order.clear();
     position next = 1;
     for (;;) {
         auto batch = log_.read(p.id, next, load_chunk);
         if (!batch) return failure(batch.error());
-        for (const auto& e : batch.value()) apply(p.state, e);
+        for (const auto& e : batch.value()) {
+            apply(p.state, e);
+            remember(p, e);
+        }
         if (batch.value().size() < load_chunk) break;
         next = batch.value().back().pos + 1;
     }
@@ -123,13 +128,45 @@ void partition_processor::run(partition& p) {
     }
 }
 
+// Notes where the events of a remembered command are (they follow each
+// other: a command's events are one batch's consecutive positions).
+void partition_processor::remember(partition& p, const events::envelope& e) {
+    if (!e.causation_id.starts_with(remembered_command_prefix)) return;
+    auto [it, added] = p.remembered.try_emplace(e.causation_id, produced_span{e.pos, 0});
+    if (added) {
+        p.remembered_order.push_back(e.causation_id);
+        if (p.remembered_order.size() > options_.remembered_commands) {
+            p.remembered.erase(p.remembered_order.front());
+            p.remembered_order.pop_front();
+        }
+    }
+    ++it->second.count;
+}
+
+std::optional<std::vector<events::envelope>> partition_processor::answered_before(
+    partition& p, const std::string& command_id) {
+    const auto it = p.remembered.find(command_id);
+    if (it == p.remembered.end()) return std::nullopt;
+    auto stored = log_.read(p.id, it->second.first, it->second.count);
+    // Still on its way to the log (a retry racing its first attempt): it is
+    // decided again, and If-Match or the rules refuse what must not happen
+    // twice.
+    if (!stored || stored.value().size() != it->second.count) return std::nullopt;
+    for (const auto& e : stored.value())
+        if (e.causation_id != command_id) return std::nullopt;
+    return std::move(stored).value();
+}
+
 // Waits until no batch of p is in flight (the writer fails them all while p
-// is poisoned), then re-reads p's state from the log.
+// is poisoned), lets the log learn what a failed write really left, then
+// re-reads p's state from the log. While the log cannot tell, p stays
+// poisoned and its commands fail; the next batch tries again.
 void partition_processor::recover(partition& p) {
     {
         std::unique_lock lock(p.mutex);
         p.wake.wait(lock, [&] { return p.in_flight == 0; });
     }
+    if (auto restored = log_.restore(p.id); !restored) return;
     auto reloaded = load(p);
     if (!reloaded) {
         std::lock_guard lock(p.mutex);
@@ -148,6 +185,13 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
             continue;
         }
         auto& q = std::get<queued_command>(it);
+        if (!q.sub.command_id.empty()) {
+            if (auto earlier = answered_before(p, q.sub.command_id)) {
+                batch.completions.push_back(std::move(q.done));
+                batch.outcomes.push_back(std::move(*earlier));
+                continue;
+            }
+        }
         command_context ctx{q.sub.actor, q.sub.time, &options_.bounds, q.sub.if_match};
         auto decided = decide(p.state, ctx, q.sub.cmd);
         if (!decided) {
@@ -155,7 +199,7 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
             batch.outcomes.push_back(failure(decided.error()));
             continue;
         }
-        const std::string command_id = random_id();
+        const std::string command_id = q.sub.command_id.empty() ? random_id() : q.sub.command_id;
         const std::string_view role_name =
             decided.value().allowed_by == role::none ? "" : to_string(decided.value().allowed_by);
         std::vector<events::envelope> produced;
@@ -173,6 +217,7 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
             e.data = std::move(data);
             events::seal(e, p.state.head);
             apply(p.state, e);
+            remember(p, e);
             produced.push_back(e);
             batch.events.push_back(std::move(e));
         }

@@ -30,7 +30,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -47,7 +50,18 @@ struct submission {
     timestamp time;
     std::string correlation_id;          // the request's id; the command id when empty
     std::optional<position> if_match{};  // see command_context::if_match
+    // The command's id (the events' causation_id); a random one when empty.
+    // A command whose id the partition already produced events for (in the
+    // log, or re-read from it after a failed write) is answered with those
+    // events and not decided again: a client's retry with the same id, after
+    // a crash or an answer lost, does not act twice. Ids of the form
+    // "ik-…" are remembered (the last remembered_commands per partition).
+    std::string command_id{};
 };
+
+// The prefix of the command ids that a partition remembers (see
+// submission::command_id).
+inline constexpr std::string_view remembered_command_prefix = "ik-";
 
 using completion = std::function<void(result<std::vector<events::envelope>>)>;
 
@@ -62,10 +76,11 @@ struct group_report {
 };
 
 struct processor_options {
-    std::size_t queue_capacity = 4096;  // per partition; beyond it submit() says busy
-    std::size_t batch_limit = 1024;     // commands decided together
-    std::size_t max_in_flight = 4;      // decided batches of a partition awaiting the writer
-    limits bounds;                      // the domain's limits
+    std::size_t queue_capacity = 4096;         // per partition; beyond it submit() says busy
+    std::size_t batch_limit = 1024;            // commands decided together
+    std::size_t max_in_flight = 4;             // decided batches of a partition awaiting the writer
+    std::size_t remembered_commands = 65'536;  // per partition, see submission::command_id
+    limits bounds;                             // the domain's limits
     // Called on the writer thread after each group, before its completions.
     std::function<void(const group_report&)> on_group;
 };
@@ -101,9 +116,17 @@ class partition_processor {
     using inspection = std::function<void(const partition_state&)>;
     using item = std::variant<queued_command, inspection>;
 
+    // Where the events of a remembered command are in the log.
+    struct produced_span {
+        position first = 0;
+        std::uint32_t count = 0;
+    };
+
     struct partition {
         partition_id id = 0;
         partition_state state;
+        std::unordered_map<std::string, produced_span> remembered;
+        std::deque<std::string> remembered_order;  // oldest first
         mutable std::mutex mutex;
         std::condition_variable wake;
         std::deque<item> queue;
@@ -128,6 +151,9 @@ class partition_processor {
     void decide_batch(partition& p, std::vector<item>& items);
     void hand_over(partition& p, pending batch);
     void recover(partition& p);
+    void remember(partition& p, const events::envelope& e);
+    std::optional<std::vector<events::envelope>> answered_before(partition& p,
+                                                                 const std::string& command_id);
     void run_writer();
     void write_group(std::vector<pending>& group);
 

@@ -49,6 +49,14 @@ class event_log {
     // one sync.
     virtual result<void> append_group(std::span<const partition_batch> group) = 0;
 
+    // Makes partition p writable again after a failed append, before its
+    // writer re-reads it: a log whose failed append may have reached its
+    // store anyway (KafkaLog) learns here what really landed and adds it to
+    // what read() returns. Fails (errc::unavailable) while that cannot be
+    // known yet; the writer tries again later. A log that never writes half
+    // has nothing to do.
+    virtual result<void> restore(partition_id /*p*/) { return success(); }
+
     // Up to max events of partition p from position `from` on.
     virtual result<std::vector<envelope>> read(partition_id p, position from,
                                                std::size_t max) const = 0;

@@ -32,6 +32,9 @@ constexpr std::size_t catch_up_batch = 1024;
 // Messages librdkafka may hold before producev() refuses (a group commit
 // of every partition's batch must fit).
 constexpr const char* producer_queue_messages = "1000000";
+// restore() tries at most this often while the broker is away, so that the
+// commands of a stopped partition fail fast instead of queueing.
+constexpr auto restore_pause = std::chrono::seconds(1);
 
 int to_ms(std::chrono::milliseconds d) {
     return static_cast<int>(std::min<std::int64_t>(d.count(), INT32_MAX));
@@ -190,33 +193,47 @@ result<std::unique_ptr<kafka_log>> kafka_log::open(std::unique_ptr<rocks_log> lo
     if (options.delivery_timeout.count() <= 0 || options.request_timeout.count() <= 0)
         return failure(errc::invalid_argument, "Kafka timeouts must be positive");
     std::unique_ptr<kafka_log> log(new kafka_log(std::move(local), options));
+    if (auto r = log->make_producer(); !r) return failure(r.error());
+    if (auto r = log->ensure_topic(); !r) return failure(r.error());
+    if (auto r = log->load_offsets(); !r) return failure(r.error());
+    return log;
+}
+
+// Replaces the producer. The old one, if any, first drops what it has not
+// sent and waits (up to delivery_timeout) for the reports of what it has:
+// what it sent is then in the topic or refused, before anyone reads the
+// tail.
+result<void> kafka_log::make_producer() {
+    if (producer_) {
+        rd_kafka_purge(producer_->rk.get(), RD_KAFKA_PURGE_F_QUEUE);
+        producer_.reset();
+    }
     // The options are stored before the handles are made: the log callback
-    // refers to log->options_.on_log.
-    auto conf = make_conf(log->options_,
-                          {{"enable.idempotence", "true"},
-                           {"acks", "all"},
-                           {"message.timeout.ms", std::to_string(options.delivery_timeout.count())},
-                           {"linger.ms", "0"},
-                           {"socket.nagle.disable", "true"},
-                           {"queue.buffering.max.messages", producer_queue_messages}});
+    // refers to options_.on_log.
+    auto conf = make_conf(
+        options_, {{"enable.idempotence", "true"},
+                   {"acks", "all"},
+                   {"message.timeout.ms", std::to_string(options_.delivery_timeout.count())},
+                   {"linger.ms", "0"},
+                   {"socket.nagle.disable", "true"},
+                   {"queue.buffering.max.messages", producer_queue_messages}});
     if (!conf) return failure(conf.error());
     rd_kafka_conf_set_dr_msg_cb(conf.value().get(), on_delivery);
     auto rk = make_handle(RD_KAFKA_PRODUCER, std::move(conf).value());
     if (!rk) return failure(rk.error());
-    log->producer_ = std::make_unique<producer>();
-    auto& prod = *log->producer_;
+    auto made = std::make_unique<producer>();
+    auto& prod = *made;
     prod.rk = std::move(rk).value();
-    prod.flush_ms = to_ms(options.delivery_timeout);
-    prod.topic = rd_kafka_topic_new(prod.rk.get(), options.topic.c_str(), nullptr);
+    prod.flush_ms = to_ms(options_.delivery_timeout);
+    prod.topic = rd_kafka_topic_new(prod.rk.get(), options_.topic.c_str(), nullptr);
     if (!prod.topic)
         return failure(errc::invalid_argument,
-                       "Kafka topic " + options.topic + ": " + kafka_error(rd_kafka_last_error()));
+                       "Kafka topic " + options_.topic + ": " + kafka_error(rd_kafka_last_error()));
     prod.reports = std::thread([&prod] {
         while (!prod.stopping.load()) rd_kafka_poll(prod.rk.get(), poll_interval_ms);
     });
-    if (auto r = log->ensure_topic(); !r) return failure(r.error());
-    if (auto r = log->load_offsets(); !r) return failure(r.error());
-    return log;
+    producer_ = std::move(made);
+    return success();
 }
 
 result<void> kafka_log::ensure_topic() {
@@ -337,6 +354,27 @@ bool kafka_log::stopped(partition_id p) const {
 }
 
 result<void> kafka_log::append_group(std::span<const partition_batch> group) {
+    std::lock_guard lock(write_mutex_);
+    return append_locked(group);
+}
+
+result<void> kafka_log::restore(partition_id p) {
+    std::lock_guard lock(write_mutex_);
+    if (!stopped_.at(p).load()) return success();
+    if (clock::now() < next_restore_)
+        return failure(errc::unavailable, "partition " + std::to_string(p) +
+                                              " waits to re-read the Kafka topic's tail");
+    auto made = make_producer();
+    auto caught = made ? catch_up_locked(options_.delivery_timeout)
+                       : result<catch_up_report>(failure(made.error()));
+    if (!caught) {
+        next_restore_ = clock::now() + restore_pause;
+        return failure(caught.error());
+    }
+    return success();
+}
+
+result<void> kafka_log::append_locked(std::span<const partition_batch> group) {
     if (auto checked = local_->check_group(group); !checked) return checked;
     for (const auto& b : group)
         if (stopped_[b.partition].load())
@@ -346,9 +384,12 @@ result<void> kafka_log::append_group(std::span<const partition_batch> group) {
                                "and its tail must be re-read first");
     rd_kafka_t* rk = producer_->rk.get();
     char errstr[512];
-    if (const auto fatal = rd_kafka_fatal_error(rk, errstr, sizeof errstr))
+    if (const auto fatal = rd_kafka_fatal_error(rk, errstr, sizeof errstr)) {
+        // Only a new producer writes again; restore() makes one.
+        for (auto& s : stopped_) s.store(true);
         return failure(errc::unavailable,
                        "the Kafka producer stopped: " + kafka_error(fatal) + ": " + errstr);
+    }
 
     auto pending = std::make_shared<pending_group>();
     std::size_t count = 0;
@@ -418,6 +459,11 @@ result<void> kafka_log::append_group(std::span<const partition_batch> group) {
 }
 
 result<catch_up_report> kafka_log::catch_up() {
+    std::lock_guard lock(write_mutex_);
+    return catch_up_locked(options_.request_timeout);
+}
+
+result<catch_up_report> kafka_log::catch_up_locked(std::chrono::milliseconds patience) {
     const std::uint32_t n = partitions();
     // Records still queued by the producer must not land after the tail
     // was read.
@@ -445,7 +491,7 @@ result<catch_up_report> kafka_log::catch_up() {
     for (partition_id p = 0; p < n; ++p) {
         std::int64_t low = 0;
         // A broker that just started may not lead its partitions yet.
-        const auto deadline = clock::now() + options_.request_timeout;
+        const auto deadline = clock::now() + patience;
         rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
         for (;;) {
             err = rd_kafka_query_watermark_offsets(consumer.get(), options_.topic.c_str(),
@@ -527,20 +573,19 @@ result<catch_up_report> kafka_log::catch_up() {
     };
 
     std::size_t held = 0;
-    auto idle_deadline = clock::now() + options_.request_timeout;
+    auto idle_deadline = clock::now() + patience;
     while (std::any_of(done.begin(), done.end(), [](bool d) { return !d; })) {
         rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), poll_interval_ms);
         if (!m) {
             if (clock::now() >= idle_deadline)
-                return failure(errc::unavailable,
-                               "catching up with Kafka topic " + options_.topic +
-                                   " made no progress for " +
-                                   std::to_string(options_.request_timeout.count()) + " ms");
+                return failure(errc::unavailable, "catching up with Kafka topic " + options_.topic +
+                                                      " made no progress for " +
+                                                      std::to_string(patience.count()) + " ms");
             continue;
         }
         std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(
             m, rd_kafka_message_destroy);
-        idle_deadline = clock::now() + options_.request_timeout;
+        idle_deadline = clock::now() + patience;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (m->partition >= 0 && static_cast<std::uint32_t>(m->partition) < n)
                 done[static_cast<partition_id>(m->partition)] = true;

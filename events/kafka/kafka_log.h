@@ -14,9 +14,13 @@
 // that is not confirmed within delivery_timeout, or that fails, fails the
 // whole group with errc::unavailable. When some record of a failed group
 // may have reached the topic (a timeout, or a partial failure), its
-// partition is stopped: every later append to it fails until catch_up() has
-// re-read the partition's tail, so that two different events never share a
-// position in the topic.
+// partition is stopped: every later append to it fails until restore() or
+// catch_up() has re-read the partition's tail, so that two different events
+// never share a position in the topic. restore() (the partition processor
+// calls it before it re-reads a partition whose write failed) lets the old
+// producer finish or give up on what it holds, makes a new one, and appends
+// what the topic holds beyond the stored offsets to the local store; while
+// the broker is away it fails at once, at most one attempt a second.
 //
 // catch_up() consumes each partition from its stored offset + 1 to the end
 // and appends what the local store lacks: a record at a position already
@@ -25,10 +29,9 @@
 //
 // read(), head() and the listeners are the local rocks_log's.
 //
-// Threading: append_group() is called by one thread at a time (the
-// partition processor's log writer); a background thread serves librdkafka's
-// delivery reports. catch_up() must not run concurrently with
-// append_group(). read() and head() may be called from any thread.
+// Threading: append_group(), restore() and catch_up() may be called from
+// any thread and run one at a time; a background thread serves librdkafka's
+// delivery reports. read() and head() may be called from any thread.
 //
 // Lifecycle: rocks_store → rocks_log::open → kafka_log::open (connects,
 // creates the topic when missing) → catch_up() → the partition processor →
@@ -39,6 +42,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -97,6 +101,7 @@ class kafka_log final : public event_log {
     std::uint32_t partitions() const override { return local_->partitions(); }
     chain_head head(partition_id p) const override { return local_->head(p); }
     result<void> append_group(std::span<const partition_batch> group) override;
+    result<void> restore(partition_id p) override;
     result<std::vector<envelope>> read(partition_id p, position from,
                                        std::size_t max) const override {
         return local_->read(p, from, max);
@@ -121,9 +126,14 @@ class kafka_log final : public event_log {
     result<void> ensure_topic();
     result<void> create_topic();
     result<void> load_offsets();
+    result<void> make_producer();
+    result<void> append_locked(std::span<const partition_batch> group);
+    result<catch_up_report> catch_up_locked(std::chrono::milliseconds patience);
 
     std::unique_ptr<rocks_log> local_;
     kafka_log_options options_;
+    std::mutex write_mutex_;  // one append, restore or catch-up at a time
+    std::chrono::steady_clock::time_point next_restore_{};
     std::unique_ptr<producer> producer_;
     std::vector<std::atomic<std::int64_t>> offsets_;
     std::vector<std::atomic<bool>> stopped_;

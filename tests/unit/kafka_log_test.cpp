@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <boost/json/serialize.hpp>
 
 #include "events/kafka/kafka_log.h"
@@ -358,6 +360,51 @@ TEST_F(KafkaLogMockTest, AnUnconfirmedWriteStopsThePartitionUntilItsTailIsReRead
     EXPECT_FALSE(a.log->stopped(2));
     EXPECT_EQ(a.log->head(2), landed);
     ASSERT_TRUE(a.log->append(2, sealed_events(2, partitions, landed, 1)));
+}
+
+TEST_F(KafkaLogMockTest, RestoreMakesANewProducerAndLearnsWhatLandedOnceTheBrokerAnswers) {
+    auto o = options();
+    o.delivery_timeout = short_delivery_timeout;
+    o.settings = {{"reconnect.backoff.max.ms", "100"}};
+    node a;
+    ASSERT_TRUE(a.open(o));
+    chain_head h{};
+    ASSERT_TRUE(a.log->append(3, sealed_events(3, partitions, h, 1)));
+
+    rd_kafka_mock_broker_set_rtt(cluster_.get(), 1, 4000);
+    chain_head landed = h;
+    ASSERT_FALSE(a.log->append(3, sealed_events(3, partitions, landed, 2)));
+    ASSERT_TRUE(a.log->stopped(3));
+    // A partition that is not stopped has nothing to restore.
+    EXPECT_TRUE(a.log->restore(0));
+
+    // While the broker is away the tail cannot be read: restore() fails,
+    // and tries again at most once a second.
+    rd_kafka_mock_broker_set_rtt(cluster_.get(), 1, 0);
+    rd_kafka_mock_broker_set_down(cluster_.get(), 1);
+    auto away = a.log->restore(3);
+    ASSERT_FALSE(away);
+    EXPECT_EQ(away.error().code, errc::unavailable);
+    auto soon = a.log->restore(3);
+    ASSERT_FALSE(soon);
+    EXPECT_NE(soon.error().message.find("waits"), std::string::npos) << soon.error().message;
+    EXPECT_TRUE(a.log->stopped(3));
+    EXPECT_EQ(a.log->head(3), h);
+
+    rd_kafka_mock_broker_set_up(cluster_.get(), 1);
+    result<void> restored = failure(errc::unavailable, "not tried");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!(restored = a.log->restore(3)) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(restored) << restored.error().message;
+    EXPECT_FALSE(a.log->stopped(3));
+    EXPECT_EQ(a.log->head(3), landed);
+    // The new producer writes on after what landed.
+    ASSERT_TRUE(a.log->append(3, sealed_events(3, partitions, landed, 1)));
+    node b;
+    ASSERT_TRUE(b.open(o));
+    ASSERT_TRUE(b.log->catch_up());
+    EXPECT_EQ(b.log->head(3), landed);
 }
 
 TEST_F(KafkaLogMockTest, OpenRefusesAMismatchedTopicOrADataDirectoryNotWrittenThroughIt) {

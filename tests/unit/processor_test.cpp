@@ -13,17 +13,35 @@ namespace {
 
 using events::envelope;
 
-// A log that forwards to RocksLog and fails appends while told to.
+// A log that forwards to RocksLog and fails appends while told to: before
+// writing (fail), or after writing (land_and_fail: the outcome a client of
+// Kafka sees when the broker took a write but its answer was lost). restore()
+// refuses as often as told.
 class failing_log final : public events::event_log {
   public:
     explicit failing_log(events::event_log& inner) : inner_(inner) {}
     std::atomic<bool> fail{false};
+    std::atomic<bool> land_and_fail{false};
+    std::atomic<int> restore_refusals{0};
+    std::atomic<int> restores{0};
 
     std::uint32_t partitions() const override { return inner_.partitions(); }
     events::chain_head head(partition_id p) const override { return inner_.head(p); }
     result<void> append_group(std::span<const events::partition_batch> group) override {
         if (fail) return failure(errc::io_error, "injected append failure");
+        if (land_and_fail) {
+            if (auto r = inner_.append_group(group); !r) return r;
+            return failure(errc::unavailable, "injected lost answer");
+        }
         return inner_.append_group(group);
+    }
+    result<void> restore(partition_id) override {
+        ++restores;
+        if (restore_refusals.load() > 0) {
+            --restore_refusals;
+            return failure(errc::unavailable, "injected: the tail cannot be read yet");
+        }
+        return success();
     }
     result<std::vector<envelope>> read(partition_id p, position from,
                                        std::size_t max) const override {
@@ -56,10 +74,12 @@ class ProcessorTest : public ::testing::Test {
     }
 
     static std::future<result<std::vector<envelope>>> submit(partition_processor& p, command c,
-                                                             std::string actor = "alice") {
+                                                             std::string actor = "alice",
+                                                             std::string command_id = {}) {
         auto promise = std::make_shared<std::promise<result<std::vector<envelope>>>>();
         auto future = promise->get_future();
-        auto queued = p.submit({std::move(c), user_id{std::move(actor)}, timestamp{1'000'000}, ""},
+        auto queued = p.submit({std::move(c), user_id{std::move(actor)}, timestamp{1'000'000}, "",
+                                std::nullopt, std::move(command_id)},
                                [promise](auto r) { promise->set_value(std::move(r)); });
         if (!queued) promise->set_value(failure(queued.error()));
         return future;
@@ -182,6 +202,91 @@ TEST_F(ProcessorTest, AFailedAppendFailsTheBatchAndLeavesStateAsItWas) {
     auto retried = submit(proc, rename_space{s, "Renamed"}).get();
     ASSERT_TRUE(retried);
     EXPECT_EQ(retried.value().front().pos, 2u);
+}
+
+TEST_F(ProcessorTest, ACommandIdSeenBeforeIsAnsweredWithItsEventsAndNotDecidedAgain) {
+    const space_id s{"s1"};
+    std::vector<envelope> first;
+    {
+        partition_processor proc(*log_, {});
+        ASSERT_TRUE(proc.start());
+        ASSERT_TRUE(submit(proc, create_space{s, "Exit", ""}).get());
+        auto commented = submit(proc, rename_space{s, "Once"}, "alice", "ik-rename-1").get();
+        ASSERT_TRUE(commented) << commented.error().message;
+        first = commented.value();
+        ASSERT_EQ(first.size(), 1u);
+        EXPECT_EQ(first.front().causation_id, "ik-rename-1");
+
+        auto again = submit(proc, rename_space{s, "Once"}, "alice", "ik-rename-1").get();
+        ASSERT_TRUE(again);
+        EXPECT_EQ(again.value(), first);
+        EXPECT_EQ(log_->head(first.front().partition).pos, 2u);
+        // Another id is another command.
+        auto other = submit(proc, rename_space{s, "Twice"}, "alice", "ik-rename-2").get();
+        ASSERT_TRUE(other);
+        EXPECT_EQ(other.value().front().pos, 3u);
+    }
+    // The ids are re-read from the log on start.
+    close();
+    open();
+    partition_processor proc(*log_, {});
+    ASSERT_TRUE(proc.start());
+    auto after_restart = submit(proc, rename_space{s, "Once"}, "alice", "ik-rename-1").get();
+    ASSERT_TRUE(after_restart);
+    EXPECT_EQ(after_restart.value(), first);
+    EXPECT_EQ(log_->head(first.front().partition).pos, 3u);
+}
+
+TEST_F(ProcessorTest, OnlyTheLastRememberedCommandsAreAnsweredFromTheLog) {
+    processor_options small;
+    small.remembered_commands = 2;
+    partition_processor proc(*log_, small);
+    ASSERT_TRUE(proc.start());
+    const space_id s{"s1"};
+    ASSERT_TRUE(submit(proc, create_space{s, "Exit", ""}).get());
+    for (int i = 0; i < 3; ++i)
+        ASSERT_TRUE(submit(proc, describe_space{s, "d" + std::to_string(i)}, "alice",
+                           "ik-" + std::to_string(i))
+                        .get());
+    // ik-0 is forgotten: decided again, it appends.
+    auto forgotten = submit(proc, describe_space{s, "d0"}, "alice", "ik-0").get();
+    ASSERT_TRUE(forgotten);
+    EXPECT_EQ(forgotten.value().front().pos, 5u);
+    auto kept = submit(proc, describe_space{s, "d2"}, "alice", "ik-2").get();
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept.value().front().pos, 4u);
+}
+
+TEST_F(ProcessorTest, AWriteThatLandedDespiteItsFailureIsFoundAfterRestoreAndAnsweredOnRetry) {
+    partition_processor proc(*failing_, {});
+    ASSERT_TRUE(proc.start());
+    const space_id s{"s1"};
+    ASSERT_TRUE(submit(proc, create_space{s, "Exit", ""}).get());
+
+    // The write lands but its answer is lost: the client sees 503.
+    failing_->land_and_fail = true;
+    auto lost = submit(proc, rename_space{s, "Landed"}, "alice", "ik-lost").get();
+    ASSERT_FALSE(lost);
+    EXPECT_EQ(lost.error().code, errc::unavailable);
+    failing_->land_and_fail = false;
+
+    // While the log cannot tell what landed, commands fail and nothing is
+    // decided on a state that may be wrong.
+    failing_->restore_refusals = 1;
+    auto waiting = submit(proc, describe_space{s, "meanwhile"}).get();
+    ASSERT_FALSE(waiting);
+    EXPECT_EQ(waiting.error().code, errc::unavailable);
+    EXPECT_EQ(log_->head(proc.partition_for(s)).pos, 2u);
+
+    // Restored, the partition re-reads the log: the landed rename is state,
+    // and the client's retry is answered with it, not renamed again.
+    auto retried = submit(proc, rename_space{s, "Landed"}, "alice", "ik-lost").get();
+    ASSERT_TRUE(retried) << retried.error().message;
+    ASSERT_EQ(retried.value().size(), 1u);
+    EXPECT_EQ(retried.value().front().pos, 2u);
+    EXPECT_EQ(state_of(proc, s).spaces.at(s).name, "Landed");
+    EXPECT_EQ(log_->head(proc.partition_for(s)).pos, 2u);
+    EXPECT_GE(failing_->restores.load(), 2);
 }
 
 TEST_F(ProcessorTest, RestartLoadsTheSameState) {
