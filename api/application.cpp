@@ -14,6 +14,7 @@
 #include "api/stream.h"
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
+#include "events/kafka/kafka_log.h"
 #include "events/rocks_log.h"
 #include "projections/audit_index.h"
 #include "projections/board.h"
@@ -30,7 +31,7 @@ struct application::parts {
     std::unique_ptr<idempotency_keys> idempotency;
     projections::board* board = nullptr;
     projections::runner* board_runner = nullptr;
-    std::unique_ptr<events::rocks_log> log;
+    std::unique_ptr<events::event_log> log;
     std::unique_ptr<engine::partition_processor> processor;
     std::unique_ptr<scheduler::alert_scheduler> alerts;
     std::vector<std::unique_ptr<projections::projection>> read_models;
@@ -79,9 +80,10 @@ void application::add_routes() {
               respond(json_response(200, boost::json::object{{"status", "ok"}}));
           });
     r.add("GET", "/readyz", "readyz",
-          [this](const http_request&, const path_params&, const responder& respond) {
-              respond(ready_ ? json_response(200, boost::json::object{{"status", "ready"}})
-                             : json_response(503, boost::json::object{{"status", "starting"}}));
+          [](const http_request&, const path_params&, const responder& respond) {
+              // Served once start() is done; starting_response() answers before
+              // and while stopping.
+              respond(json_response(200, boost::json::object{{"status", "ready"}}));
           });
     r.add("GET", "/metrics", "metrics",
           [this](const http_request&, const path_params&, const responder& respond) {
@@ -145,6 +147,129 @@ application::~application() {
     stop();
 }
 
+// Until start() is done the server answers only /healthz (200) and /readyz
+// (503 with what it is doing); everything else is 503 with Retry-After.
+http_response application::starting_response(const http_request& req) const {
+    const std::string path = req.target.substr(0, req.target.find('?'));
+    if (path == "/healthz") return json_response(200, boost::json::object{{"status", "ok"}});
+    std::string doing;
+    {
+        std::lock_guard lock(phase_mutex_);
+        doing = phase_;
+    }
+    if (path == "/readyz")
+        return json_response(503, boost::json::object{{"status", "starting"}, {"doing", doing}});
+    auto r = to_response(make_problem(503, "/problems/starting", "The server is starting",
+                                      "the server is " + doing + "; retry shortly"));
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+void application::set_phase(std::string doing) {
+    spdlog::info("{}", doing);
+    std::lock_guard lock(phase_mutex_);
+    phase_ = std::move(doing);
+}
+
+// The server listens from early on, so that /readyz tells a load balancer
+// or an operator what a long start (a catch-up with Kafka, a rebuild of the
+// read models) is doing; the routes are served once ready_ is set, after
+// every part they use exists.
+result<void> application::start_listening() {
+    parts_->server = std::make_unique<http_server>(
+        http_server_options{.host = config_.listen_host,
+                            .port = config_.listen_port,
+                            .threads = config_.http_threads,
+                            .body_limit_for =
+                                [this](std::string_view method, std::string_view target) {
+                                    return body_limit_for(method, target);
+                                }},
+        [this](const http_request& req, const responder& respond) {
+            if (!ready_.load(std::memory_order_acquire) || !parts_->deps)
+                return respond(starting_response(req));
+            serve(req, respond);
+        },
+        [this](const http_request& req) -> ws_upgrade_result {
+            if (!ready_.load(std::memory_order_acquire) || !parts_->stream)
+                return starting_response(req);
+            return parts_->stream->upgrade(req);
+        });
+    auto port = parts_->server->start();
+    if (!port) return failure(port.error());
+    port_ = port.value();
+    spdlog::info("listening on http://{}:{}", config_.listen_host, port_);
+    return success();
+}
+
+void application::serve(const http_request& req, const responder& respond) {
+    auto m = parts_->routes.match(req.method, req.target);
+    if (m.matched) {
+        // Requests are counted per route, when answered.
+        const auto started = std::chrono::steady_clock::now();
+        return m.matched->handler(req, m.params,
+                                  [this, started, route = m.matched->name, method = req.method,
+                                   respond](http_response r) {
+                                      parts_->stats.request(
+                                          route, method, r.status,
+                                          std::chrono::steady_clock::now() - started);
+                                      respond(std::move(r));
+                                  });
+    }
+    if (m.allowed.empty()) {
+        const std::string path = req.target.substr(0, req.target.find('?'));
+        return respond(to_response(make_problem(404, "/problems/not-found", "No such resource",
+                                                "nothing is served at " + path)));
+    }
+    std::string allow;
+    for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+    auto r = to_response(make_problem(405, "/problems/method-not-allowed", "Method not allowed",
+                                      req.method + " is not served here; use " + allow));
+    r.headers.emplace_back("Allow", allow);
+    respond(std::move(r));
+}
+
+// The log of record: the data directory's RocksDB, or Kafka with the data
+// directory as its local copy, caught up with the topic before the engine
+// loads its state from it.
+result<void> application::open_log() {
+    set_phase(config_.verify_all ? "verifying the hash chain (all events)"
+                                 : "verifying the hash chain tails");
+    auto local = events::rocks_log::open(
+        *parts_->store, {.partitions = config_.partitions, .verify_all = config_.verify_all});
+    if (!local) return failure(local.error());
+    if (config_.kafka_brokers.empty()) {
+        parts_->log = std::move(local).value();
+        return success();
+    }
+    set_phase("connecting to Kafka at " + config_.kafka_brokers);
+    events::kafka::kafka_log_options options;
+    options.brokers = config_.kafka_brokers;
+    options.topic = config_.kafka_topic;
+    options.replication = config_.kafka_replication;
+    options.delivery_timeout = std::chrono::milliseconds(config_.kafka_delivery_timeout_ms);
+    options.request_timeout = std::chrono::milliseconds(config_.kafka_request_timeout_ms);
+    options.on_log = [](int level, std::string_view line) {
+        // librdkafka's levels are syslog's: 3 error, 4 warning, 6 info, 7 debug.
+        constexpr int syslog_error = 3;
+        constexpr int syslog_warning = 4;
+        if (level <= syslog_error)
+            spdlog::error("kafka: {}", line);
+        else if (level == syslog_warning)
+            spdlog::warn("kafka: {}", line);
+        else
+            spdlog::debug("kafka: {}", line);
+    };
+    auto kafka = events::kafka::kafka_log::open(std::move(local).value(), options);
+    if (!kafka) return failure(kafka.error());
+    set_phase("catching up with Kafka topic " + config_.kafka_topic);
+    auto caught = kafka.value()->catch_up();
+    if (!caught) return failure(caught.error());
+    spdlog::info("caught up with Kafka topic {}: {} events added, {} duplicates dropped",
+                 config_.kafka_topic, caught.value().appended, caught.value().duplicates);
+    parts_->log = std::move(kafka).value();
+    return success();
+}
+
 result<void> application::start() {
     // Token settings are checked before anything opens: a bad key stops the
     // start with a clear message.
@@ -160,18 +285,16 @@ result<void> application::start() {
     auto store = events::rocks_store::open({config_.data_dir, families, nullptr});
     if (!store) return failure(store.error());
     parts_->store = std::move(store).value();
+    if (auto r = start_listening(); !r) return r;
     parts_->idempotency = std::make_unique<idempotency_keys>(
         parts_->store->db(), parts_->store->column_family(idempotency_column_family));
     auto blobs = engine::open_file_blob_store(std::filesystem::path(config_.data_dir) / "blobs");
     if (!blobs) return failure(blobs.error());
     parts_->blobs = std::move(blobs).value();
 
-    spdlog::info("verifying the hash chain{}", config_.verify_all ? " (all events)" : " tails");
-    auto log = events::rocks_log::open(
-        *parts_->store, {.partitions = config_.partitions, .verify_all = config_.verify_all});
-    if (!log) return failure(log.error());
-    parts_->log = std::move(log).value();
+    if (auto r = open_log(); !r) return r;
 
+    set_phase("loading the partitions");
     engine::processor_options processing;
     processing.queue_capacity = config_.queue_capacity;
     processing.batch_limit = config_.batch_limit;
@@ -184,6 +307,7 @@ result<void> application::start() {
     spdlog::info("loaded {} partitions, {} events", parts_->log->partitions(), events);
     // Read models catch up before the server takes requests, then follow
     // the log.
+    set_phase("bringing the read models up to date");
     parts_->read_models = projections::all_projections();
     for (auto& m : parts_->read_models) {
         parts_->runners.push_back(
@@ -194,6 +318,7 @@ result<void> application::start() {
         }
         if (auto r = parts_->runners.back()->start(); !r) return r;
     }
+    set_phase("publishing the templates");
     if (auto r = publish_templates(); !r) return r;
     // Alerts follow time and state from here on.
     parts_->alerts =
@@ -205,57 +330,20 @@ result<void> application::start() {
         stream_options{.queue_limit = config_.ws_queue_limit,
                        .allowed_origins = config_.ws_allowed_origins});
     parts_->stream->start();
+    parts_->stream->set_own_origin(config_.listen_host, port_);
     add_routes();
-    parts_->server = std::make_unique<http_server>(
-        http_server_options{.host = config_.listen_host,
-                            .port = config_.listen_port,
-                            .threads = config_.http_threads,
-                            .body_limit_for =
-                                [this](std::string_view method, std::string_view target) {
-                                    return body_limit_for(method, target);
-                                }},
-        [this](const http_request& req, const responder& respond) {
-            auto m = parts_->routes.match(req.method, req.target);
-            if (m.matched) {
-                // Requests are counted per route, when answered.
-                const auto started = std::chrono::steady_clock::now();
-                return m.matched->handler(req, m.params,
-                                          [this, started, route = m.matched->name,
-                                           method = req.method, respond](http_response r) {
-                                              parts_->stats.request(
-                                                  route, method, r.status,
-                                                  std::chrono::steady_clock::now() - started);
-                                              respond(std::move(r));
-                                          });
-            }
-            if (m.allowed.empty()) {
-                const std::string path = req.target.substr(0, req.target.find('?'));
-                return respond(
-                    to_response(make_problem(404, "/problems/not-found", "No such resource",
-                                             "nothing is served at " + path)));
-            }
-            std::string allow;
-            for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
-            auto r =
-                to_response(make_problem(405, "/problems/method-not-allowed", "Method not allowed",
-                                         req.method + " is not served here; use " + allow));
-            r.headers.emplace_back("Allow", allow);
-            respond(std::move(r));
-        },
-        [this](const http_request& req) { return parts_->stream->upgrade(req); });
     parts_->stats.sample("migops_command_queue_depth", "Commands waiting in the partition queues",
                          [this] { return static_cast<double>(parts_->processor->queue_depth()); });
     parts_->stats.sample("migops_http_connections", "Open HTTP connections",
                          [this] { return static_cast<double>(parts_->server->connections()); });
     parts_->stats.sample("migops_stream_clients", "Clients connected to the event stream",
                          [this] { return static_cast<double>(parts_->stream->clients()); });
-    auto port = parts_->server->start();
-    if (!port) return failure(port.error());
-    port_ = port.value();
-    parts_->stream->set_own_origin(config_.listen_host, port_);
-    ready_ = true;
-    spdlog::info("serving http://{}:{} with data in {}", config_.listen_host, port_,
-                 config_.data_dir);
+    ready_.store(true, std::memory_order_release);
+    spdlog::info("serving http://{}:{} with data in {}{}", config_.listen_host, port_,
+                 config_.data_dir,
+                 config_.kafka_brokers.empty()
+                     ? ""
+                     : ", Kafka topic " + config_.kafka_topic + " at " + config_.kafka_brokers);
     return success();
 }
 
@@ -268,6 +356,10 @@ std::uint64_t application::stream_overflows() const {
 }
 
 void application::stop() {
+    {
+        std::lock_guard lock(phase_mutex_);
+        phase_ = "stopping";
+    }
     ready_ = false;
     if (parts_->server) {
         spdlog::info("stopping: no new connections, answering requests in flight");

@@ -9,8 +9,11 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "api/config.h"
+#include "api/http_types.h"
 #include "events/result.h"
 #include "scheduler/clock.h"
 
@@ -38,8 +41,13 @@ class application {
     std::uint64_t stream_overflows() const;
 
   private:
+    result<void> start_listening();
+    result<void> open_log();
     result<void> publish_templates();
     void add_routes();
+    void serve(const http_request& req, const responder& respond);
+    http_response starting_response(const http_request& req) const;
+    void set_phase(std::string doing);
     std::size_t body_limit_for(std::string_view method, std::string_view target) const;
 
     struct parts;
@@ -47,6 +55,9 @@ class application {
     config config_;
     std::unique_ptr<parts> parts_;
     std::atomic<bool> ready_{false};
+    // What start() is doing, for /readyz (read by the server's threads).
+    mutable std::mutex phase_mutex_;
+    std::string phase_ = "starting";
     std::uint16_t port_ = 0;
 };
 

@@ -138,6 +138,16 @@ const std::vector<setting>& settings() {
          "browser origins allowed to open /v1/stream, comma-separated (\"*\" for any); the "
          "server's own origin always is"},
         {"ws_queue_limit", "frames waiting per /v1/stream client before it is closed (overflow)"},
+        {"kafka_brokers",
+         "HOST:PORT[,HOST:PORT…] of Kafka brokers: Kafka becomes the log of record (default: "
+         "none, the embedded log)"},
+        {"kafka_topic", "the Kafka topic of the events (created when missing)"},
+        {"kafka_replication",
+         "replication factor of the topic when it is created (-1: the broker's default)"},
+        {"kafka_delivery_timeout_ms",
+         "a write not confirmed by Kafka within this fails (503) and is retried by the client"},
+        {"kafka_request_timeout_ms",
+         "metadata, topic creation and catch-up give up after this long without progress"},
     };
     static const std::vector<setting> with_limits = [] {
         auto out = all;
@@ -202,6 +212,25 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         auto n = number<std::size_t>(key, value, 1, 1'000'000);
         if (!n) return failure(n.error());
         c.ws_queue_limit = n.value();
+    } else if (key == "kafka_brokers") {
+        c.kafka_brokers = value;
+    } else if (key == "kafka_topic") {
+        if (value.empty()) return failure(errc::invalid_argument, "kafka_topic must not be empty");
+        c.kafka_topic = value;
+    } else if (key == "kafka_replication") {
+        auto n = number<std::int32_t>(key, value, -1, 32767);
+        if (!n) return failure(n.error());
+        if (n.value() == 0)
+            return failure(errc::invalid_argument, "kafka_replication must be -1 or at least 1");
+        c.kafka_replication = n.value();
+    } else if (key == "kafka_delivery_timeout_ms") {
+        auto n = number<std::uint32_t>(key, value, 100, 3'600'000);
+        if (!n) return failure(n.error());
+        c.kafka_delivery_timeout_ms = n.value();
+    } else if (key == "kafka_request_timeout_ms") {
+        auto n = number<std::uint32_t>(key, value, 100, 3'600'000);
+        if (!n) return failure(n.error());
+        c.kafka_request_timeout_ms = n.value();
     } else if (key == "templates_dir") {
         c.templates_dir = value;
     } else if (key == "log_format") {

@@ -35,6 +35,13 @@ struct config {
     std::string jwt_audience;             // checked when set
     std::vector<std::string> ws_allowed_origins;  // browser origins allowed on /v1/stream
     std::size_t ws_queue_limit = 1024;            // frames waiting per stream client
+    // Kafka as the log of record (events/kafka/kafka_log.h); the embedded
+    // log when kafka_brokers is empty.
+    std::string kafka_brokers;
+    std::string kafka_topic = "migops.events";
+    int kafka_replication = -1;  // when the topic is created; -1: the broker's default
+    std::uint32_t kafka_delivery_timeout_ms = 10'000;
+    std::uint32_t kafka_request_timeout_ms = 30'000;
 };
 
 // The token settings, reading the key file or the data directory's secret
