@@ -234,8 +234,13 @@ void application::serve(const http_request& req, const responder& respond) {
 result<void> application::open_log() {
     set_phase(config_.verify_all ? "verifying the hash chain (all events)"
                                  : "verifying the hash chain tails");
-    auto local = events::rocks_log::open(
-        *parts_->store, {.partitions = config_.partitions, .verify_all = config_.verify_all});
+    // As Kafka's local copy the store needs no sync of its own: the broker
+    // confirmed the events before they are written here, and the offsets
+    // written with them make catch-up (before anything reads the store)
+    // re-read what a machine crash took.
+    auto local = events::rocks_log::open(*parts_->store, {.partitions = config_.partitions,
+                                                          .verify_all = config_.verify_all,
+                                                          .sync = config_.kafka_brokers.empty()});
     if (!local) return failure(local.error());
     if (config_.kafka_brokers.empty()) {
         parts_->log = std::move(local).value();

@@ -97,6 +97,29 @@ after_fn nothing_to_show() {
         [](const std::vector<ev::envelope>&, const responder& respond) { respond(no_content()); };
 }
 
+// Longer X-Request-Id values are cut to this (they become correlation ids).
+constexpr std::size_t max_request_id_bytes = 128;
+
+// The request's W3C trace context (traceparent header), when it is well
+// formed; anything else is ignored, as the Trace Context spec asks.
+std::string traceparent_of(const http_request& req) {
+    constexpr std::size_t length = 55;  // version 00: 2-32-16-2 hex digits
+    const auto* h = req.header("traceparent");
+    if (!h || h->size() != length) return {};
+    const std::string& t = *h;
+    for (std::size_t i = 0; i < length; ++i) {
+        const bool dash = i == 2 || i == 35 || i == 52;
+        const char c = t[i];
+        if (dash != (c == '-')) return {};
+        if (!dash && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return {};
+    }
+    const auto all_zero = [&](std::size_t from, std::size_t n) {
+        return t.find_first_not_of('0', from) >= from + n;
+    };
+    if (t.starts_with("ff") || all_zero(3, 32) || all_zero(36, 16)) return {};
+    return t;
+}
+
 // Submits a command for the caller; once its events are durable and the
 // board has applied them, `after` answers.
 void submit(const route_deps& deps, const http_request& req, const principal& who,
@@ -104,10 +127,14 @@ void submit(const route_deps& deps, const http_request& req, const principal& wh
     auto expected = if_match_of(req);
     if (!expected) return fail(respond, expected.error());
     const auto* request_id = req.header("x-request-id");
-    engine::submission sub{
-        std::move(cmd),   who.user,
-        deps.clock.now(), request_id ? request_id->substr(0, 128) : std::string{},
-        expected.value(), command_id_for(req, who.user)};
+    engine::submission sub;
+    sub.cmd = std::move(cmd);
+    sub.actor = who.user;
+    sub.time = deps.clock.now();
+    if (request_id) sub.correlation_id = request_id->substr(0, max_request_id_bytes);
+    sub.if_match = expected.value();
+    sub.command_id = command_id_for(req, who.user);
+    sub.traceparent = traceparent_of(req);
     auto queued = deps.processor.submit(
         std::move(sub), [&runner = deps.board_runner, respond, after](auto outcome) {
             if (!outcome) return fail(respond, outcome.error());

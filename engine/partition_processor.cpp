@@ -214,6 +214,7 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
             e.actor_role = role_name;
             e.correlation_id = q.sub.correlation_id.empty() ? command_id : q.sub.correlation_id;
             e.causation_id = command_id;
+            e.traceparent = q.sub.traceparent;
             e.data = std::move(data);
             events::seal(e, p.state.head);
             apply(p.state, e);

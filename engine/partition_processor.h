@@ -57,6 +57,7 @@ struct submission {
     // a crash or an answer lost, does not act twice. Ids of the form
     // "ik-…" are remembered (the last remembered_commands per partition).
     std::string command_id{};
+    std::string traceparent{};  // the request's W3C trace context, see envelope::traceparent
 };
 
 // The prefix of the command ids that a partition remembers (see

@@ -23,6 +23,11 @@ struct envelope {
     hash_bytes prev_hash{};      // hash of pos - 1 in this partition (zeros at pos 1)
     hash_bytes hash{};           // SHA-256 of the canonical JSON without the hash
     payload data;
+    // The W3C trace context of the request that caused it, when known. It
+    // travels with the event to Kafka (the CloudEvents `traceparent`
+    // extension) but is neither stored nor hashed: it says how the event
+    // was made, not what happened.
+    std::string traceparent;
 
     friend bool operator==(const envelope&, const envelope&) = default;
 };

@@ -31,8 +31,11 @@ struct rocks_log_options {
     // and linked; verify_all checks every event.
     std::size_t verify_tail = 1024;
     bool verify_all = false;
-    // Sync the WAL for every append. Only tests turn this off, to prove that
-    // the crash tests can fail.
+    // Sync the WAL for every append. Off when the store is the local copy
+    // of Kafka (the broker's acks=all confirmation is the durability, and
+    // the stored offsets, written with the events, make catch-up re-read
+    // whatever a machine crash took), and in tests that prove the crash
+    // tests can fail.
     bool sync = true;
 };
 

@@ -12,6 +12,8 @@ namespace {
 
 constexpr std::string_view attribute_prefix = "ce_";
 constexpr std::string_view content_type_header = "content-type";
+// The CloudEvents distributed-tracing extension.
+constexpr std::string_view traceparent_attribute = "traceparent";
 constexpr std::string_view content_type_attribute = "datacontenttype";
 // Attributes that to_cloudevent() writes as JSON integers.
 constexpr std::string_view integer_attributes[] = {"migopspartition", "migopsposition"};
@@ -49,6 +51,9 @@ record to_record(const envelope& e) {
                                    canonical_json(kv.value()));
         }
     }
+    if (!e.traceparent.empty())
+        r.headers.emplace_back(std::string(attribute_prefix) + std::string(traceparent_attribute),
+                               e.traceparent);
     r.headers.emplace_back("migops_position", std::to_string(e.pos));
     r.headers.emplace_back("migops_prev_hash", to_hex(e.prev_hash));
     r.headers.emplace_back("migops_hash", to_hex(e.hash));
@@ -57,6 +62,7 @@ record to_record(const envelope& e) {
 
 result<envelope> from_record(const record& r) {
     boost::json::object ce;
+    std::string traceparent;
     for (const auto& [name, value] : r.headers) {
         if (name == content_type_header) {
             ce[content_type_attribute] = value;
@@ -64,6 +70,10 @@ result<envelope> from_record(const record& r) {
         }
         if (!name.starts_with(attribute_prefix)) continue;
         const std::string attribute = name.substr(attribute_prefix.size());
+        if (attribute == traceparent_attribute) {
+            traceparent = value;
+            continue;
+        }
         if (is_integer_attribute(attribute)) {
             std::uint64_t n = 0;
             const auto* end = value.data() + value.size();
@@ -88,6 +98,7 @@ result<envelope> from_record(const record& r) {
         return failure(errc::corruption, "partition " + std::to_string(e.value().partition) +
                                              " position " + std::to_string(e.value().pos) +
                                              ": the record's hash does not match its content");
+    e.value().traceparent = std::move(traceparent);
     return e;
 }
 

@@ -117,17 +117,22 @@ class KafkaServeTest : public ::testing::Test {
                "." + std::to_string(++topics_);
     }
 
-    // migops_position of every record of the topic, per Kafka partition,
-    // read with kcat.
-    std::map<int, std::vector<std::uint64_t>> positions_in(const std::string& topic) {
+    // Every record's Kafka partition and headers, a line each, read with
+    // kcat.
+    std::string kcat_headers(const std::string& topic) {
         const auto out = dir_.path() / "kcat.out";
         EXPECT_EQ(run({"kcat", "-b", broker::get().address(), "-t", topic, "-C", "-e", "-q", "-f",
                        "%p %h\\n"},
                       out),
                   0)
             << read_file(out);
+        return read_file(out);
+    }
+
+    // migops_position of every record of the topic, per Kafka partition.
+    std::map<int, std::vector<std::uint64_t>> positions_in(const std::string& topic) {
         std::map<int, std::vector<std::uint64_t>> found;
-        std::istringstream lines(read_file(out));
+        std::istringstream lines(kcat_headers(topic));
         std::string line;
         while (std::getline(lines, line)) {
             const auto at = line.find("migops_position=");
@@ -172,9 +177,13 @@ TEST_F(KafkaServeTest, ASecondServerWithAnEmptyDataDirectoryServesTheSameBoard) 
     const auto task = tasks.front();
     ASSERT_EQ(a.call("PUT", "/v1/tasks/" + task + "/assignee", alice, R"({"user":"alice"})").status,
               200);
-    ASSERT_EQ(
-        a.call("POST", "/v1/tasks/" + task + "/comments", alice, R"({"text":"first"})").status,
-        201);
+    // A request's trace context travels with its events to the topic.
+    const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    ASSERT_EQ(a.call("POST", "/v1/tasks/" + task + "/comments", alice, R"({"text":"first"})",
+                     {"traceparent: " + trace})
+                  .status,
+              201);
+    EXPECT_NE(kcat_headers(t).find("ce_traceparent=" + trace), std::string::npos);
     ASSERT_EQ(a.call("POST", "/v1/tasks/" + task + "/status", alice, R"({"status":"in_progress"})")
                   .status,
               200);

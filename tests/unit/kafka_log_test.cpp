@@ -475,6 +475,21 @@ TEST(KafkaRecordTest, CarriesTheCloudEventInBinaryContentMode) {
     EXPECT_EQ(back.value(), e);
 }
 
+TEST(KafkaRecordTest, CarriesTheTraceContextWhenKnownOutsideTheHash) {
+    chain_head h{};
+    auto e = sealed_events(0, partitions, h, 1).front();
+    EXPECT_EQ(to_record(e).header("ce_traceparent"), nullptr);
+    const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    e.traceparent = trace;
+    const auto r = to_record(e);
+    ASSERT_NE(r.header("ce_traceparent"), nullptr);
+    EXPECT_EQ(*r.header("ce_traceparent"), trace);
+    auto back = from_record(r);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back.value().traceparent, trace);
+    EXPECT_EQ(back.value().hash, e.hash);
+}
+
 TEST(KafkaRecordTest, RefusesRecordsThatAreNotIntactEvents) {
     chain_head h{};
     const record good = to_record(sealed_events(0, partitions, h, 1)[0]);
