@@ -130,9 +130,7 @@ std::size_t application::body_limit_for(std::string_view method, std::string_vie
     constexpr std::size_t default_limit = std::size_t{1024} * 1024;
     constexpr std::size_t template_limit = std::size_t{8} * 1024 * 1024;
     const auto path = target.substr(0, target.find('?'));
-    if (method == "PUT" && path.starts_with("/v1/tasks/") &&
-        path.find("/artifacts/") != std::string_view::npos)
-        return config_.limits.bytes_per_task + envelope_slack;
+    if (is_artifact_upload(method, target)) return config_.limits.bytes_per_task + envelope_slack;
     if (method == "POST" && path == "/v1/templates") return template_limit;
     return default_limit;
 }
@@ -177,13 +175,18 @@ void application::set_phase(std::string doing) {
 // every part they use exists.
 result<void> application::start_listening() {
     parts_->server = std::make_unique<http_server>(
-        http_server_options{.host = config_.listen_host,
-                            .port = config_.listen_port,
-                            .threads = config_.http_threads,
-                            .body_limit_for =
-                                [this](std::string_view method, std::string_view target) {
-                                    return body_limit_for(method, target);
-                                }},
+        http_server_options{
+            .host = config_.listen_host,
+            .port = config_.listen_port,
+            .threads = config_.http_threads,
+            .body_limit_for =
+                [this](std::string_view method, std::string_view target) {
+                    return body_limit_for(method, target);
+                },
+            .sink_for = [this](const http_request& head) -> std::shared_ptr<body_sink> {
+                if (!ready_.load(std::memory_order_acquire) || !parts_->deps) return nullptr;
+                return upload_sink_for(*parts_->deps, head);
+            }},
         [this](const http_request& req, const responder& respond) {
             if (!ready_.load(std::memory_order_acquire) || !parts_->deps)
                 return respond(starting_response(req));

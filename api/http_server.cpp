@@ -2,12 +2,16 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <limits>
 #include <list>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
+
+#include "api/problems.h"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,13 +32,21 @@ namespace {
 // How long a stop waits for WebSocket clients to answer the close frame
 // (each connection also cuts itself after its own grace period).
 constexpr std::chrono::seconds websocket_close_wait{10};
+// A streamed body is read in chunks of this size.
+constexpr std::size_t sink_chunk_bytes = std::size_t{64} * 1024;
 
-http_response problem(unsigned status, std::string_view type, std::string_view title) {
-    http_response r;
-    r.status = status;
-    r.content_type = "application/problem+json";
-    r.body = "{\"type\":\"" + std::string(type) + "\",\"title\":\"" + std::string(title) +
-             "\",\"status\":" + std::to_string(status) + "}";
+// The request line and headers as a plain value (header names in lower
+// case).
+template <class Header>
+http_request request_of(const Header& h) {
+    http_request r;
+    r.method = std::string(h.method_string());
+    r.target = std::string(h.target());
+    for (const auto& f : h) {
+        std::string name(f.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        r.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
     return r;
 }
 
@@ -107,7 +119,10 @@ class session : public std::enable_shared_from_this<session> {
     void read() {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
-        parser_->body_limit(server_.options.body_limit);
+        // The body's limit depends on the route: the header is read without
+        // one (a Content-Length past it would fail the header read), and
+        // read_body() applies it.
+        parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
         stream_.expires_after(server_.options.read_timeout);
         // The header first: the body limit depends on the route.
         http::async_read_header(stream_, buffer_, *parser_,
@@ -118,41 +133,92 @@ class session : public std::enable_shared_from_this<session> {
     }
 
     void read_body() {
+        std::size_t limit = server_.options.body_limit;
         if (server_.options.body_limit_for) {
             const auto& h = parser_->get();
-            parser_->body_limit(server_.options.body_limit_for(h.method_string(), h.target()));
+            limit = server_.options.body_limit_for(h.method_string(), h.target());
+        }
+        parser_->body_limit(limit);
+        if (const auto declared = parser_->content_length(); declared && *declared > limit)
+            return on_read(http::error::body_limit);
+        if (server_.options.sink_for && !beast::websocket::is_upgrade(parser_->get())) {
+            if (auto sink = server_.options.sink_for(request_of(parser_->get()))) {
+                sink_ = std::move(sink);
+                streamed_.emplace(std::move(*parser_));
+                streamed_->body_limit(limit);
+                parser_.reset();
+                chunk_.resize(sink_chunk_bytes);
+                return read_chunk();
+            }
         }
         http::async_read(
             stream_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
+    // Reads the next piece of a streamed body into chunk_ and hands it to
+    // the sink; a failed write answers at once and closes the connection.
+    void read_chunk() {
+        auto& body = streamed_->get().body();
+        body.data = chunk_.data();
+        body.size = chunk_.size();
+        http::async_read(stream_, buffer_, *streamed_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             if (ec == http::error::need_buffer) ec = {};
+                             if (ec) return self->on_read(ec);
+                             const auto got =
+                                 self->chunk_.size() - self->streamed_->get().body().size;
+                             if (got > 0) {
+                                 auto w = self->sink_->write({self->chunk_.data(), got});
+                                 if (!w) {
+                                     self->sink_.reset();
+                                     self->streamed_.reset();
+                                     return self->send(to_response(problem_for(w.error())), false);
+                                 }
+                             }
+                             if (!self->streamed_->is_done()) return self->read_chunk();
+                             auto req = self->streamed_->release();
+                             self->streamed_.reset();
+                             self->chunk_ = {};
+                             auto r = request_of(req);
+                             r.sink = std::move(self->sink_);
+                             self->keep_alive_ = req.keep_alive();
+                             self->version_ = req.version();
+                             self->dispatch(std::move(r));
+                         });
+    }
+
     void on_read(beast::error_code ec) {
+        sink_.reset();  // an upload cut short leaves nothing behind
+        streamed_.reset();
         if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
             ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
             return shutdown();
         if (ec == http::error::body_limit)
-            return send(problem(413, "/problems/payload-too-large", "The body is too large"),
+            return send(to_response(make_problem(413, "/problems/payload-too-large",
+                                                 "The body is too large",
+                                                 "the body is larger than this resource takes")),
                         false);
         if (ec == http::error::header_limit)
-            return send(problem(431, "/problems/headers-too-large", "The headers are too large"),
+            return send(to_response(make_problem(431, "/problems/headers-too-large",
+                                                 "The headers are too large",
+                                                 "the request line and headers are too large")),
                         false);
-        if (ec) return send(problem(400, "/problems/bad-request", "Malformed HTTP request"), false);
+        if (ec)
+            return send(to_response(make_problem(400, "/problems/bad-request",
+                                                 "Malformed HTTP request", ec.message())),
+                        false);
 
         auto req = parser_->release();
         keep_alive_ = req.keep_alive();
-        http_request r;
-        r.method = std::string(req.method_string());
-        r.target = std::string(req.target());
-        for (const auto& f : req) {
-            std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            r.headers.emplace_back(std::move(name), std::string(f.value()));
-        }
+        http_request r = request_of(req);
         version_ = req.version();
         if (server_.upgrade && beast::websocket::is_upgrade(req)) {
             if (draining())
-                return send(problem(503, "/problems/unavailable", "The server is stopping"), false);
+                return send(
+                    to_response(make_problem(503, "/problems/unavailable", "The server is stopping",
+                                             "the server is stopping; retry shortly")),
+                    false);
             auto decision = server_.upgrade(r);
             if (auto* refusal = std::get_if<http_response>(&decision))
                 return send(std::move(*refusal), false);
@@ -163,6 +229,10 @@ class session : public std::enable_shared_from_this<session> {
             }
         }
         r.body = std::move(req.body());
+        dispatch(std::move(r));
+    }
+
+    void dispatch(http_request r) {
         stream_.expires_never();
         server_.request_started();
         server_.handler(std::move(r), [self = shared_from_this()](http_response resp) {
@@ -204,6 +274,10 @@ class session : public std::enable_shared_from_this<session> {
     http_server::impl& server_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    // A body streamed to a sink (sink_for) goes through this parser instead.
+    std::optional<http::request_parser<http::buffer_body>> streamed_;
+    std::shared_ptr<body_sink> sink_;
+    std::vector<char> chunk_;
     bool keep_alive_ = false;
     unsigned version_ = 11;
 };

@@ -33,6 +33,10 @@ struct http_server_options {
     // The body limit of a request, from its method and target, when set
     // (e.g. larger for file uploads); body_limit otherwise.
     std::function<std::size_t(std::string_view method, std::string_view target)> body_limit_for;
+    // A sink for the body of a request (its method, target and headers; no
+    // body yet), when set and it returns one: the body is then streamed into
+    // it in chunks rather than held in memory.
+    std::function<std::shared_ptr<body_sink>(const http_request& head)> sink_for;
     std::chrono::seconds read_timeout{30};
     std::size_t max_connections = 1024;
 };

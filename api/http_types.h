@@ -3,17 +3,31 @@
 // never include Beast (only http_server.cpp does).
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "events/result.h"
+
 namespace migops::api {
+
+// Where a request body goes instead of memory (an upload streamed to a
+// file): the server writes each chunk as it arrives, and the handler takes
+// what the sink made. A failed write ends the request with its error.
+class body_sink {
+  public:
+    virtual ~body_sink() = default;
+    virtual result<void> write(std::string_view chunk) = 0;
+};
 
 struct http_request {
     std::string method;                                        // "GET", "POST", …
     std::string target;                                        // path and query
     std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
-    std::string body;
+    std::string body;                 // empty when the body went to the sink
+    std::shared_ptr<body_sink> sink;  // see http_server_options::sink_for
 
     const std::string* header(std::string_view name) const {
         for (const auto& [k, v] : headers)

@@ -555,14 +555,50 @@ void change_status(const route_deps& deps, const http_request& req, const node_i
 
 // ---- artifacts ---------------------------------------------------------------
 
+// An upload on its way into the blob store: a task's byte allowance at
+// most, its first bytes kept for the type check.
+class artifact_upload final : public body_sink {
+  public:
+    artifact_upload(std::unique_ptr<engine::blob_writer> writer, std::uint64_t limit)
+        : writer_(std::move(writer)), limit_(limit) {}
+
+    result<void> write(std::string_view chunk) override {
+        size_ += chunk.size();
+        if (size_ > limit_)
+            return failure(errc::limit_exceeded,
+                           "a task holds at most " + std::to_string(limit_) + " bytes of files");
+        if (head_.size() < artifact_head_bytes)
+            head_.append(chunk.substr(0, artifact_head_bytes - head_.size()));
+        return writer_->write(chunk);
+    }
+    std::string_view head() const { return head_; }
+    result<engine::blob_info> commit() { return writer_->commit(); }
+
+  private:
+    std::unique_ptr<engine::blob_writer> writer_;
+    std::uint64_t limit_;
+    std::uint64_t size_ = 0;
+    std::string head_;
+};
+
+result<std::shared_ptr<artifact_upload>> begin_upload(const route_deps& deps) {
+    auto writer = deps.blobs.begin(deps.bounds.bytes_per_task);
+    if (!writer) return failure(writer.error());
+    return std::make_shared<artifact_upload>(std::move(writer).value(), deps.bounds.bytes_per_task);
+}
+
 void upload(const route_deps& deps, const http_request& req, const node_id& task,
             const std::string& name, const principal& who, const responder& respond) {
-    if (req.body.size() > deps.bounds.bytes_per_task)
-        return fail(respond, make_error(errc::limit_exceeded,
-                                        "a task holds at most " +
-                                            std::to_string(deps.bounds.bytes_per_task) + " bytes"));
-    auto media =
-        engine::detect_media_type(name, std::string_view(req.body).substr(0, artifact_head_bytes));
+    // Streamed by the server (upload_sink_for), or, when it was not, from
+    // the body in memory.
+    auto file = std::dynamic_pointer_cast<artifact_upload>(req.sink);
+    if (!file) {
+        auto begun = begin_upload(deps);
+        if (!begun) return fail(respond, begun.error());
+        file = std::move(begun).value();
+        if (auto w = file->write(req.body); !w) return fail(respond, w.error());
+    }
+    auto media = engine::detect_media_type(name, file->head());
     if (!media) return fail(respond, media.error());
     if (const auto* declared = req.header("content-type")) {
         const std::string_view d = std::string_view(*declared).substr(0, declared->find(';'));
@@ -571,10 +607,7 @@ void upload(const route_deps& deps, const http_request& req, const node_id& task
                 415, "/problems/unsupported-media-type", "The content type does not match",
                 "the file is " + media.value() + ", not " + std::string(d))));
     }
-    auto writer = deps.blobs.begin(deps.bounds.bytes_per_task);
-    if (!writer) return fail(respond, writer.error());
-    if (auto w = writer.value()->write(req.body); !w) return fail(respond, w.error());
-    auto blob = writer.value()->commit();
+    auto blob = file->commit();
     if (!blob) return fail(respond, blob.error());
     submit(
         deps, req, who,
@@ -1100,6 +1133,20 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("GET", "/v1/me/tasks", "my_tasks",
         [deps](req_t, par_t, who_t who, res_t res) { my_tasks(*deps, who, res); });
+}
+
+bool is_artifact_upload(std::string_view method, std::string_view target) {
+    const auto path = target.substr(0, target.find('?'));
+    return method == "PUT" && path.starts_with("/v1/tasks/") &&
+           path.find("/artifacts/") != std::string_view::npos;
+}
+
+std::shared_ptr<body_sink> upload_sink_for(const route_deps& deps, const http_request& head) {
+    if (!is_artifact_upload(head.method, head.target)) return nullptr;
+    auto begun = begin_upload(deps);
+    // Without a writer the body is read into memory and the handler meets
+    // the same failure.
+    return begun ? std::move(begun).value() : nullptr;
 }
 
 }  // namespace migops::api

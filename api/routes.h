@@ -34,4 +34,12 @@ struct route_deps {
 // The routes keep a reference to deps, which must outlive the router.
 void add_v1_routes(router& r, const route_deps& deps);
 
+// Whether a request is a file upload (PUT /v1/tasks/{task}/artifacts/{name}),
+// whose body may be as large as a task's files and is streamed.
+bool is_artifact_upload(std::string_view method, std::string_view target);
+
+// The sink of an upload's body: the blob store's temporary file, hashed as
+// it streams (the server's sink_for). Null for other requests.
+std::shared_ptr<body_sink> upload_sink_for(const route_deps& deps, const http_request& head);
+
 }  // namespace migops::api

@@ -193,6 +193,46 @@ TEST_F(JourneyTest, AWholeJourneyOverHttpSurvivesAKill) {
                   .status,
               400);
 
+    // Files stream to disk: one of 8 MiB is kept whole; one past the task's
+    // allowance (25 MiB) is refused and leaves no partial file behind.
+    constexpr std::size_t mib = std::size_t{1} << 20;
+    std::string inventory = "wave,apps\n";
+    while (inventory.size() < 8 * mib)
+        inventory += "1,application-" + std::to_string(inventory.size()) + "\n";
+    auto kept =
+        call("PUT", path + "/artifacts/inventory.csv", bob, inventory, {"Content-Type: text/csv"});
+    ASSERT_EQ(kept.status, 200) << kept.body;
+    EXPECT_EQ(call("GET", path + "/artifacts/inventory.csv", bob).body, inventory);
+    std::string too_big = inventory;
+    too_big.resize(25 * mib + 1, '9');
+    auto refused_file =
+        call("PUT", path + "/artifacts/too-big.csv", bob, too_big, {"Content-Type: text/csv"});
+    EXPECT_EQ(refused_file.status, 409) << refused_file.body;
+    EXPECT_NE(refused_file.body.find("at most"), std::string::npos) << refused_file.body;
+    const auto partial = std::filesystem::path(data()) / "blobs" / "tmp";
+    EXPECT_TRUE(!std::filesystem::exists(partial) || std::filesystem::is_empty(partial));
+    EXPECT_EQ(call("DELETE", path + "/artifacts/inventory.csv", alice).status, 200);
+    // An upload goes to a file as it arrives, and one the client cuts short
+    // leaves nothing behind.
+    {
+        const int fd = connect_loopback(port_);
+        ASSERT_GE(fd, 0);
+        const std::string head =
+            "PUT " + path + "/artifacts/cut.csv HTTP/1.1\r\nHost: localhost\r\n" + bob +
+            "\r\nContent-Type: text/csv\r\nContent-Length: " + std::to_string(4 * mib) + "\r\n\r\n";
+        const std::string half = inventory.substr(0, 2 * mib);
+        ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(head.size()));
+        ASSERT_EQ(::send(fd, half.data(), half.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(half.size()));
+        EXPECT_TRUE(wait_until(
+            [&] { return std::filesystem::exists(partial) && !std::filesystem::is_empty(partial); },
+            10s))
+            << "the upload is not being written to a file";
+        ::close(fd);
+        EXPECT_TRUE(wait_until([&] { return std::filesystem::is_empty(partial); }, 10s));
+    }
+
     // A stale If-Match is refused; the current one works.
     auto now = call("GET", path, bob);
     const auto etag = header(now, "ETag");
@@ -237,7 +277,9 @@ TEST_F(JourneyTest, AWholeJourneyOverHttpSurvivesAKill) {
             return last_to == "completed";
         },
         10s));
-    ASSERT_EQ(history.size(), 9u);  // space, grant, journey, assignment, 4 statuses, file
+    // space, grant, journey, assignment, 4 statuses, the file, the inventory
+    // uploaded and removed
+    ASSERT_EQ(history.size(), 11u);
     std::vector<std::string> streamed;
     while (streamed.size() < history.size()) {
         auto m = stream.next(std::chrono::seconds(10));

@@ -124,20 +124,27 @@ struct http_reply {
     std::string body;
 };
 
-// Any HTTP/1.1 request on a new connection; status 0 when nobody answers.
-inline http_reply http_call(std::uint16_t port, const std::string& method, const std::string& path,
-                            const std::vector<std::string>& headers = {},
-                            const std::string& body = "") {
+// A TCP connection to 127.0.0.1:port; -1 when nobody listens.
+inline int connect_loopback(std::uint16_t port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(port);
-    http_reply out;
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         ::close(fd);
-        return out;
+        return -1;
     }
+    return fd;
+}
+
+// Any HTTP/1.1 request on a new connection; status 0 when nobody answers.
+inline http_reply http_call(std::uint16_t port, const std::string& method, const std::string& path,
+                            const std::vector<std::string>& headers = {},
+                            const std::string& body = "") {
+    http_reply out;
+    const int fd = connect_loopback(port);
+    if (fd < 0) return out;
     std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
     for (const auto& h : headers) req += h + "\r\n";
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
