@@ -15,6 +15,9 @@
 
 #include <openssl/rand.h>
 
+#include "api/smtp.h"
+#include "api/webhook.h"
+
 namespace migops::api {
 
 namespace {
@@ -115,6 +118,111 @@ const std::vector<limit_setting>& limit_settings() {
     return all;
 }
 
+// The notification settings (api/notifier.h): key, description, setter.
+// Each value is checked alone here; how they fit together is checked when
+// the server starts (resolve_notifier).
+struct notify_setting {
+    const char* key;
+    const char* description;
+    result<void> (*set)(notify_config&, const std::string& key, const std::string& value);
+};
+
+template <std::uint32_t notify_config::*member, std::uint32_t min, std::uint32_t max>
+result<void> set_notify_number(notify_config& n, const std::string& key, const std::string& value) {
+    auto v = number<std::uint32_t>(key, value, min, max);
+    if (!v) return failure(v.error());
+    n.*member = v.value();
+    return success();
+}
+
+template <std::string notify_config::*member>
+result<void> set_notify_text(notify_config& n, const std::string&, const std::string& value) {
+    n.*member = value;
+    return success();
+}
+
+result<void> set_smtp_url(notify_config& n, const std::string&, const std::string& value) {
+    // The URL alone; how the TLS mode fits it is checked at start.
+    if (!value.empty())
+        if (auto r = check_smtp_url(value); !r) return r;
+    n.smtp_url = value;
+    return success();
+}
+
+result<void> set_smtp_tls(notify_config& n, const std::string& key, const std::string& value) {
+    if (auto r = one_of(key, value, {"none", "starttls", "tls"}); !r) return r;
+    n.smtp_tls = value;
+    return success();
+}
+
+result<void> set_webhook_urls(notify_config& n, const std::string&, const std::string& value) {
+    std::vector<std::string> urls;
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = value.find(',', start);
+        std::string u =
+            value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        while (!u.empty() && u.front() == ' ') u.erase(0, 1);
+        while (!u.empty() && u.back() == ' ') u.pop_back();
+        if (!u.empty()) {
+            if (auto r = check_webhook_url(u); !r) return r;
+            urls.push_back(std::move(u));
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    n.webhook_urls = std::move(urls);
+    return success();
+}
+
+result<void> set_public_url(notify_config& n, const std::string&, const std::string& value) {
+    const bool ok =
+        value.empty() || ((value.starts_with("http://") || value.starts_with("https://")) &&
+                          value.find_first_of(" ?#") == std::string::npos);
+    if (!ok)
+        return failure(
+            errc::invalid_argument,
+            "public_url: \"" + value + "\" is not a base URL like https://migops.example.com");
+    n.public_url = value;
+    return success();
+}
+
+constexpr std::uint32_t max_retries = 1000;
+constexpr std::uint32_t max_millis = 24 * 3600 * 1000;
+
+const std::vector<notify_setting>& notify_settings() {
+    static const std::vector<notify_setting> all = {
+        {"smtp_url", "SMTP server for alert emails: smtp://host[:port] or smtps://host[:port]",
+         set_smtp_url},
+        {"smtp_tls",
+         "none, starttls or tls (smtps://); default starttls for smtp://, tls for smtps://",
+         set_smtp_tls},
+        {"smtp_user", "SMTP user name (AUTH), when the server asks for one",
+         set_notify_text<&notify_config::smtp_user>},
+        {"smtp_password", "SMTP password", set_notify_text<&notify_config::smtp_password>},
+        {"smtp_from", "sender address of alert emails", set_notify_text<&notify_config::smtp_from>},
+        {"smtp_recipients", "file of user=address lines: where each user's email goes",
+         set_notify_text<&notify_config::smtp_recipients>},
+        {"smtp_default_domain", "user@domain for users not in smtp_recipients",
+         set_notify_text<&notify_config::smtp_default_domain>},
+        {"webhook_urls", "URLs that receive every alert as a signed CloudEvent, comma-separated",
+         set_webhook_urls},
+        {"webhook_secret", "HMAC-SHA256 key of the webhooks' X-Migops-Signature header",
+         set_notify_text<&notify_config::webhook_secret>},
+        {"notify_retries", "retries of a failed email or webhook before it is recorded as failed",
+         set_notify_number<&notify_config::retries, 0, max_retries>},
+        {"notify_backoff_ms", "wait before the first retry, in ms; doubles after each",
+         set_notify_number<&notify_config::backoff_ms, 1, max_millis>},
+        {"notify_backoff_max_ms", "longest wait between retries, in ms",
+         set_notify_number<&notify_config::backoff_max_ms, 1, max_millis>},
+        {"notify_timeout_ms", "time allowed to one email or webhook attempt, in ms",
+         set_notify_number<&notify_config::timeout_ms, 1, max_millis>},
+        {"public_url", "base URL of the links in alert messages (default http://<listen>)",
+         set_public_url},
+    };
+    return all;
+}
+
 }  // namespace
 
 const std::vector<setting>& settings() {
@@ -152,6 +260,7 @@ const std::vector<setting>& settings() {
     static const std::vector<setting> with_limits = [] {
         auto out = all;
         for (const auto& l : limit_settings()) out.push_back({l.key, l.description});
+        for (const auto& n : notify_settings()) out.push_back({n.key, n.description});
         return out;
     }();
     return with_limits;
@@ -240,6 +349,8 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         if (auto r = one_of(key, value, {"trace", "debug", "info", "warn", "error"}); !r) return r;
         c.log_level = value;
     } else {
+        for (const auto& n : notify_settings())
+            if (key == n.key) return n.set(c.notify, key, value);
         for (const auto& l : limit_settings()) {
             if (key != l.key) continue;
             auto n = number<std::uint64_t>(key, value, l.min, l.max);

@@ -15,6 +15,25 @@
 
 namespace migops::api {
 
+// Alert notifications (api/notifier.h): email over SMTP and webhooks.
+// Nothing is sent, and nothing recorded, when neither is configured.
+struct notify_config {
+    std::string smtp_url;   // smtp://host[:port] or smtps://host[:port]; off when empty
+    std::string smtp_user;  // AUTH when set
+    std::string smtp_password;
+    std::string smtp_from;                  // the sender's address
+    std::string smtp_tls;                   // none | starttls | tls; empty: by the URL's scheme
+    std::string smtp_recipients;            // a file of user=address lines
+    std::string smtp_default_domain;        // user@domain for users not in that file
+    std::vector<std::string> webhook_urls;  // each receives every alert as a CloudEvent
+    std::string webhook_secret;             // HMAC-SHA256 key of X-Migops-Signature
+    std::uint32_t retries = 10;             // after the first attempt
+    std::uint32_t backoff_ms = 2000;        // before the first retry, doubling after each
+    std::uint32_t backoff_max_ms = 300'000;
+    std::uint32_t timeout_ms = 15'000;  // per attempt
+    std::string public_url;             // base of the links in messages; default http://<listen>
+};
+
 struct config {
     std::string data_dir = "./data";
     std::string listen_host = "127.0.0.1";
@@ -42,6 +61,7 @@ struct config {
     int kafka_replication = -1;  // when the topic is created; -1: the broker's default
     std::uint32_t kafka_delivery_timeout_ms = 10'000;
     std::uint32_t kafka_request_timeout_ms = 30'000;
+    notify_config notify;                         // keys smtp_*, webhook_*, notify_*, public_url
 };
 
 // The token settings, reading the key file or the data directory's secret
