@@ -6,6 +6,7 @@
 #include "api/http_server.h"
 #include "api/idempotency.h"
 #include "api/metrics.h"
+#include "api/notifier.h"
 #include "api/openapi.h"
 #include "api/problems.h"
 #include "api/route_support.h"
@@ -34,6 +35,7 @@ struct application::parts {
     std::unique_ptr<events::event_log> log;
     std::unique_ptr<engine::partition_processor> processor;
     std::unique_ptr<scheduler::alert_scheduler> alerts;
+    std::unique_ptr<notifier> notifications;
     std::vector<std::unique_ptr<projections::projection>> read_models;
     std::vector<std::unique_ptr<projections::runner>> runners;
     std::optional<token_verifier> verifier;
@@ -328,6 +330,25 @@ result<void> application::start() {
     }
     set_phase("publishing the templates");
     if (auto r = publish_templates(); !r) return r;
+    // Alerts go out by email and webhook, when configured; started before
+    // the scheduler and the server, while the state is all durable.
+    {
+        const auto& host = config_.listen_host;
+        auto setup = resolve_notifier(
+            config_, "http://" + (host.find(':') == std::string::npos ? host : "[" + host + "]") +
+                         ":" + std::to_string(config_.listen_port));
+        if (!setup) return failure(setup.error());
+        if (auto& s = setup.value()) {
+            parts_->notifications = std::make_unique<notifier>(
+                *parts_->processor, *parts_->log, clock_, std::move(s->options), std::move(s->mail),
+                std::move(s->webhooks));
+            if (auto r = parts_->notifications->start(); !r) return r;
+            parts_->stats.sample(
+                "migops_notifications_pending",
+                "Alert messages queued, being sent or being recorded",
+                [this] { return static_cast<double>(parts_->notifications->stats().pending); });
+        }
+    }
     // Alerts follow time and state from here on.
     parts_->alerts =
         std::make_unique<scheduler::alert_scheduler>(*parts_->processor, *parts_->log, clock_);
@@ -383,6 +404,10 @@ void application::stop() {
     if (parts_->alerts) {
         parts_->alerts->stop();
         parts_->alerts.reset();
+    }
+    if (parts_->notifications) {
+        parts_->notifications->stop();
+        parts_->notifications.reset();
     }
     if (parts_->processor) {
         parts_->processor->stop();
