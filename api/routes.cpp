@@ -760,6 +760,7 @@ void journey_alerts(const route_deps& deps, const std::string& journey, const pr
     if (!row.value()) return respond(not_found("journey " + journey));
     auto j = boost::json::parse(*row.value()).as_object();
     boost::json::array alerts;
+    boost::json::array failed;
     std::function<void(const boost::json::value&)> collect = [&](const boost::json::value& t) {
         for (const auto& a : t.at("alerts").as_array()) {
             auto o = a.as_object();
@@ -770,6 +771,14 @@ void journey_alerts(const route_deps& deps, const std::string& journey, const pr
             o["due"] = t.at("due");
             alerts.push_back(std::move(o));
         }
+        // Rows written before tasks carried their failed notifications have none.
+        if (const auto* f = t.as_object().if_contains("failed_notifications"))
+            for (const auto& n : f->as_array()) {
+                auto o = n.as_object();
+                o["task"] = t.at("id");
+                o["title"] = t.at("title");
+                failed.push_back(std::move(o));
+            }
         for (const auto& sub : t.at("subtasks").as_array()) collect(sub);
     };
     for (const auto& phase : j.at("phases").as_array())
@@ -778,7 +787,8 @@ void journey_alerts(const route_deps& deps, const std::string& journey, const pr
     respond(json_response(200, object{{"journey", journey},
                                       {"version", j.at("version")},
                                       {"rules", j.at("alert_rules")},
-                                      {"alerts", std::move(alerts)}}));
+                                      {"alerts", std::move(alerts)},
+                                      {"failed_notifications", std::move(failed)}}));
 }
 
 void set_rules(const route_deps& deps, const http_request& req, const journey_id& journey,

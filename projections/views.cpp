@@ -166,6 +166,10 @@ object task_view(const engine::journey_state& j, const engine::node_state& n, bo
                                 {"level", a.level},
                                 {"raised_at", format_rfc3339(a.raised_at)}});
     o["alerts"] = std::move(alerts);
+    array failed;
+    for (const auto& [message, why] : n.failed_notifications)
+        failed.push_back(object{{"message_id", message}, {"reason", why}});
+    o["failed_notifications"] = std::move(failed);
     if (!with_details) return o;
     o["journey"] = j.id.value;
     o["parent"] = n.parent.value;
@@ -182,10 +186,6 @@ object task_view(const engine::journey_state& j, const engine::node_state& n, bo
                                   {"at", format_rfc3339(c.at)},
                                   {"edited", c.edited}});
     o["comments"] = std::move(comments);
-    array failed;
-    for (const auto& [message, why] : n.failed_notifications)
-        failed.push_back(object{{"message_id", message}, {"reason", why}});
-    o["failed_notifications"] = std::move(failed);
     array help;
     for (const auto& [id, h] : j.help)
         if (h.target == n.id.value) help.push_back(help_json(h));
