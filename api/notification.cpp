@@ -85,7 +85,7 @@ std::string base64(std::string_view bytes) {
 // RFC 2047: non-ASCII text as UTF-8 base64 encoded words, folded; each
 // word holds whole characters.
 std::string header_text(std::string_view s) {
-    const std::string line = one_line(s);
+    std::string line = one_line(s);
     if (plain_ascii(line)) return line;
     std::string out;
     std::size_t at = 0;
@@ -454,7 +454,9 @@ std::vector<outgoing> due_messages(
     auto recorded = [&](const std::string& id) {
         return n.notified.contains(id) || n.failed_notifications.contains(id);
     };
-    for (const auto& [kind, a] : n.alerts) {
+    for (const auto& entry : n.alerts) {
+        const auto kind = entry.first;
+        const auto& a = entry.second;
         const auto cap = max_level(a.id);
         if (!cap) continue;
         alert_facts f;

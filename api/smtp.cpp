@@ -1,8 +1,8 @@
 #include "api/smtp.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
-#include <cstring>
 #include <mutex>
 
 #include "api/curl_support.h"
@@ -20,7 +20,7 @@ struct upload {
 std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void* user) {
     auto* u = static_cast<upload*>(user);
     const std::size_t n = std::min(size * count, u->text->size() - u->at);
-    std::memcpy(buffer, u->text->data() + u->at, n);
+    std::copy_n(u->text->data() + u->at, n, buffer);
     u->at += n;
     return n;
 }

@@ -264,7 +264,7 @@ class NotifyTest : public ::testing::Test {
 TEST_F(NotifyTest, AnOverdueTaskIsMailedAndPostedSignedAndBothAreRecorded) {
     start_server();
     const auto tasks = journey();
-    const auto task = tasks.at(0);
+    const auto& task = tasks.at(0);
     ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
     ok(call("PATCH", "/v1/tasks/" + task, R"({"due":")" + rfc3339_in(3s) + R"("})"));
 

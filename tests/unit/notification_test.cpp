@@ -19,7 +19,6 @@
 namespace migops::testing {
 namespace {
 
-using api::addressee;
 using events::alert_kind;
 constexpr std::int64_t day = 24 * 3'600'000'000LL;
 
