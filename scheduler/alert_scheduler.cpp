@@ -1,5 +1,6 @@
 #include "scheduler/alert_scheduler.h"
 
+#include <algorithm>
 #include <future>
 
 #include <spdlog/spdlog.h>
@@ -86,16 +87,29 @@ result<void> alert_scheduler::replan(partition_id p, std::set<node_id> tasks,
             for (const auto& jid : journeys)
                 if (const auto* j = s.journey(jid); j && space_alive(jid))
                     for (const auto& [nid, n] : j->nodes) plan_task(*j, n);
-            for (const auto& id : tasks) {
-                const auto* j = s.journey(engine::journey_of_id(id.value));
-                const auto* n = j ? s.node(id) : nullptr;
-                if (!n || !space_alive(j->id)) {
-                    out.push_back(plan{id, std::nullopt, false});  // gone: unplan
-                    continue;
+            // By journey: one pass over a journey's nodes finds the
+            // dependents of all its changed tasks (a pass per task would
+            // make a tick cost tasks due × journey size).
+            std::map<journey_id, std::vector<node_id>> by_journey;
+            for (const auto& id : tasks) by_journey[engine::journey_of_id(id.value)].push_back(id);
+            for (const auto& [jid, ids] : by_journey) {
+                const auto* j = s.journey(jid);
+                const bool alive = j && space_alive(jid);
+                for (const auto& id : ids) {
+                    const auto* n = alive ? s.node(id) : nullptr;
+                    if (!n) {
+                        out.push_back(plan{id, std::nullopt, false});  // gone: unplan
+                        continue;
+                    }
+                    plan_task(*j, *n);
                 }
-                plan_task(*j, *n);
-                for (const auto& d : engine::dependents_of(*j, id))
-                    if (!tasks.contains(d)) plan_task(*j, j->nodes.at(d));
+                if (!alive) continue;
+                for (const auto& [nid, n] : j->nodes) {
+                    if (n.dependencies.empty() || tasks.contains(nid)) continue;
+                    if (std::any_of(n.dependencies.begin(), n.dependencies.end(),
+                                    [&](const node_id& d) { return tasks.contains(d); }))
+                        plan_task(*j, n);
+                }
             }
         }
         planned.set_value(std::move(out));

@@ -143,5 +143,37 @@ TEST_F(SchedulerTest, RebuildsItsIndexFromStateOnStart) {
     EXPECT_EQ(tick(), 0u) << "a tick with nothing due submits nothing";
 }
 
+TEST_F(SchedulerTest, ATaskIsReplannedWhenATaskItWaitsOnMoves) {
+    // Another task of the same journey, which waits on task_.
+    node_id waiting;
+    for (int n = 4; n < 40 && waiting.empty(); ++n) {
+        const node_id t{journey_.value + ".n" + std::to_string(n)};
+        std::promise<bool> is_task;
+        auto f = is_task.get_future();
+        ASSERT_TRUE(
+            processor_->inspect(processor_->partition_for(space_id{"acme"}), [&](const auto& s) {
+                const auto* node = s.node(t);
+                is_task.set_value(node && node->kind == events::node_kind::task &&
+                                  node->dependencies.empty());
+            }));
+        if (f.get()) waiting = t;
+    }
+    ASSERT_FALSE(waiting.empty());
+    events::alert_rules rules;
+    rules.due_soon_minutes = 0;
+    run(engine::set_alert_rules{journey_, rules});
+    run(engine::add_dependency{waiting, task_});
+    run(engine::set_due_date{task_, timestamp{clock_.now().micros + 2 * hour}});
+    tick();
+    // Only task_ changes; the task waiting on it must be planned anew too.
+    run(engine::set_due_date{task_, timestamp{clock_.now().micros + hour}});
+    tick();
+    clock_.advance(std::chrono::hours(1));
+    tick();
+    tick();
+    EXPECT_TRUE(alerts(task_).contains(alert_kind::overdue));
+    EXPECT_TRUE(alerts(waiting).contains(alert_kind::dependency_late));
+}
+
 }  // namespace
 }  // namespace migops::scheduler
