@@ -3,6 +3,7 @@
 // their ratio and the goal, printed as one JSON object per line.
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 namespace migops::bench {
@@ -26,5 +27,9 @@ inline void print(const row& r) {
 
 // decide + apply of task status changes on a journey of 1000 tasks.
 void domain_status_changes();
+
+// The alert scheduler with 1,000,000 open tasks (scheduler_bench.cpp); its
+// logs live under dir.
+void scheduler_rows(const std::filesystem::path& dir);
 
 }  // namespace migops::bench

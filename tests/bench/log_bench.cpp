@@ -217,6 +217,7 @@ int main(int argc, char** argv) {
     if (wanted("log.throughput")) throughput(dir);
     if (wanted("log.latency")) latency(dir);
     if (wanted("domain.status_changes")) migops::bench::domain_status_changes();
+    if (wanted("scheduler.")) migops::bench::scheduler_rows(dir);
     fs::remove_all(dir);
     return 0;
 }
