@@ -336,7 +336,7 @@ result<void> application::start() {
         const auto& host = config_.listen_host;
         auto setup = resolve_notifier(
             config_, "http://" + (host.find(':') == std::string::npos ? host : "[" + host + "]") +
-                         ":" + std::to_string(config_.listen_port));
+                         ":" + std::to_string(port_));
         if (!setup) return failure(setup.error());
         if (auto& s = setup.value()) {
             parts_->notifications = std::make_unique<notifier>(
