@@ -61,7 +61,7 @@ struct config {
     int kafka_replication = -1;  // when the topic is created; -1: the broker's default
     std::uint32_t kafka_delivery_timeout_ms = 10'000;
     std::uint32_t kafka_request_timeout_ms = 30'000;
-    notify_config notify;                         // keys smtp_*, webhook_*, notify_*, public_url
+    notify_config notify;  // keys smtp_*, webhook_*, notify_*, public_url
 };
 
 // The token settings, reading the key file or the data directory's secret
