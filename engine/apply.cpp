@@ -397,6 +397,9 @@ struct applier {
     void operator()(const ev::notification_failed& p) {
         node(p.task).failed_notifications[p.message_id] = p.reason;
     }
+    // A checkpoint changes nothing in the domain; the processor only needs
+    // to know not to sign its own checkpoint again.
+    void operator()(const ev::chain_checkpoint&) { s.last_checkpoint = e.pos; }
 };
 
 }  // namespace

@@ -171,6 +171,7 @@ struct partition_state {
     // template_space_id.
     std::map<std::pair<std::string, std::string>, published_template> templates;
     events::chain_head head;
+    position last_checkpoint = 0;  // of the last chain.checkpoint event
 
     const space_state* space(const space_id& id) const;
     const journey_state* journey(const journey_id& id) const;

@@ -9,7 +9,8 @@
 //     suffixed by the new major (`.v2` in the CloudEvents type).
 // Numbers are grouped by area: 100 spaces, teams and roles; 200 templates;
 // 300 journeys; 400 the journey tree; 500 tasks; 600 artifacts; 700
-// comments; 800 expert help; 900 alerts and their notifications.
+// comments; 800 expert help; 900 alerts and their notifications; 1000 the
+// chain itself (signed checkpoints).
 //
 // Every type has golden files in tests/golden/, decoded by every build.
 
@@ -811,6 +812,40 @@ struct notification_failed {
     friend bool operator==(const notification_failed&, const notification_failed&) = default;
 };
 
+// ---- the chain itself (1000..1099) -------------------------------------------
+// A signed statement of one partition's chain head: "at signed_at, partition
+// `partition` of this log ended at `position` with hash `head_hash`". The
+// event is appended right after that head, so head_hash is also its own
+// prev_hash; a later rewrite of anything up to `position` needs the private
+// key to sign again. Its envelope has no space (it is about the partition)
+// and no actor. key_id is the SHA-256 of the public key's DER
+// SubjectPublicKeyInfo; signature is the Ed25519 signature of
+// checkpoint_message() (signing.h). Both as lower-case hex.
+struct chain_checkpoint {
+    static constexpr std::uint32_t type_id = 1000;
+    static constexpr std::string_view type_name = "chain.checkpoint";
+    static constexpr std::uint32_t version = 1;
+
+    std::uint32_t partition{};
+    std::uint64_t position{};
+    hash_bytes head_hash{};
+    timestamp signed_at;
+    std::string algorithm;  // "ed25519"
+    std::string key_id;
+    std::string signature;
+
+    static constexpr auto fields() {
+        return std::tuple{field("partition", &chain_checkpoint::partition),
+                          field("position", &chain_checkpoint::position),
+                          field("head_hash", &chain_checkpoint::head_hash),
+                          field("signed_at", &chain_checkpoint::signed_at),
+                          field("algorithm", &chain_checkpoint::algorithm),
+                          field("key_id", &chain_checkpoint::key_id),
+                          field("signature", &chain_checkpoint::signature)};
+    }
+    friend bool operator==(const chain_checkpoint&, const chain_checkpoint&) = default;
+};
+
 // In memory only: the payload of an envelope. Never persisted as a variant;
 // the codec writes the alternative's type_id.
 using payload =
@@ -823,7 +858,7 @@ using payload =
                  task_approved, artifact_uploaded, artifact_removed, comment_added, comment_edited,
                  comment_deleted, help_requested, help_accepted, help_resolved, help_cancelled,
                  alert_raised, alert_escalated, alert_cleared, alert_rules_set, notification_sent,
-                 notification_failed>;
+                 notification_failed, chain_checkpoint>;
 
 // The CloudEvents major of each type; a new major is a new type_id.
 inline constexpr std::uint32_t type_major = 1;

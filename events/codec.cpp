@@ -257,12 +257,16 @@ boost::json::object to_cloudevent(const envelope& e, bool include_hash) {
     boost::json::object o;
     o["specversion"] = specversion;
     o["id"] = e.event_id;
-    o["source"] = "/spaces/" + e.space.value;
+    // An event about a partition rather than a space (a chain checkpoint)
+    // has its partition as source, and no subject or partition key (which
+    // CloudEvents wants non-empty when present).
+    o["source"] =
+        e.space.empty() ? "/partitions/" + std::to_string(e.partition) : "/spaces/" + e.space.value;
     o["type"] = cloudevents_type_of(e.data);
-    o["subject"] = subject_of(e);
+    if (auto subject = subject_of(e); !subject.empty()) o["subject"] = std::move(subject);
     o["time"] = format_rfc3339(e.time);
     o["datacontenttype"] = content_type;
-    o["partitionkey"] = e.space.value;
+    if (!e.space.empty()) o["partitionkey"] = e.space.value;
     o["sequence"] = sequence_of(e.pos);
     o["migopspartition"] = e.partition;
     o["migopsposition"] = e.pos;
@@ -282,7 +286,7 @@ result<envelope> from_cloudevent(const boost::json::object& o) {
             return failure(errc::invalid_argument, "specversion must be 1.0");
         envelope e;
         e.event_id = string_member(o, "id");
-        e.space.value = string_member(o, "partitionkey");
+        if (member(o, "partitionkey")) e.space.value = string_member(o, "partitionkey");
         auto t = parse_rfc3339(string_member(o, "time"));
         if (!t) return failure(errc::invalid_argument, "attribute \"time\" is not RFC 3339");
         e.time = *t;

@@ -1,5 +1,7 @@
 #include "events/rocks_log.h"
 
+#include <charconv>
+
 #include <rocksdb/write_batch.h>
 
 #include "events/big_endian.h"
@@ -67,6 +69,36 @@ result<std::unique_ptr<rocks_log>> rocks_log::open(rocks_store& store,
         if (!options.verify_all && head.value().pos > options.verify_tail)
             from = head.value().pos - options.verify_tail + 1;
         if (auto v = log->verify(p, from); !v) return failure(v.error());
+    }
+    return log;
+}
+
+result<std::unique_ptr<rocks_log>> rocks_log::open_reader(rocks_store& store) {
+    auto* meta = store.column_family(meta_column_family);
+    if (!store.column_family(events_column_family) || !meta)
+        return failure(errc::invalid_argument,
+                       "the store was opened without the log's column families");
+    std::string stored;
+    auto s = store.db().Get({}, meta, rocksdb::Slice(partitions_key.data(), partitions_key.size()),
+                            &stored);
+    if (s.IsNotFound())
+        return failure(errc::not_found, store.dir().string() +
+                                            " is not a migops data directory (no partition count)");
+    if (!s.ok()) return failure(from_status(s, "cannot read the partition count"));
+    std::uint32_t partitions = 0;
+    const auto [end, ec] =
+        std::from_chars(stored.data(), stored.data() + stored.size(), partitions);
+    if (ec != std::errc{} || end != stored.data() + stored.size() || partitions == 0)
+        return failure(errc::corruption,
+                       "the stored partition count \"" + stored + "\" is not a number");
+    rocks_log_options options;
+    options.partitions = partitions;
+    std::unique_ptr<rocks_log> log(new rocks_log(store, options));
+    log->reader_ = true;
+    for (partition_id p = 0; p < partitions; ++p) {
+        auto head = log->load_head(p);
+        if (!head) return failure(head.error());
+        log->heads_[p] = head.value();
     }
     return log;
 }
@@ -174,6 +206,7 @@ result<std::optional<std::string>> rocks_log::get_meta(std::string_view key) con
 }
 
 result<void> rocks_log::put_meta(std::span<const meta_put> meta) {
+    if (reader_) return failure(errc::unavailable, "the log is open for reading only");
     rocksdb::WriteBatch wb;
     for (const auto& m : meta)
         if (auto s = wb.Put(meta_, m.key, m.value); !s.ok())
@@ -191,6 +224,7 @@ result<void> rocks_log::append_group(std::span<const partition_batch> group) {
 
 result<void> rocks_log::append_group(std::span<const partition_batch> group,
                                      std::span<const meta_put> meta) {
+    if (reader_) return failure(errc::unavailable, "the log is open for reading only");
     if (auto checked = check_group(group); !checked) return checked;
     std::vector<std::pair<partition_id, chain_head>> heads;  // new heads, in group order
     rocksdb::WriteBatch wb;
@@ -239,7 +273,11 @@ result<std::vector<envelope>> rocks_log::read(partition_id p, position from,
     for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid() && out.size() < max;
          it->Next()) {
         auto e = decode_binary({it->value().data(), it->value().size()});
-        if (!e) return failure(e.error());
+        if (!e)
+            return failure(errc::corruption,
+                           "partition " + std::to_string(p) + " position " +
+                               std::to_string(get_big_endian(it->key().data() + 4, 8)) + ": " +
+                               e.error().message);
         out.push_back(std::move(e).value());
     }
     if (!it->status().ok()) return failure(from_status(it->status(), "cannot read the log"));

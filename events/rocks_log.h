@@ -54,6 +54,11 @@ class rocks_log final : public event_log {
     static result<std::unique_ptr<rocks_log>> open(rocks_store& store,
                                                    const rocks_log_options& options);
 
+    // Opens the log of a store opened with rocks_store::open_reader(): the
+    // partition count is the directory's own, nothing is verified (that is
+    // the reader's job) and appends are refused.
+    static result<std::unique_ptr<rocks_log>> open_reader(rocks_store& store);
+
     std::uint32_t partitions() const override { return partitions_; }
     chain_head head(partition_id p) const override;
     result<void> append_group(std::span<const partition_batch> group) override;
@@ -89,6 +94,7 @@ class rocks_log final : public event_log {
     rocksdb::ColumnFamilyHandle* meta_;
     rocks_log_options options_;
     std::uint32_t partitions_;
+    bool reader_ = false;
 
     mutable std::mutex heads_mutex_;
     std::vector<chain_head> heads_;

@@ -5,14 +5,40 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 namespace migops::events {
 
 namespace {
+
 constexpr const char* lock_file_name = "migops.lock";
+// A secondary instance replays the primary's WAL files; one the server
+// deletes meanwhile (after a flush) fails the open, which is then tried
+// again.
+constexpr int reader_open_attempts = 3;
+
+// The pid written in the lock file when another process holds the lock.
+std::optional<std::string> lock_holder(const std::filesystem::path& dir) {
+    const auto lock_path = dir / lock_file_name;
+    const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::optional<std::string> holder;
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        std::string pid;
+        std::ifstream in(lock_path);
+        std::getline(in, pid);
+        holder = pid;
+    } else {
+        ::flock(fd, LOCK_UN);
+    }
+    ::close(fd);
+    return holder;
 }
+
+}  // namespace
 
 error from_status(const rocksdb::Status& s, std::string_view what) {
     errc code = errc::io_error;
@@ -82,6 +108,63 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const rocks_store_options
     return store;
 }
 
+result<std::unique_ptr<rocks_store>> rocks_store::open_reader(
+    const std::filesystem::path& dir, const std::vector<std::string>& column_families) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+        return failure(errc::not_found, dir.string() + " is not a directory");
+    if (!std::filesystem::exists(dir / "CURRENT", ec))
+        return failure(
+            errc::not_found,
+            dir.string() + " is not a migops data directory (it holds no RocksDB database)");
+
+    rocksdb::Options db_options;
+    // The server may compact while this reads: open files stay readable
+    // after it deletes them.
+    db_options.max_open_files = -1;
+    std::vector<std::string> names;
+    auto listed = rocksdb::DB::ListColumnFamilies(db_options, dir.string(), &names);
+    if (!listed.ok()) return failure(from_status(listed, "cannot read " + dir.string()));
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+    for (const auto& n : column_families) {
+        if (std::find(names.begin(), names.end(), n) == names.end())
+            return failure(
+                errc::not_found,
+                dir.string() + " is not a migops data directory (no \"" + n + "\" column family)");
+        descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    }
+
+    std::unique_ptr<rocks_store> store(new rocks_store());
+    store->dir_ = dir;
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "migops-reader-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+        return failure(errc::io_error,
+                       std::string("cannot create a temporary directory: ") + std::strerror(errno));
+    store->secondary_dir_ = pattern;
+
+    rocksdb::Status s;
+    for (int attempt = 0; attempt < reader_open_attempts; ++attempt) {
+        std::vector<rocksdb::ColumnFamilyHandle*> handles;
+        rocksdb::DB* raw = nullptr;
+        s = rocksdb::DB::OpenAsSecondary(db_options, dir.string(), store->secondary_dir_.string(),
+                                         descriptors, &handles, &raw);
+        if (s.ok()) {
+            store->db_.reset(raw);
+            for (std::size_t i = 0; i < descriptors.size(); ++i)
+                store->handles_[descriptors[i].name] = handles[i];
+            return store;
+        }
+        if (!s.IsIOError() && !s.IsPathNotFound()) break;
+    }
+    auto err = from_status(s, "cannot open " + dir.string() + " for reading");
+    if (auto pid = lock_holder(dir))
+        err.message += " (migops" + (pid->empty() ? "" : " pid " + *pid) +
+                       " is running on it and holds its lock; stop it, or retry)";
+    return failure(std::move(err));
+}
+
 rocks_store::~rocks_store() {
     if (db_) {
         for (auto& [name, h] : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -92,6 +175,10 @@ rocks_store::~rocks_store() {
     if (lock_fd_ >= 0) {
         ::flock(lock_fd_, LOCK_UN);
         ::close(lock_fd_);
+    }
+    if (!secondary_dir_.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(secondary_dir_, ec);
     }
 }
 

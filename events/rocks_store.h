@@ -4,7 +4,8 @@
 // translates rocksdb::Status into migops errors.
 //
 // Lifecycle: open() → used by RocksLog, projections, … → destroyed last
-// (closes the database, then releases the lock).
+// (closes the database, then releases the lock). open_reader() → read by
+// the export and verify commands → destroyed.
 
 #include <filesystem>
 #include <map>
@@ -27,6 +28,12 @@ struct rocks_store_options {
 class rocks_store {
   public:
     static result<std::unique_ptr<rocks_store>> open(const rocks_store_options& options);
+    // Opens an existing data directory to read it, as a RocksDB secondary
+    // instance with only the log's column families: a server may be running
+    // on the directory (its lock is not taken, nothing is written to it).
+    // What is read is the log as it was when this returned.
+    static result<std::unique_ptr<rocks_store>> open_reader(
+        const std::filesystem::path& dir, const std::vector<std::string>& column_families);
     ~rocks_store();
     rocks_store(const rocks_store&) = delete;
     rocks_store& operator=(const rocks_store&) = delete;
@@ -39,6 +46,7 @@ class rocks_store {
     rocks_store() = default;
 
     std::filesystem::path dir_;
+    std::filesystem::path secondary_dir_;  // the reader's own files, removed on close
     int lock_fd_ = -1;
     std::unique_ptr<rocksdb::DB> db_;
     std::map<std::string, rocksdb::ColumnFamilyHandle*> handles_;

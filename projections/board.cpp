@@ -71,7 +71,8 @@ void board::mark_related(const engine::journey_state& j, const node_id& id) {
 void board::fold(const ev::envelope& e, bool track) {
     std::unique_lock lock(mutex_);
     auto& s = states_[e.partition];
-    if (!track) {
+    // Events without a space (chain checkpoints) change nothing shown.
+    if (!track || e.space.empty()) {
         engine::apply(s, e);
         return;
     }

@@ -621,7 +621,9 @@ result<catch_up_report> kafka_log::catch_up_locked(std::chrono::milliseconds pat
         auto decoded = from_record(r);
         if (!decoded) return failure(errc::corruption, where + ": " + decoded.error().message);
         envelope& e = decoded.value();
-        if (e.partition != p || partition_of(e.space, n) != p)
+        // A checkpoint belongs to its partition, not to a space.
+        const bool spaceless = std::holds_alternative<chain_checkpoint>(e.data);
+        if (e.partition != p || (!spaceless && partition_of(e.space, n) != p))
             return failure(errc::corruption, where + ": the event belongs to partition " +
                                                  std::to_string(partition_of(e.space, n)));
 

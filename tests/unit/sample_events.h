@@ -4,6 +4,7 @@
 // a new type is added without one.
 
 #include "events/catalogue.h"
+#include "events/codec.h"
 #include "events/envelope.h"
 
 namespace migops::testing {
@@ -244,6 +245,19 @@ inline events::notification_failed sample_of() {
             "0123456789abcdef0123456789abcdef",
             "Évidence \"quoted\" text",
             5};
+}
+
+template <>
+inline events::chain_checkpoint sample_of() {
+    events::chain_checkpoint c;
+    c.partition = 3;
+    c.position = 6;
+    c.head_hash = events::sha256("golden");
+    c.signed_at = timestamp{1'795'000'000'123'456};
+    c.algorithm = "ed25519";
+    c.key_id = "4f1a0c2e9b7d3a6f5e8c1b2a0d9f8e7c6b5a4d3c2b1a0f9e8d7c6b5a4f3e2d1c";
+    c.signature = std::string(128, 'a');
+    return c;
 }
 
 // A sealed envelope with fixed ids, time and chain link around payload p.
