@@ -21,6 +21,7 @@
 #include "projections/board.h"
 #include "projections/catalogue.h"
 #include "scheduler/alert_scheduler.h"
+#include "scheduler/checkpointer.h"
 
 #include <future>
 
@@ -36,6 +37,8 @@ struct application::parts {
     std::unique_ptr<engine::partition_processor> processor;
     std::unique_ptr<scheduler::alert_scheduler> alerts;
     std::unique_ptr<notifier> notifications;
+    std::optional<events::checkpoint_signer> signer;
+    std::unique_ptr<scheduler::checkpointer> checkpoints;
     std::vector<std::unique_ptr<projections::projection>> read_models;
     std::vector<std::unique_ptr<projections::runner>> runners;
     std::optional<token_verifier> verifier;
@@ -288,6 +291,12 @@ result<void> application::start() {
     auto verifier = token_verifier::create(auth.value());
     if (!verifier) return failure(verifier.error());
     parts_->verifier.emplace(std::move(verifier).value());
+    if (!config_.signing_key_file.empty()) {
+        auto signer = events::checkpoint_signer::load(config_.signing_key_file);
+        if (!signer)
+            return failure(signer.error().code, "signing_key_file: " + signer.error().message);
+        parts_->signer.emplace(std::move(signer).value());
+    }
 
     std::vector<std::string> families{events::events_column_family, events::meta_column_family};
     families.emplace_back(idempotency_column_family);
@@ -353,6 +362,12 @@ result<void> application::start() {
     parts_->alerts =
         std::make_unique<scheduler::alert_scheduler>(*parts_->processor, *parts_->log, clock_);
     if (auto r = parts_->alerts->start(); !r) return r;
+    if (parts_->signer) {
+        parts_->checkpoints = std::make_unique<scheduler::checkpointer>(
+            *parts_->processor, clock_, *parts_->signer,
+            scheduler::checkpointer_options{std::chrono::seconds(config_.checkpoint_interval)});
+        parts_->checkpoints->start();
+    }
 
     parts_->stream = std::make_unique<stream_hub>(
         *parts_->board, *parts_->board_runner, *parts_->log, *parts_->verifier, clock_,
@@ -408,6 +423,11 @@ void application::stop() {
     if (parts_->notifications) {
         parts_->notifications->stop();
         parts_->notifications.reset();
+    }
+    // The last signed checkpoints, while the processor still takes them.
+    if (parts_->checkpoints) {
+        parts_->checkpoints->stop();
+        parts_->checkpoints.reset();
     }
     if (parts_->processor) {
         parts_->processor->stop();

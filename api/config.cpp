@@ -22,6 +22,8 @@ namespace migops::api {
 
 namespace {
 
+constexpr std::uint32_t max_checkpoint_interval = 24 * 60 * 60;
+
 template <class N>
 result<N> number(const std::string& key, const std::string& value, N min, N max) {
     N n{};
@@ -256,6 +258,9 @@ const std::vector<setting>& settings() {
          "a write not confirmed by Kafka within this fails (503) and is retried by the client"},
         {"kafka_request_timeout_ms",
          "metadata, topic creation and catch-up give up after this long without progress"},
+        {"signing_key_file",
+         "Ed25519 private key (PEM) that signs a checkpoint of each partition's chain head"},
+        {"checkpoint_interval", "seconds between signed checkpoints (with signing_key_file)"},
     };
     static const std::vector<setting> with_limits = [] {
         auto out = all;
@@ -340,6 +345,12 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         auto n = number<std::uint32_t>(key, value, 100, 3'600'000);
         if (!n) return failure(n.error());
         c.kafka_request_timeout_ms = n.value();
+    } else if (key == "signing_key_file") {
+        c.signing_key_file = value;
+    } else if (key == "checkpoint_interval") {
+        auto n = number<std::uint32_t>(key, value, 1, max_checkpoint_interval);
+        if (!n) return failure(n.error());
+        c.checkpoint_interval = n.value();
     } else if (key == "templates_dir") {
         c.templates_dir = value;
     } else if (key == "log_format") {

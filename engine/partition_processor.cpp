@@ -103,6 +103,11 @@ result<void> partition_processor::submit(submission s, completion done) {
     return enqueue(id, queued_command{std::move(s), std::move(done)}, true);
 }
 
+result<void> partition_processor::checkpoint(partition_id p, timestamp now, checkpoint_maker make,
+                                             completion done) {
+    return enqueue(p, queued_checkpoint{now, std::move(make), std::move(done)}, true);
+}
+
 result<void> partition_processor::inspect(partition_id p, inspection f) {
     return enqueue(p, std::move(f), false);
 }
@@ -184,6 +189,10 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
             (*f)(p.state);
             continue;
         }
+        if (auto* c = std::get_if<queued_checkpoint>(&it)) {
+            decide_checkpoint(p, *c, batch);
+            continue;
+        }
         auto& q = std::get<queued_command>(it);
         if (!q.sub.command_id.empty()) {
             if (auto earlier = answered_before(p, q.sub.command_id)) {
@@ -226,6 +235,32 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
         batch.outcomes.push_back(std::move(produced));
     }
     if (!batch.completions.empty()) hand_over(p, std::move(batch));
+}
+
+void partition_processor::decide_checkpoint(partition& p, queued_checkpoint& c, pending& batch) {
+    std::vector<events::envelope> produced;
+    if (p.state.head.pos != 0 && p.state.last_checkpoint != p.state.head.pos) {
+        auto made = c.make(p.id, p.state.head, c.now);
+        if (!made) {
+            batch.completions.push_back(std::move(c.done));
+            batch.outcomes.push_back(failure(made.error()));
+            return;
+        }
+        // About the partition, not a space; caused by no one.
+        events::envelope e;
+        e.event_id = random_id();
+        e.partition = p.id;
+        e.time = c.now;
+        e.causation_id = random_id();
+        e.correlation_id = e.causation_id;
+        e.data = std::move(made).value();
+        events::seal(e, p.state.head);
+        apply(p.state, e);
+        produced.push_back(e);
+        batch.events.push_back(std::move(e));
+    }
+    batch.completions.push_back(std::move(c.done));
+    batch.outcomes.push_back(std::move(produced));
 }
 
 void partition_processor::hand_over(partition& p, pending batch) {

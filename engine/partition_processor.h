@@ -66,6 +66,11 @@ inline constexpr std::string_view remembered_command_prefix = "ik-";
 
 using completion = std::function<void(result<std::vector<events::envelope>>)>;
 
+// Makes the chain.checkpoint of partition p whose chain ends at head (signs
+// it), on p's thread.
+using checkpoint_maker = std::function<result<events::chain_checkpoint>(
+    partition_id p, const events::chain_head& head, timestamp now)>;
+
 // What one group commit did, for metrics.
 struct group_report {
     std::size_t commands = 0;                // answered by this group
@@ -101,6 +106,13 @@ class partition_processor {
     // is called exactly once, after the events are durable or refused.
     result<void> submit(submission s, completion done);
 
+    // Appends a chain.checkpoint event to partition p, made by make for the
+    // exact head it follows (decided in turn with the commands, so no command
+    // can slip between the head and its checkpoint). Nothing is appended when
+    // the partition is empty or its head is already a checkpoint. Queued and
+    // completed like a command: done gets the event appended (or none).
+    result<void> checkpoint(partition_id p, timestamp now, checkpoint_maker make, completion done);
+
     // Runs f against partition p's state on its thread, between batches.
     // The state may include events of batches still being synced.
     result<void> inspect(partition_id p, std::function<void(const partition_state&)> f);
@@ -114,8 +126,13 @@ class partition_processor {
         submission sub;
         completion done;
     };
+    struct queued_checkpoint {
+        timestamp now;
+        checkpoint_maker make;
+        completion done;
+    };
     using inspection = std::function<void(const partition_state&)>;
-    using item = std::variant<queued_command, inspection>;
+    using item = std::variant<queued_command, queued_checkpoint, inspection>;
 
     // Where the events of a remembered command are in the log.
     struct produced_span {
@@ -150,6 +167,7 @@ class partition_processor {
     result<void> enqueue(partition_id p, item it, bool is_command);
     void run(partition& p);
     void decide_batch(partition& p, std::vector<item>& items);
+    void decide_checkpoint(partition& p, queued_checkpoint& c, pending& batch);
     void hand_over(partition& p, pending batch);
     void recover(partition& p);
     void remember(partition& p, const events::envelope& e);
