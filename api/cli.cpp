@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "api/application.h"
+#include "api/audit_cli.h"
 #include "api/config.h"
 #include "api/logging.h"
 #include "engine/template_catalog.h"
@@ -245,6 +246,36 @@ int run_cli(int argc, char** argv) {
     token_cmd->add_option("--config", token_config, "config file (.yaml, .yml or .toml)");
     token_cmd->add_option("--data-dir", token_data_dir, "data directory (its jwt-secret)");
 
+    auto* export_cmd = cli.add_subcommand(
+        "export",
+        "write events as CloudEvents JSON lines, with their hash chain attributes (the server "
+        "may be running)");
+    std::string export_space;
+    std::string export_since;
+    std::string export_until;
+    std::string export_out;
+    std::string export_config;
+    std::string export_data_dir;
+    auto* space_opt = export_cmd->add_option("--space", export_space, "only this space's events");
+    bool export_all = false;
+    auto* all_opt = export_cmd->add_flag("--all", export_all, "every space's events");
+    space_opt->excludes(all_opt);
+    export_cmd->add_option("--since", export_since, "only events at or after this RFC 3339 time");
+    export_cmd->add_option("--until", export_until, "only events before this RFC 3339 time");
+    export_cmd->add_option("--out", export_out, "write to this file (default: stdout)");
+    export_cmd->add_option("--config", export_config, "config file (.yaml, .yml or .toml)");
+    export_cmd->add_option("--data-dir", export_data_dir, "data directory");
+
+    auto* verify_cmd = cli.add_subcommand(
+        "verify", "check the hash chain of a data directory or of an export file");
+    verify_request verify_args;
+    verify_cmd->add_option("TARGET", verify_args.target, "a data directory or an export (.jsonl)")
+        ->required();
+    verify_cmd->add_option("--public-key", verify_args.public_key_file,
+                           "check checkpoint signatures with this Ed25519 public key (PEM)");
+    verify_cmd->add_flag("--partial", verify_args.partial,
+                         "the export is of one space or a time range: gaps are expected");
+
     cli.add_subcommand("version", "print the version")->callback([] {
         std::cout << version_text << "\n";
     });
@@ -260,6 +291,21 @@ int run_cli(int argc, char** argv) {
         if (token_cmd->count("--data-dir") > 0) flags["data_dir"] = token_data_dir;
         return print_token(token_config, flags, token_user, token_hours);
     }
+    if (export_cmd->parsed()) {
+        if (export_cmd->count("--space") == 0 && !export_all) {
+            std::cerr << "migops export: give --space SPACE or --all\n";
+            return 2;
+        }
+        export_request r;
+        if (export_cmd->count("--space") > 0) r.space = export_space;
+        if (export_cmd->count("--since") > 0) r.since = export_since;
+        if (export_cmd->count("--until") > 0) r.until = export_until;
+        r.out = export_out;
+        r.config_file = export_config;
+        if (export_cmd->count("--data-dir") > 0) r.flags["data_dir"] = export_data_dir;
+        return run_export(r);
+    }
+    if (verify_cmd->parsed()) return run_verify(verify_args);
     if (rebuild_cmd->parsed()) {
         std::map<std::string, std::string> flags;
         if (rebuild_cmd->count("--data-dir") > 0) flags["data_dir"] = rebuild_data_dir;
