@@ -11,6 +11,12 @@ namespace {
 constexpr std::size_t read_chunk = 4096;
 constexpr std::uint64_t progress_every = 4096;
 
+// "position 4 is missing", "positions 4 to 9 are missing".
+std::string missing(position from, position to) {
+    if (from == to) return "position " + std::to_string(from) + " is missing";
+    return "positions " + std::to_string(from) + " to " + std::to_string(to) + " are missing";
+}
+
 std::string place(std::string_view where, partition_id p, position pos, std::string_view id) {
     std::string out;
     if (!where.empty()) out = std::string(where) + ": ";
@@ -35,19 +41,15 @@ result<void> chain_verifier::add(const chain_item& item, std::string_view where)
     auto& s = it->second;
     if (first) {
         if (!options_.partial && item.pos != 1)
-            return bad("the partition starts here: positions 1 to " + std::to_string(item.pos - 1) +
-                       " are missing (for an export of one space or a time range, verify with "
-                       "--partial)");
+            return bad("the partition starts here: " + missing(1, item.pos - 1) +
+                       " (for an export of one space or a time range, verify with --partial)");
         s.first = item.pos;
     } else if (item.pos <= s.last) {
         return bad("comes after position " + std::to_string(s.last) +
                    " (positions must increase; an event is repeated or out of order)");
     } else if (item.pos != s.last + 1 && !options_.partial) {
         return bad("follows position " + std::to_string(s.last) + ": " +
-                   (item.pos == s.last + 2 ? "position " + std::to_string(s.last + 1) + " is"
-                                           : "positions " + std::to_string(s.last + 1) + " to " +
-                                                 std::to_string(item.pos - 1) + " are") +
-                   " missing");
+                   missing(s.last + 1, item.pos - 1));
     }
     const bool linked = (!first && item.pos == s.last + 1) || item.pos == 1;
     if (item.pos == 1 && item.prev_hash != hash_bytes{})
