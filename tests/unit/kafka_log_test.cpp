@@ -490,6 +490,58 @@ TEST(KafkaRecordTest, CarriesTheTraceContextWhenKnownOutsideTheHash) {
     EXPECT_EQ(back.value().hash, e.hash);
 }
 
+// A chain checkpoint is about its partition, not a space.
+envelope checkpoint_after(partition_id p, chain_head& head) {
+    envelope e;
+    e.event_id = random_id();
+    e.partition = p;
+    e.time = timestamp{1'000'000 * (static_cast<std::int64_t>(head.pos) + 1)};
+    e.causation_id = "checkpoint";
+    e.correlation_id = "checkpoint";
+    chain_checkpoint c;
+    c.partition = p;
+    c.position = head.pos;
+    c.head_hash = head.hash;
+    c.signed_at = e.time;
+    c.algorithm = "ed25519";
+    c.key_id = std::string(64, 'a');
+    c.signature = std::string(128, 'b');
+    e.data = c;
+    head = seal(e, head);
+    return e;
+}
+
+TEST(KafkaRecordTest, ACheckpointHasItsPartitionAsSourceAndNoSpace) {
+    chain_head h{};
+    auto events = sealed_events(2, partitions, h, 1);
+    const auto e = checkpoint_after(2, h);
+    const record r = to_record(e);
+    EXPECT_EQ(r.key, "");
+    ASSERT_NE(r.header("ce_source"), nullptr);
+    EXPECT_EQ(*r.header("ce_source"), "/partitions/2");
+    EXPECT_EQ(r.header("ce_subject"), nullptr);
+    EXPECT_EQ(r.header("ce_partitionkey"), nullptr);
+    auto back = from_record(r);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back.value(), e);
+}
+
+TEST_F(KafkaLogMockTest, CatchUpTakesCheckpointsInTheirPartition) {
+    node a;
+    ASSERT_TRUE(a.open(options()));
+    chain_head h{};
+    auto batch = sealed_events(2, partitions, h, 2);
+    batch.push_back(checkpoint_after(2, h));
+    ASSERT_TRUE(a.log->append(2, batch));
+    node b;
+    ASSERT_TRUE(b.open(options()));
+    auto caught = b.log->catch_up();
+    ASSERT_TRUE(caught) << caught.error().message;
+    EXPECT_EQ(caught.value().appended, 3u);
+    EXPECT_EQ(b.log->head(2), h);
+    EXPECT_EQ(all_events(*b.log, 2), batch);
+}
+
 TEST(KafkaRecordTest, RefusesRecordsThatAreNotIntactEvents) {
     chain_head h{};
     const record good = to_record(sealed_events(0, partitions, h, 1)[0]);
