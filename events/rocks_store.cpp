@@ -111,6 +111,8 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const rocks_store_options
 result<std::unique_ptr<rocks_store>> rocks_store::open_reader(
     const std::filesystem::path& dir, const std::vector<std::string>& column_families) {
     std::error_code ec;
+    if (!std::filesystem::exists(dir, ec))
+        return failure(errc::not_found, "data directory " + dir.string() + " does not exist");
     if (!std::filesystem::is_directory(dir, ec))
         return failure(errc::not_found, dir.string() + " is not a directory");
     if (!std::filesystem::exists(dir / "CURRENT", ec))
