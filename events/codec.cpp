@@ -15,6 +15,9 @@ namespace {
 constexpr std::string_view specversion = "1.0";
 constexpr std::string_view content_type = "application/json";
 constexpr std::size_t sequence_digits = 20;
+// The attributes to_cloudevent() writes at most, "data" included: reserved
+// at once rather than grown.
+constexpr std::size_t cloudevent_attributes = 18;
 
 template <class F>
 bool for_type_id(std::uint32_t type_id, F&& f) {
@@ -254,7 +257,7 @@ result<envelope> decode_binary(std::string_view bytes) {
 }
 
 boost::json::object to_cloudevent(const envelope& e, bool include_hash) {
-    boost::json::object o;
+    boost::json::object o(cloudevent_attributes);
     o["specversion"] = specversion;
     o["id"] = e.event_id;
     // An event about a partition rather than a space (a chain checkpoint)

@@ -9,6 +9,9 @@ namespace migops::events {
 namespace {
 
 constexpr std::size_t read_chunk = 4096;
+// Lines are written in blocks of about this size: one write per block, not
+// per line.
+constexpr std::size_t write_block = std::size_t{1} << 20;
 
 bool passes(const envelope& e, const export_filter& f) {
     if (f.space && e.space != *f.space && !std::holds_alternative<chain_checkpoint>(e.data))
@@ -36,7 +39,13 @@ result<export_report> export_events(const event_log& log, const export_filter& f
     }
 
     export_report report;
-    std::string line;
+    std::string block;
+    block.reserve(write_block + write_block / 4);
+    const auto write_out = [&] {
+        out.write(block.data(), static_cast<std::streamsize>(block.size()));
+        block.clear();
+        return static_cast<bool>(out);
+    };
     for (std::size_t i = 0; i < partitions.size(); ++i) {
         const partition_id p = partitions[i];
         bool wrote = false;
@@ -53,14 +62,15 @@ result<export_report> export_events(const event_log& log, const export_filter& f
             for (const auto& e : batch.value()) {
                 ++report.scanned;
                 if (!passes(e, filter)) continue;
-                line = boost::json::serialize(to_cloudevent(e));
-                line.push_back('\n');
-                out.write(line.data(), static_cast<std::streamsize>(line.size()));
-                report.bytes += line.size();
+                const auto before = block.size();
+                block += boost::json::serialize(to_cloudevent(e));
+                block.push_back('\n');
+                report.bytes += block.size() - before;
                 ++report.events;
                 wrote = true;
             }
-            if (!out) return failure(errc::io_error, "cannot write the export");
+            if (block.size() >= write_block && !write_out())
+                return failure(errc::io_error, "cannot write the export");
             if (batch.value().back().pos < next)
                 return failure(errc::corruption, "partition " + std::to_string(p) +
                                                      ": the event stored at position " +
@@ -71,8 +81,7 @@ result<export_report> export_events(const event_log& log, const export_filter& f
         }
         if (wrote) ++report.partitions;
     }
-    out.flush();
-    if (!out) return failure(errc::io_error, "cannot write the export");
+    if (!write_out() || !out.flush()) return failure(errc::io_error, "cannot write the export");
     if (progress) progress(report.scanned, total);
     return report;
 }

@@ -32,4 +32,7 @@ void domain_status_changes();
 // logs live under dir.
 void scheduler_rows(const std::filesystem::path& dir);
 
+// `migops export --all` to a file against a raw RocksDB iteration, in MB/s.
+void export_rate(const std::filesystem::path& dir);
+
 }  // namespace migops::bench

@@ -218,6 +218,7 @@ int main(int argc, char** argv) {
     if (wanted("log.latency")) latency(dir);
     if (wanted("domain.status_changes")) migops::bench::domain_status_changes();
     if (wanted("scheduler.")) migops::bench::scheduler_rows(dir);
+    if (wanted("export.rate")) migops::bench::export_rate(dir);
     fs::remove_all(dir);
     return 0;
 }
