@@ -266,7 +266,7 @@ boost::json::object to_cloudevent(const envelope& e, bool include_hash) {
     o["source"] =
         e.space.empty() ? "/partitions/" + std::to_string(e.partition) : "/spaces/" + e.space.value;
     o["type"] = cloudevents_type_of(e.data);
-    if (auto subject = subject_of(e); !subject.empty()) o["subject"] = std::move(subject);
+    if (const auto subject = subject_of(e); !subject.empty()) o["subject"] = subject;
     o["time"] = format_rfc3339(e.time);
     o["datacontenttype"] = content_type;
     if (!e.space.empty()) o["partitionkey"] = e.space.value;

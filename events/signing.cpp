@@ -9,6 +9,7 @@
 #include <array>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "events/codec.h"
 
@@ -19,7 +20,7 @@ namespace {
 constexpr std::string_view message_prefix = "migops chain checkpoint v1\n";
 constexpr std::size_t signature_bytes = 64;
 // A PEM key is a few hundred bytes; anything far larger is not one.
-constexpr std::uintmax_t max_key_file_bytes = 64 * 1024;
+constexpr std::uintmax_t max_key_file_bytes = std::uintmax_t{64} * 1024;
 
 struct bio_free {
     void operator()(BIO* b) const { BIO_free(b); }
@@ -63,19 +64,19 @@ std::string hex_of(const unsigned char* bytes, std::size_t n) {
     return out;
 }
 
-std::optional<std::string> bytes_of_hex(std::string_view hex) {
+std::optional<std::vector<unsigned char>> bytes_of_hex(std::string_view hex) {
     if (hex.size() % 2 != 0) return std::nullopt;
     auto nibble = [](char c) -> int {
         if (c >= '0' && c <= '9') return c - '0';
         if (c >= 'a' && c <= 'f') return c - 'a' + 10;
         return -1;
     };
-    std::string out(hex.size() / 2, '\0');
+    std::vector<unsigned char> out(hex.size() / 2);
     for (std::size_t i = 0; i < out.size(); ++i) {
         const int hi = nibble(hex[2 * i]);
         const int lo = nibble(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) return std::nullopt;
-        out[i] = static_cast<char>(hi << 4 | lo);
+        out[i] = static_cast<unsigned char>(hi << 4 | lo);
     }
     return out;
 }
@@ -185,9 +186,10 @@ result<void> checkpoint_key::verify(const chain_checkpoint& c) const {
     std::unique_ptr<EVP_MD_CTX, md_ctx_free> ctx(EVP_MD_CTX_new());
     if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1)
         return failure(errc::io_error, "cannot verify a checkpoint: " + openssl_reason());
-    const int ok = EVP_DigestVerify(
-        ctx.get(), reinterpret_cast<const unsigned char*>(sig->data()), sig->size(),
-        reinterpret_cast<const unsigned char*>(message.data()), message.size());
+    const std::vector<unsigned char>& sig_bytes = *sig;
+    const int ok =
+        EVP_DigestVerify(ctx.get(), sig_bytes.data(), sig_bytes.size(),
+                         reinterpret_cast<const unsigned char*>(message.data()), message.size());
     ERR_clear_error();
     if (ok != 1)
         return failure(errc::corruption,
