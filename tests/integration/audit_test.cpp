@@ -187,6 +187,17 @@ TEST_F(AuditTest, AnExportTakenWhileServingVerifiesAndATamperedCopyDoesNot) {
         },
         30s));
     EXPECT_EQ(http_get(port_, "/healthz").status, 200) << "the server runs on";
+    // Checkpoints belong to no space: the history API shows them to no one.
+    const auto alice = token("alice");
+    http_reply history;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            history = http_call(port_, "GET", "/v1/events?limit=1000", {alice});
+            return history.body.find("io.migops.space.created.v1") != std::string::npos;
+        },
+        10s))
+        << history.body;
+    EXPECT_EQ(history.body.find(checkpoint_type), std::string::npos) << history.body;
 
     auto ok = run({"verify", file.string(), "--public-key", keys_.public_pem.string()}, "verify");
     EXPECT_EQ(ok.status, 0) << ok.output;
