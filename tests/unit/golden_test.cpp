@@ -33,6 +33,13 @@ std::string read_file(const fs::path& p) {
 template <class E>
 envelope golden_sample() {
     auto e = testing::sample_envelope(testing::sample_of<E>());
+    // A checkpoint is about its partition, as the processor writes it: no
+    // space, no actor (its CloudEvent has no subject or partitionkey).
+    if constexpr (std::is_same_v<E, chain_checkpoint>) {
+        e.space = {};
+        e.actor = {};
+        e.actor_role.clear();
+    }
     seal(e, chain_head{6, sha256("golden")});
     return e;
 }
