@@ -62,8 +62,10 @@ struct config {
     std::uint32_t kafka_delivery_timeout_ms = 10'000;
     std::uint32_t kafka_request_timeout_ms = 30'000;
     notify_config notify;  // keys smtp_*, webhook_*, notify_*, public_url
-    std::string signing_key_file;  // Ed25519 private key (PEM): signed chain checkpoints when set
-    std::uint32_t checkpoint_interval = 60;  // seconds between signed checkpoints
+
+    // Signed chain checkpoints (scheduler/checkpointer.h) when a key is set.
+    std::string signing_key_file;            // Ed25519 private key (PEM)
+    std::uint32_t checkpoint_interval = 60;  // seconds between checkpoints
 };
 
 // The token settings, reading the key file or the data directory's secret
