@@ -13,6 +13,7 @@
 #include "api/router.h"
 #include "engine/commands.h"
 #include "events/codec.h"
+#include "projections/audit_index.h"
 
 namespace migops::api {
 
@@ -28,10 +29,9 @@ constexpr std::size_t catch_up_chunk = 256;
 // Encoded events kept for catch-ups and for clients of the same batch.
 constexpr std::size_t encoding_cache_size = 4096;
 
-// What an event is about, as /v1/events has it: the nodes its task, node
-// and parent fields name, the nodes a new journey creates and a help
-// request's target, and the journeys of these and of its journey field.
-// (The later events of a help request name only its journey.)
+// What an event is about, as /v1/events has it (for_each_named_id): the
+// nodes it names and their journeys, and the journeys it names. (The later
+// events of a help request name only its journey.)
 struct about {
     std::vector<std::string> nodes;
     std::vector<std::string> journeys;
@@ -45,41 +45,11 @@ struct about {
 
 about about_of(const ev::payload& data) {
     about a;
-    std::visit(
-        [&](const auto& p) {
-            using P = std::decay_t<decltype(p)>;
-            std::apply(
-                [&](const auto&... f) {
-                    [[maybe_unused]] auto pick = [&](const auto& fd) {
-                        using M = std::remove_cvref_t<decltype(p.*(fd.member))>;
-                        if constexpr (std::is_same_v<M, node_id>) {
-                            if (fd.name == "task" || fd.name == "node" || fd.name == "parent")
-                                a.node((p.*(fd.member)).value);
-                        } else if constexpr (std::is_same_v<M, journey_id>) {
-                            if (fd.name == "journey" && !(p.*(fd.member)).empty())
-                                a.journeys.push_back((p.*(fd.member)).value);
-                        }
-                    };
-                    (pick(f), ...);
-                },
-                P::fields());
-            if constexpr (std::is_same_v<P, ev::journey_created>) {
-                for (const auto& phase : p.phases) {
-                    a.node(phase.id);
-                    for (const auto& module : phase.modules) {
-                        a.node(module.id);
-                        for (const auto& task : module.tasks) {
-                            a.node(task.id);
-                            for (const auto& sub : task.subtasks) a.node(sub.id);
-                        }
-                    }
-                }
-            } else if constexpr (std::is_same_v<P, ev::help_requested>) {
-                // The target is a journey, module or task.
-                if (engine::journey_of_id(p.target).value != p.target) a.node(p.target);
-            }
-        },
-        data);
+    projections::for_each_named_id(
+        data, [&](std::string_view id) { a.node(std::string(id)); },
+        [&](std::string_view id) {
+            if (!id.empty()) a.journeys.emplace_back(id);
+        });
     return a;
 }
 

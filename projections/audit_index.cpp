@@ -143,47 +143,15 @@ struct concerns {
     }
 };
 
-// The node and journey ids an event names in its fields: the same fields
-// its CloudEvents subject is chosen from (task, node, journey), plus the
-// parent a node is added under.
-template <class P>
-void named_ids(const P& p, concerns& c) {
-    std::apply(
-        [&](const auto&... f) {
-            [[maybe_unused]] auto pick = [&](const auto& fd) {
-                using M = std::remove_cvref_t<decltype(p.*(fd.member))>;
-                if constexpr (std::is_same_v<M, node_id>) {
-                    if (fd.name == "task" || fd.name == "node" || fd.name == "parent")
-                        c.node((p.*(fd.member)).value);
-                } else if constexpr (std::is_same_v<M, journey_id>) {
-                    if (fd.name == "journey") c.journey((p.*(fd.member)).value);
-                }
-            };
-            (pick(f), ...);
-        },
-        P::fields());
-}
-
 std::string help_key(std::string_view request) {
     return id_prefix(help_tag, request);
 }
 
 result<concerns> concerns_of(const events::envelope& e, rows& r) {
     concerns c;
-    std::visit([&](const auto& p) { named_ids(p, c); }, e.data);
-    // A new journey's history is also the history of every node it creates.
-    if (const auto* created = std::get_if<events::journey_created>(&e.data)) {
-        for (const auto& phase : created->phases) {
-            c.node(phase.id);
-            for (const auto& module : phase.modules) {
-                c.node(module.id);
-                for (const auto& task : module.tasks) {
-                    c.node(task.id);
-                    for (const auto& sub : task.subtasks) c.node(sub.id);
-                }
-            }
-        }
-    }
+    for_each_named_id(
+        e.data, [&](std::string_view id) { c.node(id); },
+        [&](std::string_view id) { c.journey(id); });
     // A help request's later events name only the request: its target is
     // remembered from the request.
     std::string_view request;
@@ -191,7 +159,6 @@ result<concerns> concerns_of(const events::envelope& e, rows& r) {
         [&](const auto& p) {
             using P = std::decay_t<decltype(p)>;
             if constexpr (std::is_same_v<P, events::help_requested>) {
-                c.target(p.target);
                 r.put(help_key(p.request), p.target);
             } else if constexpr (std::is_same_v<P, events::help_accepted> ||
                                  std::is_same_v<P, events::help_resolved> ||
@@ -300,6 +267,50 @@ std::string with_time(const std::string& prefix, timestamp t) {
 }
 
 }  // namespace
+
+void for_each_named_id(const events::payload& data,
+                       const std::function<void(std::string_view node)>& on_node,
+                       const std::function<void(std::string_view journey)>& on_journey) {
+    std::visit(
+        [&](const auto& p) {
+            using P = std::decay_t<decltype(p)>;
+            // The fields its CloudEvents subject is chosen from (task, node,
+            // journey), plus the parent a node is added under.
+            std::apply(
+                [&](const auto&... f) {
+                    [[maybe_unused]] auto pick = [&](const auto& fd) {
+                        using M = std::remove_cvref_t<decltype(p.*(fd.member))>;
+                        if constexpr (std::is_same_v<M, node_id>) {
+                            if (fd.name == "task" || fd.name == "node" || fd.name == "parent")
+                                on_node((p.*(fd.member)).value);
+                        } else if constexpr (std::is_same_v<M, journey_id>) {
+                            if (fd.name == "journey") on_journey((p.*(fd.member)).value);
+                        }
+                    };
+                    (pick(f), ...);
+                },
+                P::fields());
+            if constexpr (std::is_same_v<P, events::journey_created>) {
+                // A new journey's history is also that of every node it creates.
+                for (const auto& phase : p.phases) {
+                    on_node(phase.id);
+                    for (const auto& module : phase.modules) {
+                        on_node(module.id);
+                        for (const auto& task : module.tasks) {
+                            on_node(task.id);
+                            for (const auto& sub : task.subtasks) on_node(sub.id);
+                        }
+                    }
+                }
+            } else if constexpr (std::is_same_v<P, events::help_requested>) {
+                if (is_node_id(p.target))
+                    on_node(p.target);
+                else
+                    on_journey(p.target);
+            }
+        },
+        data);
+}
 
 result<void> audit_index::apply(const events::envelope& e, rows& r) {
     auto c = concerns_of(e, r);

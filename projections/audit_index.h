@@ -35,6 +35,15 @@
 
 namespace migops::projections {
 
+// The ids an event names by itself, without what earlier events said: the
+// nodes its task, node and parent fields name, every node a new journey
+// creates, a help request's target (a journey, module or task), and the
+// journeys its journey fields name. The audit index and the stream's
+// filters read events through it.
+void for_each_named_id(const events::payload& data,
+                       const std::function<void(std::string_view node)>& on_node,
+                       const std::function<void(std::string_view journey)>& on_journey);
+
 class audit_index final : public projection {
   public:
     std::string name() const override { return "audit_index"; }
