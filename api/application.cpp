@@ -33,6 +33,7 @@ struct application::parts {
     std::unique_ptr<idempotency_keys> idempotency;
     projections::board* board = nullptr;
     projections::runner* board_runner = nullptr;
+    projections::runner* audit_runner = nullptr;
     std::unique_ptr<events::event_log> log;
     std::unique_ptr<engine::partition_processor> processor;
     std::unique_ptr<scheduler::alert_scheduler> alerts;
@@ -103,11 +104,12 @@ void application::add_routes() {
               doc.body = openapi_document();
               respond(std::move(doc));
           });
-    parts_->deps.emplace(
-        route_deps{*parts_->processor, *parts_->verifier, clock_, *parts_->board,
-                   *parts_->board_runner, parts_->store->db(),
-                   parts_->store->column_family(projections::column_family_of(*parts_->board)),
-                   *parts_->blobs, *parts_->idempotency, config_.limits});
+    parts_->deps.emplace(route_deps{
+        *parts_->processor, *parts_->verifier, clock_, *parts_->board, *parts_->board_runner,
+        parts_->store->db(),
+        parts_->store->column_family(projections::column_family_of(*parts_->board)), *parts_->log,
+        parts_->store->column_family(projections::column_family_of(projections::audit_index{})),
+        *parts_->audit_runner, *parts_->blobs, *parts_->idempotency, config_.limits});
     add_v1_routes(r, *parts_->deps);
     // History answers only the spaces the board says the caller may read.
     add_history_routes(
@@ -335,6 +337,8 @@ result<void> application::start() {
             parts_->board = b;
             parts_->board_runner = parts_->runners.back().get();
         }
+        if (dynamic_cast<projections::audit_index*>(m.get()))
+            parts_->audit_runner = parts_->runners.back().get();
         if (auto r = parts_->runners.back()->start(); !r) return r;
     }
     set_phase("publishing the templates");

@@ -21,58 +21,17 @@ namespace {
 constexpr std::size_t default_limit = 100;
 constexpr std::size_t max_limit_digits = 7;
 
-using query_params = std::map<std::string, std::string, std::less<>>;
-
 constexpr std::string_view known_params[] = {"space", "journey", "task",   "actor", "type",
                                              "since", "until",   "cursor", "limit"};
-
-http_response bad_parameter(const std::string& detail) {
-    return to_response(problem_for(make_error(errc::invalid_argument, detail)));
-}
-
-// The query string's parameters, percent-decoded ('+' stays a plus, so that
-// an unescaped time offset such as +02:00 survives). An unknown, repeated or
-// undecodable parameter is a problem naming it.
-std::variant<query_params, http_response> parse_query(std::string_view target) {
-    query_params out;
-    const auto q = target.find('?');
-    if (q == std::string_view::npos) return out;
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-        const auto amp = rest.find('&');
-        const auto part = rest.substr(0, amp);
-        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-        if (part.empty()) continue;
-        const auto eq = part.find('=');
-        auto name = percent_decode(part.substr(0, eq));
-        if (!name) return bad_parameter("a parameter name is not percent-encoded correctly");
-        if (std::find(std::begin(known_params), std::end(known_params), *name) ==
-            std::end(known_params))
-            return bad_parameter(*name + " is not a parameter of /v1/events");
-        auto value =
-            percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
-        if (!value) return bad_parameter(*name + " is not percent-encoded correctly");
-        if (out.contains(*name)) return bad_parameter(*name + " is given more than once");
-        out.emplace(std::move(*name), std::move(*value));
-    }
-    return out;
-}
-
-// An empty value is the same as leaving the parameter out.
-std::optional<std::string> param(const query_params& p, std::string_view name) {
-    auto it = p.find(name);
-    if (it == p.end() || it->second.empty()) return std::nullopt;
-    return it->second;
-}
 
 // The query of a request, or the problem with its parameters.
 std::variant<projections::audit_query, http_response> to_query(const query_params& p) {
     projections::audit_query q;
-    if (auto v = param(p, "space")) q.space = space_id{*v};
-    if (auto v = param(p, "journey")) q.journey = journey_id{*v};
-    if (auto v = param(p, "task")) q.task = node_id{*v};
-    if (auto v = param(p, "actor")) q.actor = user_id{*v};
-    if (auto v = param(p, "type")) {
+    if (auto v = query_value(p, "space")) q.space = space_id{*v};
+    if (auto v = query_value(p, "journey")) q.journey = journey_id{*v};
+    if (auto v = query_value(p, "task")) q.task = node_id{*v};
+    if (auto v = query_value(p, "actor")) q.actor = user_id{*v};
+    if (auto v = query_value(p, "type")) {
         q.type_id = projections::event_type_id(*v);
         if (!q.type_id)
             return bad_parameter("type " + *v +
@@ -80,15 +39,15 @@ std::variant<projections::audit_query, http_response> to_query(const query_param
                                  "or task.status_changed)");
     }
     for (const std::string_view name : {"since", "until"}) {
-        auto v = param(p, name);
+        auto v = query_value(p, name);
         if (!v) continue;
         auto t = parse_rfc3339(*v);
         if (!t) return bad_parameter(std::string(name) + " must be an RFC 3339 date-time");
         (name == "since" ? q.since : q.until) = *t;
     }
-    if (auto v = param(p, "cursor")) q.after_cursor = *v;
+    if (auto v = query_value(p, "cursor")) q.after_cursor = *v;
     q.limit = default_limit;
-    if (auto v = param(p, "limit")) {
+    if (auto v = query_value(p, "limit")) {
         const bool digits =
             v->size() <= max_limit_digits &&
             std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -109,7 +68,7 @@ http_response not_readable(std::string_view what, std::string_view id) {
 
 void history_route(const history_deps& deps, const http_request& req, const principal& who,
                    const responder& respond) {
-    auto parsed = parse_query(req.target);
+    auto parsed = parse_query(req.target, known_params, "/v1/events");
     if (auto* r = std::get_if<http_response>(&parsed)) return respond(std::move(*r));
     auto query = to_query(std::get<query_params>(parsed));
     if (auto* r = std::get_if<http_response>(&query)) return respond(std::move(*r));
@@ -136,14 +95,9 @@ void history_route(const history_deps& deps, const http_request& req, const prin
     if (!page) return respond(to_response(problem_for(page.error())));
     boost::json::array answered;
     for (const auto& hit : page.value().hits) {
-        auto read = deps.log.read(hit.partition, hit.pos, 1);
-        if (!read) return respond(to_response(problem_for(read.error())));
-        if (read.value().empty() || read.value().front().pos != hit.pos)
-            return respond(to_response(problem_for(make_error(
-                errc::corruption, "the audit index names partition " +
-                                      std::to_string(hit.partition) + " position " +
-                                      std::to_string(hit.pos) + ", which the log does not hold"))));
-        answered.emplace_back(events::to_cloudevent(read.value().front()));
+        auto event = events::read_event(deps.log, hit.partition, hit.pos);
+        if (!event) return respond(to_response(problem_for(event.error())));
+        answered.emplace_back(events::to_cloudevent(event.value()));
     }
     boost::json::object body;
     body["events"] = std::move(answered);

@@ -1,5 +1,7 @@
 #include "api/route_support.h"
 
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 
 #include "api/problems.h"
@@ -34,6 +36,42 @@ http_response json_response(unsigned status, const boost::json::value& body) {
     r.status = status;
     r.body = boost::json::serialize(body);
     return r;
+}
+
+http_response bad_parameter(const std::string& detail) {
+    return to_response(problem_for(make_error(errc::invalid_argument, detail)));
+}
+
+std::variant<query_params, http_response> parse_query(std::string_view target,
+                                                      std::span<const std::string_view> known,
+                                                      std::string_view of) {
+    query_params out;
+    const auto q = target.find('?');
+    if (q == std::string_view::npos) return out;
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        const auto amp = rest.find('&');
+        const auto part = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+        if (part.empty()) continue;
+        const auto eq = part.find('=');
+        auto name = percent_decode(part.substr(0, eq));
+        if (!name) return bad_parameter("a parameter name is not percent-encoded correctly");
+        if (std::find(known.begin(), known.end(), *name) == known.end())
+            return bad_parameter(*name + " is not a parameter of " + std::string(of));
+        auto value =
+            percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+        if (!value) return bad_parameter(*name + " is not percent-encoded correctly");
+        if (out.contains(*name)) return bad_parameter(*name + " is given more than once");
+        out.emplace(std::move(*name), std::move(*value));
+    }
+    return out;
+}
+
+std::optional<std::string> query_value(const query_params& p, std::string_view name) {
+    auto it = p.find(name);
+    if (it == p.end() || it->second.empty()) return std::nullopt;
+    return it->second;
 }
 
 }  // namespace migops::api

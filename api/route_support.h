@@ -3,7 +3,12 @@
 // a handler, and JSON answers.
 
 #include <functional>
+#include <map>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <variant>
 
 #include <boost/json/value.hpp>
 
@@ -24,5 +29,21 @@ route_handler authed(const token_verifier& verifier, const scheduler::clock& clo
 
 // A JSON answer with the given status.
 http_response json_response(unsigned status, const boost::json::value& body);
+
+// A 400 problem (invalid-argument) with the detail.
+http_response bad_parameter(const std::string& detail);
+
+using query_params = std::map<std::string, std::string, std::less<>>;
+
+// The query string's parameters, percent-decoded ('+' stays a plus, so that
+// an unescaped time offset such as +02:00 survives). A parameter not in
+// `known`, a repeated or an undecodable one is a problem naming it and the
+// resource (`of`).
+std::variant<query_params, http_response> parse_query(std::string_view target,
+                                                      std::span<const std::string_view> known,
+                                                      std::string_view of);
+
+// A parameter's value; an empty value is the same as leaving it out.
+std::optional<std::string> query_value(const query_params& p, std::string_view name);
 
 }  // namespace migops::api

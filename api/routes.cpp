@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "api/as_of_routes.h"
 #include "api/idempotency.h"
 #include "api/json_body.h"
 #include "api/problems.h"
@@ -855,6 +856,10 @@ void add_v1_routes(router& routes, const route_deps& d) {
             submit(*deps, req, who, engine::delete_space{space_id{param(p, "space")}},
                    nothing_to_show(), res);
         });
+    add("GET", "/v1/spaces/{space}/members", "list_space_members",
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            space_members(*deps, req, who, space_id{param(p, "space")}, res);
+        });
     add("PUT", "/v1/spaces/{space}/members/{user}", "grant_space_role",
         [deps](req_t req, par_t p, who_t who, res_t res) {
             grant(*deps, req, who, space_id{param(p, "space")}, {}, user_id{param(p, "user")}, {},
@@ -927,8 +932,9 @@ void add_v1_routes(router& routes, const route_deps& d) {
             create_journey(*deps, req, space_id{param(p, "space")}, who, res);
         });
     add("GET", "/v1/journeys/{journey}", "get_journey",
-        [deps](req_t, par_t p, who_t who, res_t res) {
+        [deps](req_t req, par_t p, who_t who, res_t res) {
             const auto j = param(p, "journey");
+            if (has_query(req.target)) return journey_as_of(*deps, req, who, journey_id{j}, res);
             read_in_space(*deps, who, engine::space_of_id(j), "journey/" + j, "journey " + j, res);
         });
     add("PATCH", "/v1/journeys/{journey}", "edit_journey",

@@ -26,6 +26,10 @@ struct route_deps {
     projections::runner& board_runner;
     rocksdb::DB& db;
     rocksdb::ColumnFamilyHandle* board_rows;
+    // The as-of reads: the log of record and the audit index with its runner.
+    const events::event_log& log;
+    rocksdb::ColumnFamilyHandle* audit_index;
+    projections::runner& audit_runner;
     engine::blob_store& blobs;
     idempotency_keys& idempotency;
     engine::limits bounds;

@@ -1,8 +1,28 @@
 #include "engine/state.h"
 
+#include <array>
+
 #include "engine/commands.h"
 
 namespace migops::engine {
+
+namespace {
+constexpr std::array<std::string_view, 4> help_stages{"open", "accepted", "resolved", "cancelled"};
+}  // namespace
+
+std::string_view to_string(help_state::stage s) {
+    const auto i = static_cast<std::size_t>(s);
+    return i < help_stages.size() ? help_stages.at(i) : std::string_view{};
+}
+
+bool parse(std::string_view name, help_state::stage& out) {
+    for (std::size_t i = 0; i < help_stages.size(); ++i)
+        if (help_stages.at(i) == name) {
+            out = static_cast<help_state::stage>(i);
+            return true;
+        }
+    return false;
+}
 
 journey_id journey_of_id(std::string_view id) {
     const auto first = id.find('.');

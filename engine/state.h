@@ -2,6 +2,10 @@
 // The in-memory state of one partition: a fold of its events (DESIGN.md
 // invariant 1). Owned and mutated only by the partition's thread. Ordered
 // maps keep iteration (and so decisions and comparisons) deterministic.
+//
+// Each struct lists its fields (events/fields.h) for the state snapshots
+// behind as-of reads (snapshot.h): a field added to a struct is added to
+// its fields() too, with the rules of fields.h (append only, bump version).
 
 #include <map>
 #include <optional>
@@ -11,11 +15,13 @@
 
 #include "events/content.h"
 #include "events/envelope.h"
+#include "events/fields.h"
 #include "events/types.h"
 #include "events/vocabulary.h"
 
 namespace migops::engine {
 
+using events::field;
 using events::node_kind;
 using events::role;
 
@@ -23,6 +29,10 @@ using events::role;
 struct grants {
     std::map<user_id, role> users;
     std::map<team_id, role> teams;
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("users", &grants::users), field("teams", &grants::teams)};
+    }
     friend bool operator==(const grants&, const grants&) = default;
 };
 
@@ -30,6 +40,11 @@ struct team_state {
     team_id id;
     std::string name;
     std::set<user_id> members;
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("id", &team_state::id), field("name", &team_state::name),
+                          field("members", &team_state::members)};
+    }
     friend bool operator==(const team_state&, const team_state&) = default;
 };
 
@@ -40,6 +55,15 @@ struct artifact_state {
     std::string sha256;
     user_id uploader;
     timestamp uploaded_at;
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("name", &artifact_state::name),
+                          field("media_type", &artifact_state::media_type),
+                          field("size", &artifact_state::size),
+                          field("sha256", &artifact_state::sha256),
+                          field("uploader", &artifact_state::uploader),
+                          field("uploaded_at", &artifact_state::uploaded_at)};
+    }
     friend bool operator==(const artifact_state&, const artifact_state&) = default;
 };
 
@@ -49,6 +73,12 @@ struct comment_state {
     std::string text;
     timestamp at;
     bool edited = false;
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("id", &comment_state::id), field("author", &comment_state::author),
+                          field("text", &comment_state::text), field("at", &comment_state::at),
+                          field("edited", &comment_state::edited)};
+    }
     friend bool operator==(const comment_state&, const comment_state&) = default;
 };
 
@@ -56,6 +86,11 @@ struct step_state {
     std::string id;
     std::string text;
     bool checked = false;
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("id", &step_state::id), field("text", &step_state::text),
+                          field("checked", &step_state::checked)};
+    }
     friend bool operator==(const step_state&, const step_state&) = default;
 };
 
@@ -63,6 +98,11 @@ struct alert_state {
     std::string id;           // "<task>/<kind>/<episode>"
     std::uint32_t level = 0;  // 0 the assignee, 1 the journey admins, 2 the space admins
     timestamp raised_at;
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("id", &alert_state::id), field("level", &alert_state::level),
+                          field("raised_at", &alert_state::raised_at)};
+    }
     friend bool operator==(const alert_state&, const alert_state&) = default;
 };
 
@@ -102,6 +142,40 @@ struct node_state {
     position version = 0;
 
     bool is_task() const { return kind == node_kind::task || kind == node_kind::subtask; }
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("id", &node_state::id),
+                          field("kind", &node_state::kind),
+                          field("parent", &node_state::parent),
+                          field("title", &node_state::title),
+                          field("description", &node_state::description),
+                          field("tools", &node_state::tools),
+                          field("links", &node_state::links),
+                          field("in_scope", &node_state::in_scope),
+                          field("children", &node_state::children),
+                          field("status", &node_state::status),
+                          field("blocked_reason", &node_state::blocked_reason),
+                          field("assignee_user", &node_state::assignee_user),
+                          field("assignee_team", &node_state::assignee_team),
+                          field("due", &node_state::due),
+                          field("estimated_minutes", &node_state::estimated_minutes),
+                          field("spent_minutes", &node_state::spent_minutes),
+                          field("dependencies", &node_state::dependencies),
+                          field("criteria", &node_state::criteria),
+                          field("steps", &node_state::steps),
+                          field("artifacts", &node_state::artifacts),
+                          field("comments", &node_state::comments),
+                          field("approvals", &node_state::approvals),
+                          field("evidence", &node_state::evidence),
+                          field("next_step", &node_state::next_step),
+                          field("next_comment", &node_state::next_comment),
+                          field("blocked_since", &node_state::blocked_since),
+                          field("alerts", &node_state::alerts),
+                          field("alert_episodes", &node_state::alert_episodes),
+                          field("notified", &node_state::notified),
+                          field("failed_notifications", &node_state::failed_notifications),
+                          field("version", &node_state::version)};
+    }
     friend bool operator==(const node_state&, const node_state&) = default;
 };
 
@@ -117,8 +191,25 @@ struct help_state {
     timestamp opened_at;
     std::optional<timestamp> closed_at;
     bool active() const { return at == stage::open || at == stage::accepted; }
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("id", &help_state::id),
+                          field("target", &help_state::target),
+                          field("kind", &help_state::kind),
+                          field("description", &help_state::description),
+                          field("requested_by", &help_state::requested_by),
+                          field("accepted_by", &help_state::accepted_by),
+                          field("at", &help_state::at),
+                          field("note", &help_state::note),
+                          field("opened_at", &help_state::opened_at),
+                          field("closed_at", &help_state::closed_at)};
+    }
     friend bool operator==(const help_state&, const help_state&) = default;
 };
+
+// The stages of a help request by name ("open", "accepted", …).
+std::string_view to_string(help_state::stage s);
+bool parse(std::string_view name, help_state::stage& out);
 
 struct journey_state {
     journey_id id;
@@ -139,6 +230,27 @@ struct journey_state {
     std::uint32_t task_count = 0;  // tasks + subtasks
     events::alert_rules rules;
     position version = 0;
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("id", &journey_state::id),
+                          field("name", &journey_state::name),
+                          field("description", &journey_state::description),
+                          field("target_date", &journey_state::target_date),
+                          field("template_id", &journey_state::template_id),
+                          field("template_version", &journey_state::template_version),
+                          field("template_hash", &journey_state::template_hash),
+                          field("copied_from", &journey_state::copied_from),
+                          field("status", &journey_state::status),
+                          field("members", &journey_state::members),
+                          field("phases", &journey_state::phases),
+                          field("nodes", &journey_state::nodes),
+                          field("help", &journey_state::help),
+                          field("next_node", &journey_state::next_node),
+                          field("next_help", &journey_state::next_help),
+                          field("task_count", &journey_state::task_count),
+                          field("rules", &journey_state::rules),
+                          field("version", &journey_state::version)};
+    }
     friend bool operator==(const journey_state&, const journey_state&) = default;
 };
 
@@ -155,6 +267,21 @@ struct space_state {
     std::uint32_t next_team = 1;
     std::uint32_t next_journey = 1;
     position version = 0;  // position of the last event that changed it
+    static constexpr std::uint32_t format_version = 1;
+    static constexpr auto fields() {
+        return std::tuple{field("id", &space_state::id),
+                          field("name", &space_state::name),
+                          field("description", &space_state::description),
+                          field("created_by", &space_state::created_by),
+                          field("created_at", &space_state::created_at),
+                          field("deleted", &space_state::deleted),
+                          field("members", &space_state::members),
+                          field("teams", &space_state::teams),
+                          field("journeys", &space_state::journeys),
+                          field("next_team", &space_state::next_team),
+                          field("next_journey", &space_state::next_journey),
+                          field("version", &space_state::version)};
+    }
     friend bool operator==(const space_state&, const space_state&) = default;
 };
 

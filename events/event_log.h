@@ -65,6 +65,10 @@ class event_log {
     virtual void unsubscribe(std::uint64_t token) = 0;
 };
 
+// The event at position pos of partition p; errc::corruption when the log
+// does not hold it (the caller learnt of it from an index).
+result<envelope> read_event(const event_log& log, partition_id p, position pos);
+
 // The partition of a space: FNV-1a 64 of the id, modulo the partition count.
 // Persisted meaning: changing it re-partitions every data directory.
 partition_id partition_of(const space_id& space, std::uint32_t partitions);

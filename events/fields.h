@@ -4,7 +4,7 @@
 // so the three can never disagree.
 //
 // A persisted struct declares
-//     static constexpr std::uint32_t version = N;
+//     static constexpr std::uint32_t version = N;   (or format_version = N)
 //     static constexpr auto fields() { return std::tuple{field("name", &T::name, since)...}; }
 // Rules (persisted forever):
 //   - fields are only appended, with a `since` equal to the version that
@@ -20,7 +20,9 @@
 #include <concepts>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -48,11 +50,29 @@ constexpr field_t<T, M> field(std::string_view name, M T::*member, std::uint32_t
     return {name, member, since};
 }
 
+// The format version of a persisted struct: `format_version` where the
+// struct has a member of its own called version (the engine's state, whose
+// entities carry a version), else `version`.
+template <class T>
+concept has_format_version = requires {
+    { T::format_version } -> std::convertible_to<std::uint32_t>;
+};
+
 template <class T>
 concept reflected = requires {
-    { T::version } -> std::convertible_to<std::uint32_t>;
     T::fields();
-};
+}
+&&(has_format_version<T> || requires {
+    { T::version } -> std::convertible_to<std::uint32_t>;
+});
+
+template <class T>
+constexpr std::uint32_t format_version_of() {
+    if constexpr (has_format_version<T>)
+        return T::format_version;
+    else
+        return T::version;
+}
 
 template <class T>
 struct is_id : std::false_type {};
@@ -66,6 +86,16 @@ template <class T>
 struct is_vector : std::false_type {};
 template <class T>
 struct is_vector<std::vector<T>> : std::true_type {};
+// Maps and sets are stored (binary only) as a u32 count and their entries in
+// key order; they have no JSON form.
+template <class T>
+struct is_map : std::false_type {};
+template <class K, class V, class C>
+struct is_map<std::map<K, V, C>> : std::true_type {};
+template <class T>
+struct is_set : std::false_type {};
+template <class K, class C>
+struct is_set<std::set<K, C>> : std::true_type {};
 
 // Raised while decoding stored or received data that does not fit.
 class decode_error : public std::runtime_error {
@@ -113,7 +143,7 @@ inline void load_string(bounded_input_archive& ar, std::string& s) {
 template <class M>
 void save_value(cereal::PortableBinaryOutputArchive& ar, const M& v) {
     if constexpr (reflected<M>) {
-        ar(static_cast<std::uint32_t>(M::version));
+        ar(format_version_of<M>());
         std::apply([&](const auto&... f) { (save_value(ar, v.*(f.member)), ...); }, M::fields());
     } else if constexpr (std::is_same_v<M, std::string>) {
         ar(v);
@@ -131,9 +161,15 @@ void save_value(cereal::PortableBinaryOutputArchive& ar, const M& v) {
     } else if constexpr (is_optional<M>::value) {
         ar(v.has_value());
         if (v) save_value(ar, *v);
-    } else if constexpr (is_vector<M>::value) {
+    } else if constexpr (is_vector<M>::value || is_set<M>::value) {
         ar(static_cast<std::uint32_t>(v.size()));
         for (const auto& e : v) save_value(ar, e);
+    } else if constexpr (is_map<M>::value) {
+        ar(static_cast<std::uint32_t>(v.size()));
+        for (const auto& [k, e] : v) {
+            save_value(ar, k);
+            save_value(ar, e);
+        }
     } else {
         static_assert(sizeof(M) == 0, "type has no persisted encoding");
     }
@@ -144,10 +180,10 @@ void load_value(bounded_input_archive& ar, M& v) {
     if constexpr (reflected<M>) {
         std::uint32_t stored = 0;
         ar(stored);
-        if (stored == 0 || stored > M::version)
+        if (stored == 0 || stored > format_version_of<M>())
             throw decode_error("record version " + std::to_string(stored) +
-                               " is not known to this build (newest " + std::to_string(M::version) +
-                               ")");
+                               " is not known to this build (newest " +
+                               std::to_string(format_version_of<M>()) + ")");
         std::apply(
             [&](const auto&... f) {
                 ((f.since <= stored ? load_value(ar, v.*(f.member)) : void()), ...);
@@ -196,6 +232,28 @@ void load_value(bounded_input_archive& ar, M& v) {
             typename M::value_type e{};
             load_value(ar, e);
             v.push_back(std::move(e));
+        }
+    } else if constexpr (is_set<M>::value) {
+        std::uint32_t n = 0;
+        ar(n);
+        ar.check_count(n);
+        v.clear();
+        for (std::uint32_t i = 0; i < n; ++i) {
+            typename M::value_type e{};
+            load_value(ar, e);
+            v.insert(v.end(), std::move(e));
+        }
+    } else if constexpr (is_map<M>::value) {
+        std::uint32_t n = 0;
+        ar(n);
+        ar.check_count(n);
+        v.clear();
+        for (std::uint32_t i = 0; i < n; ++i) {
+            typename M::key_type k{};
+            typename M::mapped_type e{};
+            load_value(ar, k);
+            load_value(ar, e);
+            v.insert_or_assign(v.end(), std::move(k), std::move(e));
         }
     } else {
         static_assert(sizeof(M) == 0, "type has no persisted encoding");

@@ -334,6 +334,27 @@ result<void> audit_index::apply(const events::envelope& e, rows& r) {
     return success();
 }
 
+result<std::vector<space_event>> space_events(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                              const space_id& space, position after, position up_to,
+                                              std::size_t limit) {
+    std::vector<space_event> out;
+    if (after >= up_to) return out;
+    const auto upper = local_key(space_tag, space.value, up_to) + '\0';
+    const rocksdb::Slice upper_bound(upper);
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper_bound;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
+    for (it->Seek(local_key(space_tag, space.value, after + 1)); it->Valid() && out.size() < limit;
+         it->Next()) {
+        auto e = decode_entry(std::string_view(it->value().data(), it->value().size()));
+        if (!e) return failure(e.error());
+        out.push_back(space_event{e.value().pos, e.value().time});
+    }
+    if (!it->status().ok())
+        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    return out;
+}
+
 result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                                      const audit_query& q) {
     if (!cf) return failure(errc::invalid_argument, "the store has no audit index column family");

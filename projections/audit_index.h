@@ -97,6 +97,19 @@ struct audit_page {
 result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                                      const audit_query& q);
 
+// One event of a space, as its index holds it.
+struct space_event {
+    position pos = 0;
+    timestamp time;
+    friend bool operator==(const space_event&, const space_event&) = default;
+};
+
+// The events of a space with positions in (after, up_to], in log order, at
+// most limit of them (the as-of reads replay a space's tail from these).
+result<std::vector<space_event>> space_events(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                              const space_id& space, position after, position up_to,
+                                              std::size_t limit);
+
 // The type id of an event type named by its CloudEvents type
 // ("io.migops.task.status_changed.v1") or its short name
 // ("task.status_changed").

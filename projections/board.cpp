@@ -5,7 +5,9 @@
 #include "engine/commands.h"
 #include "engine/domain.h"
 #include "engine/permissions.h"
+#include "engine/snapshot.h"
 #include "events/fields.h"
+#include "projections/as_of.h"
 #include "projections/views.h"
 
 namespace migops::projections {
@@ -71,6 +73,11 @@ void board::mark_related(const engine::journey_state& j, const node_id& id) {
 void board::fold(const ev::envelope& e, bool track) {
     std::unique_lock lock(mutex_);
     auto& s = states_[e.partition];
+    if (!e.space.empty()) {
+        auto& latest = latest_[e.space];
+        latest = std::max(latest, e.time);
+        ++event_count_[e.space];
+    }
     // Events without a space (chain checkpoints) change nothing shown.
     if (!track || e.space.empty()) {
         engine::apply(s, e);
@@ -145,6 +152,7 @@ result<void> board::apply(const ev::envelope& e, rows& r) {
         r.put("template/" + c.template_id + "/" + c.template_version, boost::json::serialize(o));
     }
     fold(e, true);
+    if (!e.space.empty()) write_snapshot(e, r);
     return success();
 }
 
@@ -249,6 +257,18 @@ result<void> board::flush(rows& r) {
     return success();
 }
 
+// On the runner's thread, the only writer of the fold: reads it unlocked.
+void board::write_snapshot(const ev::envelope& e, rows& r) const {
+    auto count = event_count_.find(e.space);
+    if (count == event_count_.end() || count->second % snapshot_interval != 0) return;
+    const auto state = states_.find(e.partition);
+    if (state == states_.end() || !state->second.spaces.contains(e.space)) return;
+    const auto latest = latest_.at(e.space);
+    r.put(snapshot_key(e.space, e.pos),
+          engine::encode_snapshot(engine::snapshot_of(state->second, e.space, e.pos, latest)));
+    r.put(snapshot_time_key(e.space, latest, e.pos), "");
+}
+
 void board::committed(std::span<const ev::envelope> batch) {
     std::lock_guard lock(listeners_mutex_);
     for (const auto& [token, l] : listeners_) l(batch);
@@ -285,6 +305,8 @@ void board::reset() {
     readers_.clear();
     assigned_.clear();
     progress_.clear();
+    latest_.clear();
+    event_count_.clear();
     dirty_spaces_.clear();
     dirty_journeys_.clear();
     dirty_tasks_.clear();
@@ -308,6 +330,15 @@ ev::role board::role_in_journey(const user_id& user, const journey_id& journey) 
         return *std::min_element(roles.begin(), roles.end());
     }
     return ev::role::none;
+}
+
+std::optional<boost::json::object> board::members_of(const space_id& space) const {
+    std::shared_lock lock(mutex_);
+    for (const auto& [p, s] : states_) {
+        const auto* sp = s.space(space);
+        if (sp && !sp->deleted) return members_view(s, *sp);
+    }
+    return std::nullopt;
 }
 
 std::uint64_t board::listen(listener l) {

@@ -12,6 +12,7 @@
 //   "team_of/<user>/<team>"         the teams a user belongs to
 //   "reader/<user>/<space>"         the spaces a user may read
 //   "template/<id>/<version>"       a published template
+//   "snapshot/…", "snapshot_time/…" the space as it was, now and then (as_of.h)
 // The fold is rebuilt in memory on start from the log (restore); who may
 // read which space is answered from it, under a shared lock, by any thread.
 // Rows and lookups are read by the HTTP threads; apply, flush and the
@@ -47,6 +48,10 @@ class board final : public projection {
     // included), or role::none.
     events::role role_in_journey(const user_id& user, const journey_id& journey) const;
 
+    // Who holds which role in the space now (views.h members_view), or
+    // nothing when there is no such space.
+    std::optional<boost::json::object> members_of(const space_id& space) const;
+
     // Called on the runner's thread with every committed batch, in log
     // order, after the rows were written; for live subscribers.
     using listener = std::function<void(std::span<const events::envelope>)>;
@@ -70,6 +75,7 @@ class board final : public projection {
     void fold(const events::envelope& e, bool track);
     void mark_task_tree(const engine::journey_state& j, const node_id& id);
     void mark_related(const engine::journey_state& j, const node_id& id);
+    void write_snapshot(const events::envelope& e, rows& r) const;
     static std::set<user_id> readers_of(const engine::partition_state& s,
                                         const engine::space_state& sp);
 
@@ -80,6 +86,11 @@ class board final : public projection {
     std::map<node_id, std::pair<user_id, team_id>> assigned_;
     // Each journey's progress as last rendered, for the space overviews.
     std::map<journey_id, progress> progress_;
+    // Per space: the latest time of its events and how many it has, for
+    // its snapshots (one at every snapshot_interval-th event, so that a
+    // rebuild writes the same ones).
+    std::map<space_id, timestamp> latest_;
+    std::map<space_id, std::uint64_t> event_count_;
 
     // Changed by the batch being applied.
     std::set<space_id> dirty_spaces_;

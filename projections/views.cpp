@@ -37,16 +37,25 @@ array grants_json(const engine::grants& g) {
     return a;
 }
 
+array teams_json(const engine::space_state& sp) {
+    array teams;
+    for (const auto& [id, t] : sp.teams) {
+        array members;
+        for (const auto& u : t.members) members.emplace_back(u.value);
+        teams.push_back(
+            object{{"id", id.value}, {"name", t.name}, {"members", std::move(members)}});
+    }
+    return teams;
+}
+
 object help_json(const engine::help_state& h) {
-    static constexpr std::array<std::string_view, 4> stages{"open", "accepted", "resolved",
-                                                            "cancelled"};
     object o{{"id", h.id},
              {"target", h.target},
              {"kind", to_string(h.kind)},
              {"description", h.description},
              {"requested_by", h.requested_by.value},
              {"accepted_by", id_or_null(h.accepted_by.value)},
-             {"state", stages.at(static_cast<std::size_t>(h.at))}};
+             {"state", engine::to_string(h.at)}};
     if (!h.note.empty()) o["note"] = h.note;
     return o;
 }
@@ -260,14 +269,7 @@ object space_view(const engine::partition_state& s, const engine::space_state& s
     o["created_by"] = sp.created_by.value;
     o["created_at"] = format_rfc3339(sp.created_at);
     o["members"] = grants_json(sp.members);
-    array teams;
-    for (const auto& [id, t] : sp.teams) {
-        array members;
-        for (const auto& u : t.members) members.emplace_back(u.value);
-        teams.push_back(
-            object{{"id", id.value}, {"name", t.name}, {"members", std::move(members)}});
-    }
-    o["teams"] = std::move(teams);
+    o["teams"] = teams_json(sp);
     array journeys;
     for (const auto& jid : sp.journeys) {
         const auto* j = s.journey(jid);
@@ -280,6 +282,19 @@ object space_view(const engine::partition_state& s, const engine::space_state& s
     }
     o["journeys"] = std::move(journeys);
     return o;
+}
+
+object members_view(const engine::partition_state& s, const engine::space_state& sp) {
+    array journeys;
+    for (const auto& jid : sp.journeys)
+        if (const auto* j = s.journey(jid))
+            journeys.push_back(object{
+                {"id", j->id.value}, {"name", j->name}, {"members", grants_json(j->members)}});
+    return object{{"version", sp.version},
+                  {"space", sp.id.value},
+                  {"members", grants_json(sp.members)},
+                  {"teams", teams_json(sp)},
+                  {"journeys", std::move(journeys)}};
 }
 
 object task_summary(const engine::journey_state& j, const engine::node_state& n) {

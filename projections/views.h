@@ -39,6 +39,10 @@ boost::json::object space_view(
     const engine::partition_state& s, const engine::space_state& sp,
     const std::function<progress(const engine::journey_state&)>& progress_for);
 
+// Who holds which role: the space's members and teams, and each journey's
+// own members.
+boost::json::object members_view(const engine::partition_state& s, const engine::space_state& sp);
+
 // One line of "my tasks".
 boost::json::object task_summary(const engine::journey_state& j, const engine::node_state& n);
 

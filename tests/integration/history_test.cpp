@@ -1,6 +1,7 @@
 // GET /v1/events over HTTP against the real binary: a token is required,
 // bad parameters are named, pages follow their cursor, and nobody reads the
-// history of a space they hold no role in.
+// history of a space they hold no role in. As-of reads give the board and
+// the members as they were.
 
 #include <gtest/gtest.h>
 
@@ -221,6 +222,112 @@ TEST_F(HistoryTest, ARoleOnAJourneyLetsAUserReadTheSpaceUntilItIsRevoked) {
     EXPECT_TRUE(
         wait_until([&] { return get("/v1/events?space=" + space, bob).status == 404; }, 10s));
     EXPECT_TRUE(events_of(get("/v1/events", bob)).empty());
+}
+
+// The body without the as-of read's own member.
+boost::json::object without_as_of(const http_reply& r) {
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) return {};
+    auto o = boost::json::parse(r.body).as_object();
+    EXPECT_TRUE(o.contains("as_of"));
+    o.erase("as_of");
+    return o;
+}
+
+TEST_F(HistoryTest, AsOfReadsGiveTheBoardAndTheMembersAsTheyWere) {
+    const auto alice = token("alice");
+    const auto s = create_space(alice, "DC exit");
+    auto created = http_call(port_, "POST", "/v1/spaces/" + s + "/journeys",
+                             {"Content-Type: application/json", alice},
+                             R"({"name":"Move","template_id":"migops-quick-start"})");
+    ASSERT_EQ(created.status, 201) << created.body;
+    const auto journey = boost::json::parse(created.body).as_object();
+    const std::string j(journey.at("id").as_string());
+    const std::string task(
+        journey.at("phases").at(0).at("modules").at(0).at("tasks").at(0).at("id").as_string());
+
+    // What the board and the members were after each step, and the last
+    // event of the space then.
+    struct moment {
+        std::int64_t pos;
+        std::string time;
+        boost::json::value board;
+        boost::json::value members;
+    };
+    std::vector<moment> seen;
+    std::size_t events = 2;
+    auto capture = [&] {
+        auto history = wait_for("/v1/events?space=" + s + "&limit=1000", alice, events);
+        ASSERT_EQ(history.size(), events);
+        const auto& last = history.back().as_object();
+        seen.push_back({last.at("migopsposition").as_int64(),
+                        std::string(last.at("time").as_string()),
+                        boost::json::parse(get("/v1/journeys/" + j, alice).body),
+                        boost::json::parse(get("/v1/spaces/" + s + "/members", alice).body)});
+    };
+    capture();
+    ASSERT_EQ(
+        http_call(port_, "PUT", "/v1/spaces/" + s + "/members/bob",
+                  {"Content-Type: application/json", alice}, R"({"role":"space_contributor"})")
+            .status,
+        200);
+    ++events;
+    capture();
+    ASSERT_EQ(http_call(port_, "POST", "/v1/tasks/" + task + "/status",
+                        {"Content-Type: application/json", alice}, R"({"status":"in_progress"})")
+                  .status,
+              200);
+    ++events;
+    capture();
+    ASSERT_EQ(http_call(port_, "DELETE", "/v1/spaces/" + s + "/members/bob", {alice}).status, 204);
+    ++events;
+    capture();
+    EXPECT_NE(seen[1].members, seen[0].members);
+    EXPECT_NE(seen[2].board, seen[1].board);
+
+    for (const auto& m : seen) {
+        const auto at = "as_of_position=" + std::to_string(m.pos);
+        EXPECT_EQ(without_as_of(get("/v1/journeys/" + j + "?" + at, alice)), m.board) << at;
+        EXPECT_EQ(without_as_of(get("/v1/spaces/" + s + "/members?" + at, alice)), m.members);
+        const auto when = "as_of=" + m.time;
+        EXPECT_EQ(without_as_of(get("/v1/journeys/" + j + "?" + when, alice)), m.board) << when;
+        EXPECT_EQ(without_as_of(get("/v1/spaces/" + s + "/members?" + when, alice)), m.members);
+        auto as_of =
+            boost::json::parse(get("/v1/journeys/" + j + "?" + at, alice).body).at("as_of");
+        EXPECT_EQ(as_of.at("position").as_int64(), m.pos);
+        EXPECT_EQ(as_of.at("time").as_string(), m.time);
+    }
+    // Before the journey was created it did not exist; the space did.
+    const auto before = "?as_of_position=" + std::to_string(seen[0].pos - 1);
+    EXPECT_EQ(problem_type(get("/v1/journeys/" + j + before, alice)), "/problems/not-found");
+    auto members = get("/v1/spaces/" + s + "/members" + before, alice);
+    EXPECT_EQ(members.status, 200) << members.body;
+    EXPECT_EQ(get("/v1/spaces/" + s + "/members?as_of=2000-01-01T00:00:00Z", alice).status, 404);
+
+    // Bad moments are named and change nothing.
+    const std::vector<std::string> bad_moments = {
+        "as_of=yesterday",
+        "as_of_position=-1",
+        "as_of_position=1x",
+        "as_of_position=",
+        "as_of_position=99999999999999999999",
+        "as_of_position=" + std::to_string(seen.back().pos + 1000000),
+        "as_of=2026-01-01T00:00:00Z&as_of_position=1",
+        "at=1",
+        "as_of=%zz"};
+    for (const auto& query : bad_moments) {
+        auto r = get("/v1/journeys/" + j + "?" + query, alice);
+        EXPECT_EQ(r.status, 400) << query << " " << r.body;
+        EXPECT_EQ(problem_type(r), "/problems/invalid-argument") << query;
+        EXPECT_EQ(get("/v1/spaces/" + s + "/members?" + query, alice).status, 400) << query;
+    }
+    // Nobody reads the past of a space they hold no role in now.
+    const auto carol = token("carol");
+    EXPECT_EQ(
+        get("/v1/journeys/" + j + "?as_of_position=" + std::to_string(seen[1].pos), carol).status,
+        404);
+    EXPECT_EQ(get("/v1/spaces/" + s + "/members", carol).status, 404);
+    EXPECT_EQ(events_of(get("/v1/events?space=" + s + "&limit=1000", alice)).size(), events);
 }
 
 }  // namespace

@@ -1,17 +1,22 @@
 // The board read model: what the API reads (journeys with progress, tasks,
 // spaces, my tasks, readers) follows the log, survives a restart, and a
-// rebuild from position 1 gives exactly what incremental updates gave.
+// rebuild from position 1 gives exactly what incremental updates gave; its
+// snapshots give the board as it was at any past position or time.
 
 #include <gtest/gtest.h>
 
 #include <future>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "engine/domain.h"
 #include "engine/partition_processor.h"
+#include "engine/snapshot.h"
 #include "engine/template_catalog.h"
 #include "events/rocks_log.h"
+#include "projections/as_of.h"
+#include "projections/audit_index.h"
 #include "projections/board.h"
 #include "tests/unit/temp_dir.h"
 
@@ -24,12 +29,11 @@ class BoardTest : public ::testing::Test {
   protected:
     void SetUp() { open(); }
     void open() {
-        board probe;
-        store_ = std::move(
-            events::rocks_store::open({dir_.path(),
-                                       {events::events_column_family, events::meta_column_family,
-                                        column_family_of(probe)}})
-                .value());
+        store_ = std::move(events::rocks_store::open(
+                               {dir_.path(),
+                                {events::events_column_family, events::meta_column_family,
+                                 column_family_of(board{}), column_family_of(audit_index{})}})
+                               .value());
         log_ = std::move(events::rocks_log::open(*store_, {.partitions = 4}).value());
         processor_ =
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
@@ -39,8 +43,12 @@ class BoardTest : public ::testing::Test {
             std::make_unique<runner>(*store_, *log_, *board_, runner_options{.batch_events = 5});
         ASSERT_TRUE(runner_->start());
         cf_ = store_->column_family(column_family_of(*board_));
+        audit_runner_ = std::make_unique<runner>(*store_, *log_, audit_);
+        ASSERT_TRUE(audit_runner_->start());
+        audit_cf_ = store_->column_family(column_family_of(audit_));
     }
     void close() {
+        audit_runner_.reset();
         runner_.reset();
         board_.reset();
         processor_.reset();
@@ -55,6 +63,7 @@ class BoardTest : public ::testing::Test {
         auto r = f.get();
         EXPECT_TRUE(r) << r.error().message;
         EXPECT_TRUE(runner_->wait_caught_up(std::chrono::seconds(10)));
+        EXPECT_TRUE(audit_runner_->wait_caught_up(std::chrono::seconds(10)));
         return r ? r.value() : std::vector<events::envelope>{};
     }
     std::optional<object> row(const std::string& key) {
@@ -88,6 +97,41 @@ class BoardTest : public ::testing::Test {
         return std::get<events::journey_created>(created.at(0).data).journey;
     }
 
+    // A space "s<i>" with a journey, a team, grants, an assigned task with
+    // a comment, a help request and a file; some completed, some deleted.
+    void busy_space(int i) {
+        const space_id s{"s" + std::to_string(i)};
+        const auto j = journey_in(s);
+        run(engine::grant_role{
+            s, {}, user_id{"u" + std::to_string(i)}, {}, events::role::space_contributor});
+        run(engine::create_team{s, "T"});
+        run(engine::add_team_member{team_id{s.value + ".t1"}, user_id{"m" + std::to_string(i)}});
+        run(engine::grant_role{s, j, {}, team_id{s.value + ".t1"}, events::role::team_contributor});
+        const node_id task{j.value + ".n3"};
+        run(engine::assign_task{task, user_id{"u" + std::to_string(i)}, team_id{s.value + ".t1"}});
+        run(engine::change_task_status{task, events::task_status::in_progress, "", {}});
+        run(engine::add_comment{task, "on it"});
+        run(engine::request_help{j, task.value, events::help_kind::advice, "which engine?"});
+        run(engine::upload_artifact{task, "assessment.csv", "text/csv", 4, std::string(64, 'a')});
+        if (i % 2 == 0)
+            run(engine::change_task_status{task, events::task_status::completed, "", {}});
+        if (i % 3 == 0) run(engine::delete_node{node_id{j.value + ".n4"}});
+        if (i == 5) run(engine::delete_journey{j});
+    }
+    // The fold of the whole log, as the engine makes it.
+    std::map<partition_id, engine::partition_state> fold_log() {
+        std::map<partition_id, engine::partition_state> out;
+        for (partition_id p = 0; p < log_->partitions(); ++p) {
+            auto events = log_->read(p, 1, 1'000'000);
+            EXPECT_TRUE(events);
+            for (const auto& e : events.value()) engine::apply(out[p], e);
+        }
+        return out;
+    }
+    result<past_space> as_of(const space_id& s, as_of_point at) {
+        return space_as_of(store_->db(), cf_, audit_cf_, *log_, s, at);
+    }
+
     testing_support::temp_dir dir_;
     std::unique_ptr<events::rocks_store> store_;
     std::unique_ptr<events::rocks_log> log_;
@@ -95,6 +139,9 @@ class BoardTest : public ::testing::Test {
     std::unique_ptr<board> board_;
     std::unique_ptr<runner> runner_;
     rocksdb::ColumnFamilyHandle* cf_ = nullptr;
+    audit_index audit_;
+    std::unique_ptr<runner> audit_runner_;
+    rocksdb::ColumnFamilyHandle* audit_cf_ = nullptr;
     std::int64_t now_ = 0;
 };
 
@@ -172,25 +219,7 @@ TEST_F(BoardTest, ReadersFollowGrantsAndRevocations) {
 }
 
 TEST_F(BoardTest, RestartAndRebuildGiveWhatIncrementalUpdatesGave) {
-    for (int i = 0; i < 6; ++i) {
-        const space_id s{"s" + std::to_string(i)};
-        const auto j = journey_in(s);
-        run(engine::grant_role{
-            s, {}, user_id{"u" + std::to_string(i)}, {}, events::role::space_contributor});
-        run(engine::create_team{s, "T"});
-        run(engine::add_team_member{team_id{s.value + ".t1"}, user_id{"m" + std::to_string(i)}});
-        run(engine::grant_role{s, j, {}, team_id{s.value + ".t1"}, events::role::team_contributor});
-        const node_id task{j.value + ".n3"};
-        run(engine::assign_task{task, user_id{"u" + std::to_string(i)}, team_id{s.value + ".t1"}});
-        run(engine::change_task_status{task, events::task_status::in_progress, "", {}});
-        run(engine::add_comment{task, "on it"});
-        run(engine::request_help{j, task.value, events::help_kind::advice, "which engine?"});
-        run(engine::upload_artifact{task, "assessment.csv", "text/csv", 4, std::string(64, 'a')});
-        if (i % 2 == 0)
-            run(engine::change_task_status{task, events::task_status::completed, "", {}});
-        if (i % 3 == 0) run(engine::delete_node{node_id{j.value + ".n4"}});
-        if (i == 5) run(engine::delete_journey{j});
-    }
+    for (int i = 0; i < 6; ++i) busy_space(i);
     const auto incremental = all_rows();
     ASSERT_GT(incremental.size(), 50u);
     // A restart restores the fold from the log and changes nothing.
@@ -207,6 +236,125 @@ TEST_F(BoardTest, RestartAndRebuildGiveWhatIncrementalUpdatesGave) {
     runner_->stop();
     ASSERT_TRUE(runner_->rebuild());
     EXPECT_EQ(all_rows(), after);
+}
+
+TEST_F(BoardTest, SnapshotsKeepEverythingTheFoldHolds) {
+    for (int i = 0; i < 4; ++i) busy_space(i);
+    for (const auto& [p, state] : fold_log()) {
+        for (const auto& [id, sp] : state.spaces) {
+            const auto snap = engine::snapshot_of(state, id, state.head.pos, timestamp{now_});
+            ASSERT_EQ(snap.journeys.size(), sp.journeys.size());
+            auto decoded = engine::decode_snapshot(engine::encode_snapshot(snap));
+            ASSERT_TRUE(decoded) << decoded.error().message;
+            EXPECT_EQ(decoded.value(), snap);
+            const auto restored = engine::state_of(decoded.value());
+            EXPECT_EQ(*restored.space(id), sp);
+            for (const auto& jid : sp.journeys)
+                EXPECT_EQ(*restored.journey(jid), *state.journey(jid));
+        }
+    }
+}
+
+TEST_F(BoardTest, SnapshotsThatDoNotDecodeAreRefused) {
+    busy_space(0);
+    const auto state = fold_log();
+    const auto& [p, s] = *std::find_if(state.begin(), state.end(),
+                                       [](const auto& e) { return !e.second.spaces.empty(); });
+    const auto bytes = engine::encode_snapshot(
+        engine::snapshot_of(s, space_id{"s0"}, s.head.pos, timestamp{now_}));
+    for (const auto& bad :
+         {std::string{}, std::string("garbage"), bytes.substr(0, bytes.size() / 2), bytes + "x"}) {
+        auto r = engine::decode_snapshot(bad);
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, errc::corruption);
+    }
+}
+
+TEST_F(BoardTest, AsOfReadsShowTheBoardAsItWasThen) {
+    const space_id s{"acme"};
+    const auto j = journey_in(s);
+    const auto other = journey_in(space_id{"other"});
+    for (const auto* u : {"bob", "carol"}) {
+        run(engine::grant_role{s, j, user_id{u}, {}, events::role::journey_contributor});
+        run(engine::grant_role{
+            space_id{"other"}, other, user_id{u}, {}, events::role::journey_contributor});
+    }
+    std::vector<node_id> tasks;
+    const auto board_then = row("journey/" + j.value);
+    ASSERT_TRUE(board_then);
+    for (const auto& ph : board_then->at("phases").as_array())
+        for (const auto& m : ph.at("modules").as_array())
+            for (const auto& t : m.at("tasks").as_array())
+                if (tasks.size() < 5) tasks.emplace_back(std::string(t.at("id").as_string()));
+    ASSERT_EQ(tasks.size(), 5u);
+
+    // The board as the API showed it after some of the commands.
+    struct moment {
+        position pos;
+        timestamp time;
+        std::string journey;
+        std::string members;
+    };
+    std::vector<moment> seen;
+    const auto p = events::partition_of(s, log_->partitions());
+    const int commands = static_cast<int>(2 * snapshot_interval + snapshot_interval / 3);
+    for (int i = 0; i < commands; ++i) {
+        const auto* user = i % 2 == 0 ? "bob" : "carol";
+        run(engine::assign_task{
+            tasks[static_cast<std::size_t>(i) % tasks.size()], user_id{user}, {}});
+        // Events of another space in between.
+        if (i % 10 == 0) run(engine::assign_task{node_id{other.value + ".n3"}, user_id{user}, {}});
+        if (i == commands / 2)
+            run(engine::grant_role{s, {}, user_id{"dora"}, {}, events::role::space_admin});
+        if (i % 97 == 0 || i == commands - 1)
+            seen.push_back({log_->head(p).pos, timestamp{now_},
+                            *board::get(store_->db(), cf_, "journey/" + j.value).value(),
+                            boost::json::serialize(*board_->members_of(s))});
+    }
+    ASSERT_FALSE(keys("snapshot/acme/").empty());
+
+    auto check = [&](const moment& m, as_of_point at) {
+        auto past = as_of(s, at);
+        ASSERT_TRUE(past) << past.error().message;
+        const auto* js = past.value().state.journey(j);
+        ASSERT_NE(js, nullptr);
+        EXPECT_EQ(boost::json::serialize(journey_view(*js)), m.journey) << "at " << m.pos;
+        EXPECT_EQ(
+            boost::json::serialize(members_view(past.value().state, *past.value().state.space(s))),
+            m.members);
+        // A snapshot is at most snapshot_interval events of the space back.
+        EXPECT_LE(past.value().replayed, snapshot_interval);
+        EXPECT_LE(past.value().pos, m.pos);
+    };
+    for (const auto& m : seen) {
+        check(m, {.pos = m.pos, .time = {}});
+        check(m, {.pos = {}, .time = m.time});
+    }
+
+    // Before the space existed there is nothing to show.
+    auto before = as_of(s, {.pos = {}, .time = timestamp{0}});
+    ASSERT_TRUE(before);
+    EXPECT_EQ(before.value().state.space(s), nullptr);
+    EXPECT_FALSE(as_of(s, {.pos = 5, .time = timestamp{5}}));
+    EXPECT_FALSE(as_of(s, {}));
+
+    // A snapshot that does not decode is passed over: same board, longer
+    // replay.
+    const auto snapshots = keys("snapshot/acme/");
+    ASSERT_TRUE(store_->db().Put({}, cf_, "snapshot/acme/" + snapshots.back(), "damaged").ok());
+    auto past = as_of(s, {.pos = seen.back().pos, .time = {}});
+    ASSERT_TRUE(past);
+    EXPECT_EQ(boost::json::serialize(journey_view(*past.value().state.journey(j))),
+              seen.back().journey);
+    EXPECT_GT(past.value().replayed, snapshot_interval);
+
+    // A restart and a rebuild write the same snapshots at the same events.
+    close();
+    open();
+    runner_->stop();
+    ASSERT_TRUE(runner_->rebuild());
+    EXPECT_EQ(keys("snapshot/acme/"), snapshots);
+    check(seen.back(), {.pos = seen.back().pos, .time = {}});
 }
 
 }  // namespace
