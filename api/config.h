@@ -21,9 +21,10 @@ struct notify_config {
     std::string smtp_url;   // smtp://host[:port] or smtps://host[:port]; off when empty
     std::string smtp_user;  // AUTH when set
     std::string smtp_password;
-    std::string smtp_from;                  // the sender's address
-    std::string smtp_tls;                   // none | starttls | tls; empty: by the URL's scheme
-    std::string smtp_recipients;            // a file of user=address lines
+    std::string smtp_from;        // the sender's address
+    std::string smtp_tls;         // none | starttls | tls; empty: by the URL's scheme
+    std::string smtp_ca_file;     // PEM certificates trusted for the server's; else the system's
+    std::string smtp_recipients;  // a file of user=address lines
     std::string smtp_default_domain;        // user@domain for users not in that file
     std::vector<std::string> webhook_urls;  // each receives every alert as a CloudEvent
     std::string webhook_secret;             // HMAC-SHA256 key of X-Migops-Signature

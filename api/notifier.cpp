@@ -63,6 +63,7 @@ result<std::optional<notifier_setup>> resolve_notifier(const config& c,
     if (!n.smtp_url.empty()) {
         auto smtp = check_smtp(smtp_options{.url = n.smtp_url,
                                             .tls = n.smtp_tls,
+                                            .ca_file = n.smtp_ca_file,
                                             .user = n.smtp_user,
                                             .password = n.smtp_password,
                                             .from = n.smtp_from,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <fstream>
 #include <mutex>
 
 #include "api/curl_support.h"
@@ -55,6 +56,8 @@ class smtp_transport final : public mail_transport {
         curl_slist* rcpt = curl_slist_append(nullptr, ("<" + to + ">").c_str());
         curl_easy_setopt(h, CURLOPT_URL, options_.url.c_str());
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+        if (!options_.ca_file.empty())
+            curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
         curl_easy_setopt(h, CURLOPT_USE_SSL,
                          options_.tls == "none" ? static_cast<long>(CURLUSESSL_NONE)
                                                 : static_cast<long>(CURLUSESSL_ALL));
@@ -142,6 +145,16 @@ result<smtp_options> check_smtp(smtp_options o) {
                        "smtp_from: \"" + o.from + "\" is not an address like migops@example.com");
     if (o.user.empty() && !o.password.empty())
         return failure(errc::invalid_argument, "smtp_password is set but smtp_user is not");
+    if (!o.ca_file.empty()) {
+        if (o.tls == "none")
+            return failure(errc::invalid_argument,
+                           "smtp_ca_file is set but smtp_tls is none: nothing would use it");
+        std::ifstream ca(o.ca_file);
+        std::string first;
+        if (!ca || !std::getline(ca, first) || !first.starts_with("-----BEGIN "))
+            return failure(errc::invalid_argument,
+                           "smtp_ca_file: " + o.ca_file + " is not a readable PEM file");
+    }
     return o;
 }
 

@@ -12,9 +12,10 @@
 namespace migops::api {
 
 struct smtp_options {
-    std::string url;   // smtp://host[:port] or smtps://host[:port]
-    std::string tls;   // none | starttls | tls (implicit, smtps://)
-    std::string user;  // AUTH when set
+    std::string url;      // smtp://host[:port] or smtps://host[:port]
+    std::string tls;      // none | starttls | tls (implicit, smtps://)
+    std::string ca_file;  // PEM certificates trusted for the server's; empty: the system's
+    std::string user;     // AUTH when set
     std::string password;
     std::string from;                          // the envelope sender (MAIL FROM)
     std::chrono::milliseconds timeout{15000};  // per message, connecting included

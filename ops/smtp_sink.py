@@ -7,14 +7,19 @@ to DIR/<time>-<pid>-<n>.eml, first under a dot-name and then renamed, so a
 reader never sees half a message; the envelope comes first as
 X-Envelope-From / X-Envelope-To lines, then the message's bytes as received.
 
-  --user U --password P   require AUTH (PLAIN or LOGIN) with these, without TLS
+  --user U --password P   require AUTH (PLAIN or LOGIN) with these
   --reject DOMAIN         answer 550 to recipients @DOMAIN (a permanent refusal)
+  --tls-cert F --tls-key K
+                          require STARTTLS with this certificate (PEM) before
+                          MAIL; with --implicit-tls, TLS from the first byte
+                          instead (smtps)
 """
 
 import argparse
 import itertools
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -58,7 +63,12 @@ def main():
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--reject")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--implicit-tls", action="store_true")
     args = parser.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key) or (args.implicit_tls and not args.tls_cert):
+        parser.error("--tls-cert and --tls-key go together, and --implicit-tls needs them")
     os.makedirs(args.dir, exist_ok=True)
 
     options = {}
@@ -68,7 +78,15 @@ def main():
                   and data.password.decode() == args.password)
             return AuthResult(success=ok)
         options = {"authenticator": authenticate, "auth_required": True,
-                   "auth_require_tls": False}
+                   "auth_require_tls": bool(args.tls_cert)}
+
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.implicit_tls:
+            options["ssl_context"] = context
+        else:
+            options.update({"tls_context": context, "require_starttls": True})
 
     controller = Controller(SaveToDirectory(args.dir, args.reject), hostname="127.0.0.1",
                             port=args.port, **options)

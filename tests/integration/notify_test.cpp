@@ -404,6 +404,91 @@ TEST_F(NotifyTest, MailIsSentWithCredentialsWhenTheServerAsksForThem) {
     ASSERT_TRUE(wait_mail("Blocked")) << server_.stderr_text();
 }
 
+// A self-signed certificate for 127.0.0.1, made with the openssl command.
+std::pair<std::string, std::string> make_certificate(const std::filesystem::path& dir) {
+    const auto cert = (dir / "smtp-cert.pem").string();
+    const auto key = (dir / "smtp-key.pem").string();
+    auto c = start_process(
+        "/usr/bin/openssl",
+        {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
+         "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+        dir / "openssl.log");
+    EXPECT_EQ(wait_exit(c, 60s), 0) << c.stderr_text();
+    return {cert, key};
+}
+
+// The flags with one setting's value replaced, or added.
+std::vector<std::string> with_flag(std::vector<std::string> flags, const std::string& name,
+                                   const std::string& value) {
+    auto it = std::find(flags.begin(), flags.end(), name);
+    if (it == flags.end()) {
+        flags.insert(flags.end(), {name, value});
+    } else {
+        *std::next(it) = value;
+    }
+    return flags;
+}
+
+TEST_F(NotifyTest, MailGoesOverStartTlsWithCredentialsToATrustedServer) {
+    const auto [cert, key] = make_certificate(dir_.path());
+    stop_smtp();
+    start_smtp({"--tls-cert", cert, "--tls-key", key, "--user", "migops", "--password", "pa55"});
+    auto flags = with_flag(notify_flags(), "--smtp-tls", "starttls");
+    flags.insert(flags.end(),
+                 {"--smtp-ca-file", cert, "--smtp-user", "migops", "--smtp-password", "pa55"});
+    start_server(flags);
+    const auto task = journey().at(0);
+    ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
+    block(task, "no access");
+    auto m = wait_mail("Blocked");
+    ASSERT_TRUE(m) << server_.stderr_text();
+    EXPECT_EQ(m->header("To"), "bob@example.org");
+}
+
+TEST_F(NotifyTest, MailGoesOverTlsFromTheFirstByte) {
+    const auto [cert, key] = make_certificate(dir_.path());
+    stop_smtp();
+    start_smtp({"--tls-cert", cert, "--tls-key", key, "--implicit-tls"});
+    auto flags =
+        with_flag(notify_flags(), "--smtp-url", "smtps://127.0.0.1:" + std::to_string(smtp_port_));
+    flags = with_flag(flags, "--smtp-tls", "tls");
+    flags.insert(flags.end(), {"--smtp-ca-file", cert});
+    start_server(flags);
+    const auto task = journey().at(0);
+    ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
+    block(task, "no access");
+    ASSERT_TRUE(wait_mail("Blocked")) << server_.stderr_text();
+}
+
+TEST_F(NotifyTest, NoMailGoesToAnUntrustedServerOrInTheClearWhenTlsIsRequired) {
+    const auto [cert, key] = make_certificate(dir_.path());
+    stop_smtp();
+    start_smtp({"--tls-cert", cert, "--tls-key", key});
+    // The server's certificate is not among the system's: refused. And a
+    // server that requires STARTTLS refuses mail sent in the clear (530).
+    for (const auto* tls : {"starttls", "none"}) {
+        auto flags = with_flag(notify_flags(), "--smtp-tls", tls);
+        flags = with_flag(flags, "--notify-retries", "0");
+        start_server(flags);
+        const auto task = journey().at(0);
+        ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
+        block(task, std::string("no access ") + tls);
+        const std::string id = task + "/blocked/1/0/email/bob";
+        ASSERT_TRUE(recorded_eventually(task, "notification.failed", id)) << server_.stderr_text();
+        EXPECT_TRUE(mailbox().empty()) << tls;
+        std::string reason;
+        const auto alerts = ok(call("GET", "/v1/journeys/" + journey_ + "/alerts"));
+        for (const auto& f : alerts.at("failed_notifications").as_array())
+            if (f.at("message_id").as_string() == id) reason = f.at("reason").as_string();
+        EXPECT_NE(reason.find(std::string(tls) == "none" ? "530" : "certificate"),
+                  std::string::npos)
+            << reason;
+        stop_server();
+        server_ = {};
+        std::filesystem::remove_all(data());
+    }
+}
+
 TEST_F(NotifyTest, BadSettingsStopTheStartNamingThem) {
     auto refused = [&](std::vector<std::string> flags, int code, const std::string& says) {
         std::vector<std::string> args{"serve", "--data-dir", data(), "--listen", "127.0.0.1:0"};
@@ -421,6 +506,18 @@ TEST_F(NotifyTest, BadSettingsStopTheStartNamingThem) {
              "m@example.com"},
             1, "smtp_tls must be tls, not starttls");
     refused({"--smtp-url", "smtp://mail.example.com"}, 1, "smtp_from is required with smtp_url");
+    const std::vector<std::string> mail{"--smtp-url", "smtp://127.0.0.1:25", "--smtp-from",
+                                        "migops@ops.example.com"};
+    auto with = [&](std::vector<std::string> more) {
+        more.insert(more.begin(), mail.begin(), mail.end());
+        return more;
+    };
+    refused(with({"--smtp-ca-file", "/nonexistent/ca.pem"}), 1,
+            "smtp_ca_file: /nonexistent/ca.pem is not a readable PEM file");
+    refused(with({"--smtp-ca-file", (dir_.path() / "recipients.txt").string()}), 1,
+            "is not a readable PEM file");
+    refused(with({"--smtp-tls", "none", "--smtp-ca-file", "/nonexistent/ca.pem"}), 1,
+            "smtp_ca_file is set but smtp_tls is none");
     refused({"--webhook-urls", "https://hooks.example.com/x"}, 1,
             "webhook_urls needs webhook_secret");
     refused({"--webhook-urls", "ftp://hooks.example.com/x"}, 2,
