@@ -3,9 +3,11 @@
 // and the notifications that could not be delivered.
 
 import {get, enc} from './api.js';
-import {h, replace, statusLabel, assigneeText, timeEl} from './dom.js';
+import {h, replace, statusLabel, assigneeText, timeEl, journeyTabs} from './dom.js';
 
 const kindLabel = (k) => String(k || '').replace(/_/g, ' ');
+// The escalation ladder: who an alert has reached.
+const toldAt = (level) => ['the assignee', 'and the journey admins', 'and the space admins'][level] || '';
 
 export async function renderAlerts(ctx, journeyId) {
   const journey = await get(`/v1/journeys/${enc(journeyId)}`);
@@ -25,14 +27,14 @@ export async function renderAlerts(ctx, journeyId) {
       h('td', {}, statusLabel(a.status)),
       h('td', {}, assigneeText(a.assignee) || 'nobody'),
       h('td', {}, a.due ? timeEl(a.due) : ''),
-      h('td', {}, a.level !== undefined ? String(a.level) : ''),
+      h('td', {}, toldAt(a.level)),
       h('td', {}, a.raised_at ? timeEl(a.raised_at, true) : '')));
     const failed = r.failed_notifications.map((n) => h('li', {},
       taskLink(n), `: ${n.message_id} failed${n.reason ? `: ${n.reason}` : ''}`));
     replace(body,
       rows.length ? h('table', {class: 'table'},
         h('caption', {class: 'visually-hidden'}, 'Open alerts'),
-        h('thead', {}, h('tr', {}, ['Task', 'Alert', 'Status', 'Assignee', 'Due', 'Level', 'Raised'].map((x) => h('th', {scope: 'col'}, x)))),
+        h('thead', {}, h('tr', {}, ['Task', 'Alert', 'Status', 'Assignee', 'Due', 'Told', 'Raised'].map((x) => h('th', {scope: 'col'}, x)))),
         h('tbody', {}, rows)) : h('p', {}, 'No open alert.'),
       failed.length ? [h('h2', {}, 'Notifications that failed'), h('ul', {}, failed)] : null,
       h('h2', {}, 'Rules'),
@@ -46,10 +48,7 @@ export async function renderAlerts(ctx, journeyId) {
   replace(ctx.main,
     h('div', {class: 'board-top'},
       h('h1', {}, `Alerts of ${journey.name}`),
-      h('nav', {class: 'tabs', 'aria-label': 'Journey'},
-        h('a', {href: `#/journeys/${enc(journeyId)}`}, 'Board'),
-        h('a', {href: `#/journeys/${enc(journeyId)}/alerts`, 'aria-current': 'page'}, 'Alerts'),
-        h('a', {href: `#/journeys/${enc(journeyId)}/members`}, 'Members'))),
+      journeyTabs(journeyId, 'Alerts')),
     body);
   return {concerns: (e) => e.partitionkey === spaceId, refresh: () => refresh().catch(ctx.notice)};
 }

@@ -3,7 +3,7 @@
 // the live stream; with the history slider it shows the board as it was.
 
 import {get, enc, tokenClaims} from './api.js';
-import {h, replace, statuses, statusLabel, assigneeText, progressBar, date, journeyOf} from './dom.js';
+import {h, replace, statuses, statusLabel, assigneeText, progressBar, date, journeyOf, journeyTabs} from './dom.js';
 import {describeEvent} from './events.js';
 import {openTask, closeTask, refreshTask, currentTask} from './task.js';
 import {historyBar} from './history.js';
@@ -197,10 +197,7 @@ export async function renderBoard(ctx, journeyId) {
   replace(ctx.main,
     h('div', {class: 'board-top'},
       h('div', {}, heading, ' ', status),
-      h('nav', {class: 'tabs', 'aria-label': 'Journey'},
-        h('a', {href: `#/journeys/${enc(journeyId)}`, 'aria-current': 'page'}, 'Board'),
-        alertsLink,
-        h('a', {href: `#/journeys/${enc(journeyId)}/members`}, 'Members'))),
+      journeyTabs(journeyId, 'Board', alertsLink)),
     summary,
     h('div', {class: 'toolbar'},
       h('div', {class: 'filters', role: 'search'},

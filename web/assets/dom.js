@@ -103,3 +103,13 @@ export function journeyOf(id) {
   const parts = String(id || '').split('.');
   return parts.length >= 2 && /^j\d+$/.test(parts[1]) ? `${parts[0]}.${parts[1]}` : '';
 }
+
+// The Board / Alerts / Members links of a journey's pages.
+export function journeyTabs(journeyId, current, alertsLink) {
+  const id = encodeURIComponent(journeyId);
+  const tab = (name, href) => h('a', {href, 'aria-current': current === name ? 'page' : null}, name);
+  return h('nav', {class: 'tabs', 'aria-label': 'Journey'},
+    tab('Board', `#/journeys/${id}`),
+    alertsLink || tab('Alerts', `#/journeys/${id}/alerts`),
+    tab('Members', `#/journeys/${id}/members`));
+}

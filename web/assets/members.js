@@ -3,7 +3,7 @@
 // server words them.
 
 import {call, get, enc} from './api.js';
-import {h, replace, roleLabel} from './dom.js';
+import {h, replace, roleLabel, journeyTabs} from './dom.js';
 
 let formCount = 0;
 
@@ -99,6 +99,6 @@ export async function renderJourneyMembers(ctx, journeyId) {
     panel.update([...journey.members, ...inherited]);
   }
   await refresh();
-  replace(ctx.main, heading, panel.el);
+  replace(ctx.main, h('div', {class: 'board-top'}, heading, journeyTabs(journeyId, 'Members')), panel.el);
   return {concerns: (e) => e.partitionkey === spaceId, refresh: () => refresh().catch(ctx.notice)};
 }

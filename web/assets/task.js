@@ -338,6 +338,7 @@ function fill(state, t, history) {
   const me = tokenClaims().user;
   replace(p.comments, t.comments && t.comments.length ? h('ul', {class: 'comments'}, t.comments.map((c) => h('li', {},
     h('p', {class: 'comment-head'}, h('strong', {}, c.author), ' · ', timeEl(c.at, true), c.edited ? ' · edited' : '',
+      c.author === me ? ' · ' : null,
       c.author === me ? h('button', {type: 'button', class: 'link', 'aria-label': 'Delete this comment',
         onclick: () => act(state, 'Delete comment', 'DELETE', `${path}/comments/${enc(c.id)}`)}, 'Delete') : null),
     h('p', {class: 'comment-text'}, c.text)))) : h('p', {class: 'muted'}, 'No comment yet.'));
