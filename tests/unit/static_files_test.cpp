@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "api/config.h"
 #include "api/demo.h"
 #include "api/router.h"
 #include "api/static_files.h"
@@ -138,6 +139,23 @@ TEST(DemoLoopback, OnlyLoopbackAddressesAndLocalhost) {
     for (const char* host : {"0.0.0.0", "::", "10.0.0.1", "127.example.com", "localhost.evil",
                              "evil.example", "", "[::1]"})
         EXPECT_FALSE(is_loopback_host(host)) << host;
+}
+
+TEST(DashboardSettings, WebDirAndDemoAreCheckedByName) {
+    config c;
+    EXPECT_TRUE(c.web_dir.empty()) << "empty: the source tree's web/";
+    EXPECT_FALSE(c.demo);
+    ASSERT_TRUE(set_value(c, "web_dir", "/srv/migops-web"));
+    EXPECT_EQ(c.web_dir, "/srv/migops-web");
+    auto empty = set_value(c, "web_dir", "");
+    ASSERT_FALSE(empty);
+    EXPECT_NE(empty.error().message.find("web_dir"), std::string::npos);
+    ASSERT_TRUE(set_value(c, "demo", "true"));
+    EXPECT_TRUE(c.demo);
+    auto bad = set_value(c, "demo", "maybe");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("demo"), std::string::npos);
+    EXPECT_TRUE(c.demo) << "a refused value changes nothing";
 }
 
 }  // namespace

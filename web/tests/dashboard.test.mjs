@@ -288,6 +288,9 @@ test('a status change made through the API appears on the open page', async () =
   assert.equal(blocked.status, 200, blocked.text);
   await waitFor('the change made while away', async () => (await page.locator(cardIn('blocked', task.id)).count()) === 1, 15000);
   assert.ok(sockets.some((u) => /[?&]from=[0-9.]+/.test(u)), `resumed with from=: ${sockets.join(' ')}`);
+  // The restarted demo found its space and made no second one.
+  const {spaces} = (await api('GET', '/v1/spaces')).json;
+  assert.equal(spaces.filter((s) => s.name === 'Demo: data centre exit').length, 1);
   await page.close();
 });
 
