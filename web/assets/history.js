@@ -54,7 +54,11 @@ export function historyBar(ctx, journeyId, {show, live, titles}) {
     try {
       const doc = await get(`/v1/journeys/${enc(journeyId)}?${query}`);
       if (mine !== request) return;
-      label.textContent = `Showing the board as it was at ${what}.`;
+      // The server says which event the past board ends with.
+      const upTo = doc.as_of && doc.as_of.position !== undefined
+        ? ` It includes the space's events up to position ${doc.as_of.position}${doc.as_of.time ? ` (${dateTime(doc.as_of.time)})` : ''}.`
+        : '';
+      label.textContent = `Showing the board as it was at ${what}.${upTo}`;
       show(doc);
     } catch (e) {
       if (mine !== request) return;
