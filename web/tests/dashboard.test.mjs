@@ -55,9 +55,9 @@ async function waitFor(what, f, deadlineMs = 10000) {
   }
 }
 
-function startServer() {
+function startServer(extra = []) {
   const child = spawn(binary, ['serve', '--demo', '--data-dir', path.join(dir, 'data'),
-    '--listen', `127.0.0.1:${port}`], {stdio: ['ignore', 'pipe', 'pipe']});
+    '--listen', `127.0.0.1:${port}`, ...extra], {stdio: ['ignore', 'pipe', 'pipe']});
   child.stdout.on('data', (d) => { serverLog += d; });
   child.stderr.on('data', (d) => { serverLog += d; });
   return child;
@@ -324,5 +324,39 @@ test('completing a task with a missing file shows the refusal and what is missin
   await page.keyboard.press('Escape');
   await waitFor('the panel to close', async () => await page.locator('#panel').isHidden());
   assert.equal(await page.evaluate(() => document.activeElement.dataset.task), task.id);
+  await page.close();
+});
+
+test('after an overflow close the page resumes from the position the server names', async () => {
+  // One frame in flight at most: a batch of two events for the page overflows.
+  assert.equal(await stopServer(server), 0);
+  server = startServer(['--ws-queue-limit', '1']);
+  await waitFor('/readyz with a queue of one frame', async () => (await fetch(`${base}/readyz`)).status === 200, 30000);
+  const space = await api('POST', '/v1/spaces', {body: {name: 'Overflow space'}});
+  const journey = (await api('POST', `/v1/spaces/${space.json.id}/journeys`,
+    {body: {name: 'Overflow', template_id: 'migops-general-migration'}})).json;
+  const tasks = tasksOf(journey);
+  const page = await signedInPage(`/journeys/${journey.id}`);
+  await page.waitForSelector(cardIn('planned', tasks[0].id));
+  await waitFor('the stream to be live', async () => (await page.getAttribute('#connection', 'data-state')) === 'live');
+  const sockets = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+
+  // Commands sent together are committed together; rounds until one batch
+  // held two events (bounded: each round is one burst).
+  const overflowed = () => /fell \d+ frames behind and was closed, to resume from (\S+)/.exec(serverLog);
+  let status = 'planned';
+  let round = 0;
+  for (; round < 20 && !overflowed(); ++round) {
+    status = status === 'planned' ? 'in_progress' : 'planned';
+    const answers = await Promise.all(tasks.map((t) => api('POST', `/v1/tasks/${t.id}/status`, {body: {status}})));
+    for (const a of answers) assert.equal(a.status, 200, a.text);
+  }
+  const m = overflowed();
+  assert.ok(m, 'no batch of two events in 20 bursts');
+  console.log(`# the stream overflowed in burst ${round} and was to resume from ${m[1]}`);
+  await waitFor('every card where the last burst put it', async () =>
+    (await page.locator(`.cell[data-status="${status}"] .task-card`).count()) === tasks.length, 15000);
+  assert.ok(sockets.some((u) => u.endsWith(`?from=${m[1]}`)), `resumed from ${m[1]}: ${sockets.join(' ')}`);
   await page.close();
 });
