@@ -99,6 +99,38 @@ export async function renderJourneyMembers(ctx, journeyId) {
     panel.update([...journey.members, ...inherited]);
   }
   await refresh();
-  replace(ctx.main, h('div', {class: 'board-top'}, heading, journeyTabs(journeyId, 'Members')), panel.el);
+  replace(ctx.main, h('div', {class: 'board-top'}, heading, journeyTabs(journeyId, 'Members')), panel.el,
+    pastRoles(ctx, spaceId, journeyId));
   return {concerns: (e) => e.partitionkey === spaceId, refresh: () => refresh().catch(ctx.notice)};
+}
+
+// Who held which role at a past time (GET /v1/spaces/{space}/members?as_of=).
+function pastRoles(ctx, spaceId, journeyId) {
+  const when = h('input', {id: 'roles-as-of', type: 'datetime-local', step: 1, required: true});
+  const out = h('div', {'aria-live': 'polite'});
+  const row = (m, where) => h('tr', {},
+    h('th', {scope: 'row'}, m.user || (m.team ? `team ${m.team}` : '?')), h('td', {}, roleLabel(m.role)), h('td', {}, where));
+  const form = h('form', {
+    class: 'inline-form',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const at = new Date(when.value).toISOString();
+      try {
+        const past = await get(`/v1/spaces/${enc(spaceId)}/members?as_of=${encodeURIComponent(at)}`);
+        const journey = (past.journeys || []).find((j) => j.id === journeyId);
+        const rows = [...(past.members || []).map((m) => row(m, 'the space')),
+          ...(journey ? journey.members : []).map((m) => row(m, 'this journey'))];
+        const upTo = past.as_of ? ` (the space's events up to position ${past.as_of.position})` : '';
+        replace(out, h('p', {}, `Roles at ${new Date(at).toLocaleString()}${upTo}:`),
+          rows.length ? h('table', {class: 'table'},
+            h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, 'Who'), h('th', {scope: 'col'}, 'Role'), h('th', {scope: 'col'}, 'In'))),
+            h('tbody', {}, rows)) : h('p', {class: 'muted'}, 'Nobody held a role then.'),
+          journey ? null : h('p', {class: 'muted'}, 'The journey did not exist yet.'));
+      } catch (err) {
+        replace(out, h('p', {class: 'error'}, `Cannot show the roles then: ${err.message}`));
+      }
+    },
+  }, h('label', {for: 'roles-as-of'}, 'Roles at'), when, h('button', {type: 'submit'}, 'Show'));
+  return h('section', {class: 'card', 'aria-labelledby': 'past-roles-title'},
+    h('h2', {id: 'past-roles-title'}, 'Roles in the past'), form, out);
 }
