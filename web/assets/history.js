@@ -20,7 +20,7 @@ export function historyBar(ctx, journeyId, {show, live, titles}) {
     'aria-describedby': 'history-label',
   });
   const label = h('p', {id: 'history-label', class: 'history-label', 'aria-live': 'polite'});
-  const time = h('input', {id: 'history-time', type: 'datetime-local', step: 1});
+  const time = h('input', {id: 'history-time', type: 'datetime-local', step: 'any'});
   const button = h('button', {type: 'button', 'aria-expanded': 'false', 'aria-controls': 'history-bar'}, 'History');
   const backToLive = h('button', {type: 'button', class: 'primary'}, 'Back to live');
   const el = h('section', {id: 'history-bar', class: 'history-bar', hidden: true, 'aria-labelledby': 'history-title'},

@@ -106,7 +106,7 @@ export async function renderJourneyMembers(ctx, journeyId) {
 
 // Who held which role at a past time (GET /v1/spaces/{space}/members?as_of=).
 function pastRoles(ctx, spaceId, journeyId) {
-  const when = h('input', {id: 'roles-as-of', type: 'datetime-local', step: 1, required: true});
+  const when = h('input', {id: 'roles-as-of', type: 'datetime-local', step: 'any', required: true});
   const out = h('div', {'aria-live': 'polite'});
   const row = (m, where) => h('tr', {},
     h('th', {scope: 'row'}, m.user || (m.team ? `team ${m.team}` : '?')), h('td', {}, roleLabel(m.role)), h('td', {}, where));

@@ -327,6 +327,102 @@ test('completing a task with a missing file shows the refusal and what is missin
   await page.close();
 });
 
+test('the history slider shows the board as it was at a past position', async () => {
+  const space = await api('POST', '/v1/spaces', {body: {name: 'History space'}});
+  const journey = (await api('POST', `/v1/spaces/${space.json.id}/journeys`,
+    {body: {name: 'History', template_id: 'migops-quick-start'}})).json;
+  const task = tasksOf(journey)[0];
+  const started = await api('POST', `/v1/tasks/${task.id}/status`, {body: {status: 'in_progress'}});
+  assert.equal(started.status, 200, started.text);
+  // The next change a few milliseconds later, so that a time between the two
+  // can be chosen to the millisecond.
+  const startedAt = Date.now();
+  await waitFor('the clock to move on', async () => Date.now() >= startedAt + 5);
+  const blocked = await api('POST', `/v1/tasks/${task.id}/status`, {body: {status: 'blocked', reason: 'waiting for the past'}});
+  assert.equal(blocked.status, 200, blocked.text);
+  const events = (await api('GET', `/v1/events?journey=${encodeURIComponent(journey.id)}&limit=1000`)).json.events;
+  const positions = events.map((e) => e.migopsposition);
+  assert.equal(positions.length, 3, JSON.stringify(events.map((e) => e.type)));
+  // The contract the slider is built on: the board as of a position.
+  const then = await api('GET', `/v1/journeys/${encodeURIComponent(journey.id)}?as_of_position=${positions[1]}`);
+  assert.equal(then.status, 200, then.text);
+  assert.equal(tasksOf(then.json).find((t) => t.id === task.id).status, 'in_progress');
+
+  const page = await signedInPage(`/journeys/${journey.id}`);
+  await page.waitForSelector(cardIn('blocked', task.id));
+  await page.getByRole('button', {name: 'History'}).click();
+  const slider = page.locator('#history-slider');
+  await slider.waitFor();
+  await waitFor('the slider over the journey\'s events', async () => (await slider.getAttribute('max')) === String(positions.length - 1));
+  await slider.focus();
+  await page.keyboard.press('Home');
+  await waitFor('the board at the journey\'s creation', async () => (await page.locator(cardIn('planned', task.id)).count()) === 1);
+  assert.match(await page.textContent('#history-label'), new RegExp(`Position ${positions[0]}`));
+  assert.match(page.url(), new RegExp(`[?&]at=${positions[0]}`));
+  await page.keyboard.press('ArrowRight');
+  await waitFor('the board after the start', async () => (await page.locator(cardIn('in_progress', task.id)).count()) === 1);
+  await page.screenshot({path: path.join(artifacts, 'history.png'), fullPage: false});
+
+  // A time instead of a position: just after the start, before the block.
+  await page.keyboard.press('End');
+  await waitFor('the board at the latest position', async () => (await page.locator(cardIn('blocked', task.id)).count()) === 1);
+  await page.evaluate((at) => {
+    const d = new Date(at);
+    document.getElementById('history-time').value = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 23);
+  }, new Date(events[1].time).getTime() + 1);
+  await page.getByRole('button', {name: 'Show', exact: true}).click();
+  await waitFor('the board at that time', async () => (await page.locator(cardIn('in_progress', task.id)).count()) === 1);
+
+  // A change made now reaches the slider's range, not the past board shown.
+  const later = await api('POST', `/v1/tasks/${task.id}/status`, {body: {status: 'in_progress'}});
+  assert.equal(later.status, 200, later.text);
+  await waitFor('the slider to grow', async () => (await slider.getAttribute('max')) === String(positions.length));
+  assert.equal(await page.locator(cardIn('in_progress', task.id)).count(), 1);
+
+  // An address with ?at= opens the board there.
+  const again = await signedInPage(`/journeys/${journey.id}?at=${positions[0]}`);
+  await waitFor('the past board from the address', async () => (await again.locator(cardIn('planned', task.id)).count()) === 1);
+  await again.close();
+
+  await page.getByRole('button', {name: 'Back to live'}).click();
+  await waitFor('the live board', async () => (await page.locator(cardIn('in_progress', task.id)).count()) === 1 &&
+    (await page.locator(`a${cardIn('in_progress', task.id).split(' ').pop()}`).count()) === 1);
+  assert.doesNotMatch(page.url(), /[?&]at=/);
+  await page.close();
+});
+
+test('the journey members page shows the roles held at a past time', async () => {
+  const space = await api('POST', '/v1/spaces', {body: {name: 'Roles space'}});
+  const journey = (await api('POST', `/v1/spaces/${space.json.id}/journeys`,
+    {body: {name: 'Roles', template_id: 'migops-quick-start'}})).json;
+  const granted = await api('PUT', `/v1/journeys/${journey.id}/members/bob`, {body: {role: 'journey_contributor'}});
+  assert.equal(granted.status, 200, granted.text);
+  const events = (await api('GET', `/v1/events?journey=${encodeURIComponent(journey.id)}&type=role.granted`)).json.events;
+  assert.equal(events.length, 1);
+  const grantedAt = new Date(events[0].time).getTime();
+
+  const page = await signedInPage(`/journeys/${journey.id}/members`);
+  await page.waitForSelector('#roles-as-of');
+  assert.match(await page.textContent('.members'), /bob/);
+  const rolesAt = async (ms) => {
+    // The field takes local time, to the millisecond.
+    await page.evaluate((at) => {
+      const d = new Date(at);
+      const local = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 23);
+      document.getElementById('roles-as-of').value = local;
+    }, ms);
+    await page.getByRole('button', {name: 'Show'}).click();
+    await waitFor('the roles then', async () => /Roles at|Cannot/.test(await page.textContent('#past-roles-title + form + div')));
+    return page.textContent('#past-roles-title + form + div');
+  };
+  const before = await rolesAt(grantedAt - 1);
+  assert.match(before, /demo/);
+  assert.doesNotMatch(before, /bob/);
+  const after = await rolesAt(grantedAt + 1);
+  assert.match(after, /bob\s*journey contributor\s*this journey/);
+  await page.close();
+});
+
 test('after an overflow close the page resumes from the position the server names', async () => {
   // One frame in flight at most: a batch of two events for the page overflows.
   assert.equal(await stopServer(server), 0);
