@@ -44,7 +44,7 @@ const ctx = {
   setQuery(params) {
     const [path] = location.hash.slice(1).split('?');
     const q = new URLSearchParams(params);
-    for (const [k, v] of [...q]) if (v === '' || v === null || v === 'null') q.delete(k);
+    for (const [k, v] of [...q]) if (v === '' || v === 'null' || v === 'undefined') q.delete(k);
     const next = `#${path}${[...q].length ? `?${q}` : ''}`;
     history.replaceState(null, '', next);
   },
