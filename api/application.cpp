@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/demo.h"
 #include "api/history_routes.h"
 #include "api/http_server.h"
 #include "api/idempotency.h"
@@ -12,6 +13,7 @@
 #include "api/route_support.h"
 #include "api/router.h"
 #include "api/routes.h"
+#include "api/static_files.h"
 #include "api/stream.h"
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
@@ -43,6 +45,8 @@ struct application::parts {
     std::vector<std::unique_ptr<projections::projection>> read_models;
     std::vector<std::unique_ptr<projections::runner>> runners;
     std::optional<token_verifier> verifier;
+    std::optional<auth_options> auth;  // the demo signs demo's tokens with it
+    std::optional<demo_info> demo;
     metrics stats;
     router routes;
     std::optional<route_deps> deps;  // what the routes refer to
@@ -111,6 +115,14 @@ void application::add_routes() {
         parts_->store->column_family(projections::column_family_of(projections::audit_index{})),
         *parts_->audit_runner, *parts_->blobs, *parts_->idempotency, config_.limits});
     add_v1_routes(r, *parts_->deps);
+    add_demo_routes(r, *parts_->deps, *parts_->auth, parts_->demo,
+                    is_loopback_host(config_.listen_host));
+    const std::filesystem::path web_dir =
+        config_.web_dir.empty() ? default_web_dir() : std::filesystem::path(config_.web_dir);
+    if (std::error_code ec; !std::filesystem::is_directory(web_dir, ec))
+        spdlog::warn("the dashboard's files are not at {}; set web_dir to serve it",
+                     web_dir.string());
+    add_static_routes(r, web_dir);
     // History answers only the spaces the board says the caller may read.
     add_history_routes(
         r, history_deps{*parts_->verifier, clock_, parts_->store->db(),
@@ -293,6 +305,7 @@ result<void> application::start() {
     auto verifier = token_verifier::create(auth.value());
     if (!verifier) return failure(verifier.error());
     parts_->verifier.emplace(std::move(verifier).value());
+    parts_->auth = std::move(auth).value();
     if (!config_.signing_key_file.empty()) {
         auto signer = events::checkpoint_signer::load(config_.signing_key_file);
         if (!signer)
@@ -380,6 +393,17 @@ result<void> application::start() {
     parts_->stream->start();
     parts_->stream->set_own_origin(config_.listen_host, port_);
     add_routes();
+    if (config_.demo) {
+        auto demo = prepare_demo(*parts_->deps, *parts_->auth);
+        if (!demo) return failure(demo.error());
+        parts_->demo = std::move(demo).value();
+        const auto& host = config_.listen_host;
+        const std::string shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
+        demo_link_ = "http://" +
+                     (shown.find(':') == std::string::npos ? shown : "[" + shown + "]") + ":" +
+                     std::to_string(port_) + "/#token=" + parts_->demo->token + "&to=/journeys/" +
+                     parts_->demo->journey.value;
+    }
     parts_->stats.sample("migops_command_queue_depth", "Commands waiting in the partition queues",
                          [this] { return static_cast<double>(parts_->processor->queue_depth()); });
     parts_->stats.sample("migops_http_connections", "Open HTTP connections",

@@ -39,6 +39,9 @@ class application {
     // since start (for /metrics).
     std::size_t stream_clients() const;
     std::uint64_t stream_overflows() const;
+    // With the demo on (config demo), the dashboard's address with demo's
+    // token, once start() succeeded; empty otherwise.
+    const std::string& demo_link() const { return demo_link_; }
 
   private:
     result<void> start_listening();
@@ -59,6 +62,7 @@ class application {
     mutable std::mutex phase_mutex_;
     std::string phase_ = "starting";
     std::uint16_t port_ = 0;
+    std::string demo_link_;
 };
 
 }  // namespace migops::api

@@ -56,6 +56,10 @@ int serve(const std::string& config_file, const std::map<std::string, std::strin
         app.stop();
         return 1;
     }
+    if (!app.demo_link().empty())
+        std::cout << "Dashboard: " << app.demo_link() << "\n"
+                  << "  (the link signs you in as demo for 12 hours; Ctrl-C stops the server)"
+                  << std::endl;
     int sig = 0;
     sigwait(&stop_signals, &sig);
     spdlog::info("received {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -202,7 +206,7 @@ int run_cli(int argc, char** argv) {
     for (const auto& s : settings()) values[s.key];
     for (const auto& s : settings()) {
         const std::string flag = flag_name(s.key);
-        if (s.key == "verify_all") {
+        if (s.key == "verify_all" || s.key == "demo") {
             serve_cmd->add_flag_function(
                 flag, [&given, key = s.key](std::int64_t) { given[key] = "true"; },
                 s.description + " [env " + env_name(s.key) + "]");
@@ -314,7 +318,7 @@ int run_cli(int argc, char** argv) {
     }
     if (serve_cmd->parsed()) {
         for (const auto& s : settings())
-            if (s.key != "verify_all" && serve_cmd->count(flag_name(s.key)) > 0)
+            if (s.key != "verify_all" && s.key != "demo" && serve_cmd->count(flag_name(s.key)) > 0)
                 given[s.key] = values[s.key];
         return serve(config_file, given);
     }

@@ -264,6 +264,10 @@ const std::vector<setting>& settings() {
         {"signing_key_file",
          "Ed25519 private key (PEM) that signs a checkpoint of each partition's chain head"},
         {"checkpoint_interval", "seconds between signed checkpoints (with signing_key_file)"},
+        {"web_dir", "the dashboard's files, served at / (default: the source tree's web/)"},
+        {"demo",
+         "create a demo space and journey for the user demo and print a dashboard link with "
+         "its token; on loopback the sign-in page offers to sign in as demo"},
     };
     static const std::vector<setting> with_limits = [] {
         auto out = all;
@@ -354,6 +358,13 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         auto n = number<std::uint32_t>(key, value, 1, max_checkpoint_interval);
         if (!n) return failure(n.error());
         c.checkpoint_interval = n.value();
+    } else if (key == "web_dir") {
+        if (value.empty()) return failure(errc::invalid_argument, "web_dir must not be empty");
+        c.web_dir = value;
+    } else if (key == "demo") {
+        auto b = boolean(key, value);
+        if (!b) return failure(b.error());
+        c.demo = b.value();
     } else if (key == "templates_dir") {
         c.templates_dir = value;
     } else if (key == "log_format") {

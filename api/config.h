@@ -67,6 +67,10 @@ struct config {
     // Signed chain checkpoints (scheduler/checkpointer.h) when a key is set.
     std::string signing_key_file;            // Ed25519 private key (PEM)
     std::uint32_t checkpoint_interval = 60;  // seconds between checkpoints
+
+    // The dashboard (api/static_files.h, api/demo.h).
+    std::string web_dir;  // its files; empty: the source tree's web/ (default_web_dir())
+    bool demo = false;    // a demo space and journey, and the sign-in shortcut on loopback
 };
 
 // The token settings, reading the key file or the data directory's secret

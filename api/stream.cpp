@@ -580,9 +580,21 @@ void stream_hub::set_own_origin(const std::string& host, std::uint16_t port) {
     own_origins_ = std::move(own);
 }
 
-bool stream_hub::origin_allowed(const std::string& origin) const {
+bool stream_hub::origin_allowed(const std::string& origin, const std::string* host) const {
     for (const auto& o : options_.allowed_origins)
         if (o == "*" || o == origin) return true;
+    // Same origin: "http://name:8080" for Host "name:8080" (names compare
+    // without case).
+    if (const auto scheme = origin.find("://"); host && scheme != std::string::npos) {
+        const std::string_view authority = std::string_view(origin).substr(scheme + 3);
+        const auto lower = [](char c) {
+            return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        };
+        if (!host->empty() && authority.size() == host->size() &&
+            std::equal(authority.begin(), authority.end(), host->begin(),
+                       [&](char a, char b) { return lower(a) == lower(b); }))
+            return true;
+    }
     std::lock_guard lock(mutex_);
     return std::find(own_origins_.begin(), own_origins_.end(), origin) != own_origins_.end();
 }
@@ -591,7 +603,8 @@ ws_upgrade_result stream_hub::upgrade(const http_request& req) {
     if (req.method != "GET" || req.target.substr(0, req.target.find('?')) != stream_path)
         return std::monostate{};
     // Browsers always send Origin; other clients need not.
-    if (const auto* origin = req.header("origin"); origin && !origin_allowed(*origin))
+    if (const auto* origin = req.header("origin");
+        origin && !origin_allowed(*origin, req.header("host")))
         return refused(
             403, "/problems/forbidden-origin", "Origin not allowed",
             "the origin " + origin->substr(0, max_id_bytes) + " is not in ws_allowed_origins");

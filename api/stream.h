@@ -96,7 +96,10 @@ class stream_hub {
     void stop();
 
     // The server's own origins (http://<host>:<port>, and localhost for a
-    // loopback host) are always allowed; known once the port is bound.
+    // loopback host) are always allowed; known once the port is bound. So
+    // is a page of the origin the request is addressed to (Origin's host and
+    // port equal to the Host header): the dashboard this server serves,
+    // under whatever name it is reached.
     void set_own_origin(const std::string& host, std::uint16_t port);
 
     // Decides on an upgrade request for /v1/stream (see websocket.h):
@@ -116,7 +119,7 @@ class stream_hub {
     std::shared_ptr<const std::string> encoded(const events::envelope& e);
     void add(const std::shared_ptr<subscription>& s);
     void remove(const subscription* s);
-    bool origin_allowed(const std::string& origin) const;
+    bool origin_allowed(const std::string& origin, const std::string* host) const;
 
     projections::board& board_;
     projections::runner& runner_;

@@ -286,6 +286,13 @@ TEST(NotificationSettings, EachValueIsCheckedWhenSet) {
     EXPECT_FALSE(api::set_value(c, "smtp_colour", "blue")) << "unknown settings are refused";
 }
 
+api::smtp_options smtp_to(const std::string& url) {
+    api::smtp_options o;
+    o.url = url;
+    o.from = "m@example.com";
+    return o;
+}
+
 TEST(NotificationSettings, HowTheyFitTogetherIsCheckedAtStart) {
     testing_support::temp_dir dir;
     auto resolve = [](const api::config& c) {
@@ -333,10 +340,10 @@ TEST(NotificationSettings, HowTheyFitTogetherIsCheckedAtStart) {
     EXPECT_EQ(signed_hooks.value()->options.content.public_url, "http://127.0.0.1:8080");
     EXPECT_FALSE(signed_hooks.value()->options.content.email);
 
-    auto implicit = api::check_smtp({"smtps://mail.example.com", "", "", "", "m@example.com"});
+    auto implicit = api::check_smtp(smtp_to("smtps://mail.example.com"));
     ASSERT_TRUE(implicit);
     EXPECT_EQ(implicit.value().tls, "tls");
-    auto starttls = api::check_smtp({"smtp://mail.example.com", "", "", "", "m@example.com"});
+    auto starttls = api::check_smtp(smtp_to("smtp://mail.example.com"));
     ASSERT_TRUE(starttls);
     EXPECT_EQ(starttls.value().tls, "starttls") << "TLS is required unless turned off";
 }

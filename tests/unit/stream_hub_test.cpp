@@ -479,6 +479,17 @@ TEST_F(StreamHubTest, UpgradeRefusalsAreHttpAnswers) {
     hub_->set_own_origin("127.0.0.1", 8080);
     EXPECT_EQ(status("/v1/stream", {{"origin", "http://localhost:8080"}}), 101);
     EXPECT_EQ(status("/v1/stream", {{"origin", "http://localhost:8081"}}), 403);
+    // The page of the name the server was reached by: same origin as Host.
+    EXPECT_EQ(
+        status("/v1/stream", {{"origin", "http://Ops.Example:8080"}, {"host", "ops.example:8080"}}),
+        101);
+    EXPECT_EQ(
+        status("/v1/stream", {{"origin", "http://ops.example:8080"}, {"host", "ops.example"}}),
+        403);
+    EXPECT_EQ(
+        status("/v1/stream", {{"origin", "https://evil.example"}, {"host", "ops.example:8080"}}),
+        403);
+    EXPECT_EQ(status("/v1/stream", {{"origin", "null"}, {"host", "null"}}), 403);
     EXPECT_EQ(status("/v1/stream?from=0.0", {}), 101) << "a cursor of the two partitions";
     EXPECT_EQ(status("/v1/stream?from=99.99", {}), 400) << "ahead of the log";
     EXPECT_EQ(status("/v1/stream", {{"authorization", "Bearer nope"}}), 401);
