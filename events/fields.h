@@ -223,17 +223,7 @@ void load_value(bounded_input_archive& ar, M& v) {
         } else {
             v.reset();
         }
-    } else if constexpr (is_vector<M>::value) {
-        std::uint32_t n = 0;
-        ar(n);
-        ar.check_count(n);
-        v.clear();
-        for (std::uint32_t i = 0; i < n; ++i) {
-            typename M::value_type e{};
-            load_value(ar, e);
-            v.push_back(std::move(e));
-        }
-    } else if constexpr (is_set<M>::value) {
+    } else if constexpr (is_vector<M>::value || is_set<M>::value) {
         std::uint32_t n = 0;
         ar(n);
         ar.check_count(n);

@@ -183,6 +183,14 @@ class NotifyTest : public ::testing::Test {
         ok(call("POST", "/v1/tasks/" + task + "/status",
                 R"({"status":"blocked","reason":")" + reason + R"("})"));
     }
+    // A task of a new journey assigned to bob, then blocked: an alert that
+    // mails bob at once. Returns the task.
+    std::string block_bobs_task(const std::string& reason) {
+        const auto task = journey().at(0);
+        ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
+        block(task, reason);
+        return task;
+    }
 
     std::vector<mail> mailbox() const {
         std::vector<std::filesystem::path> files;
@@ -398,9 +406,7 @@ TEST_F(NotifyTest, MailIsSentWithCredentialsWhenTheServerAsksForThem) {
     auto flags = notify_flags();
     flags.insert(flags.end(), {"--smtp-user", "migops", "--smtp-password", "pa55word"});
     start_server(flags);
-    const auto task = journey().at(0);
-    ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
-    block(task, "no access");
+    block_bobs_task("no access");
     ASSERT_TRUE(wait_mail("Blocked")) << server_.stderr_text();
 }
 
@@ -437,9 +443,7 @@ TEST_F(NotifyTest, MailGoesOverStartTlsWithCredentialsToATrustedServer) {
     flags.insert(flags.end(),
                  {"--smtp-ca-file", cert, "--smtp-user", "migops", "--smtp-password", "pa55"});
     start_server(flags);
-    const auto task = journey().at(0);
-    ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
-    block(task, "no access");
+    block_bobs_task("no access");
     auto m = wait_mail("Blocked");
     ASSERT_TRUE(m) << server_.stderr_text();
     EXPECT_EQ(m->header("To"), "bob@example.org");
@@ -454,9 +458,7 @@ TEST_F(NotifyTest, MailGoesOverTlsFromTheFirstByte) {
     flags = with_flag(flags, "--smtp-tls", "tls");
     flags.insert(flags.end(), {"--smtp-ca-file", cert});
     start_server(flags);
-    const auto task = journey().at(0);
-    ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
-    block(task, "no access");
+    block_bobs_task("no access");
     ASSERT_TRUE(wait_mail("Blocked")) << server_.stderr_text();
 }
 
@@ -470,9 +472,7 @@ TEST_F(NotifyTest, NoMailGoesToAnUntrustedServerOrInTheClearWhenTlsIsRequired) {
         auto flags = with_flag(notify_flags(), "--smtp-tls", tls);
         flags = with_flag(flags, "--notify-retries", "0");
         start_server(flags);
-        const auto task = journey().at(0);
-        ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
-        block(task, std::string("no access ") + tls);
+        const auto task = block_bobs_task(std::string("no access ") + tls);
         const std::string id = task + "/blocked/1/0/email/bob";
         ASSERT_TRUE(recorded_eventually(task, "notification.failed", id)) << server_.stderr_text();
         EXPECT_TRUE(mailbox().empty()) << tls;
