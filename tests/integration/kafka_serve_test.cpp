@@ -189,8 +189,16 @@ TEST_F(KafkaServeTest, ASecondServerWithAnEmptyDataDirectoryServesTheSameBoard) 
               200);
     const auto board = a.call("GET", "/v1/journeys/" + journey, alice);
     ASSERT_EQ(board.status, 200);
-    const auto history = a.call("GET", "/v1/events?journey=" + journey + "&limit=1000", alice);
-    ASSERT_EQ(history.status, 200);
+    // The history index follows the log a moment after a write is answered.
+    auto history = a.call("GET", "/v1/events?journey=" + journey + "&limit=1000", alice);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            history = a.call("GET", "/v1/events?journey=" + journey + "&limit=1000", alice);
+            return history.status == 200 &&
+                   history.body.find("io.migops.task.status_changed.v1") != std::string::npos;
+        },
+        10s))
+        << history.body;
 
     server b(dir_.path() / "b", t);
     ASSERT_TRUE(b.start());

@@ -115,6 +115,7 @@ function pastRoles(ctx, spaceId, journeyId) {
     onsubmit: async (e) => {
       e.preventDefault();
       const at = new Date(when.value).toISOString();
+      replace(out, h('p', {class: 'muted'}, 'Loading the roles then…'));
       try {
         const past = await get(`/v1/spaces/${enc(spaceId)}/members?as_of=${encodeURIComponent(at)}`);
         const journey = (past.journeys || []).find((j) => j.id === journeyId);
