@@ -15,15 +15,8 @@ namespace {
 
 constexpr int position_bytes = 8;
 constexpr int time_bytes = 8;
-constexpr std::uint64_t time_sign_bit = std::uint64_t{1} << 63;
 // Events read from the audit index at a time while replaying.
 constexpr std::size_t replay_page = 1024;
-
-void append_be(std::string& out, std::uint64_t v, int bytes) {
-    const auto at = out.size();
-    out.resize(at + static_cast<std::size_t>(bytes));
-    events::put_big_endian(out.data() + at, v, bytes);
-}
 
 std::string snapshot_prefix(const space_id& space) {
     return "snapshot/" + space.value + "/";
@@ -31,10 +24,6 @@ std::string snapshot_prefix(const space_id& space) {
 
 std::string time_prefix(const space_id& space) {
     return "snapshot_time/" + space.value + "/";
-}
-
-std::uint64_t time_bits(timestamp t) {
-    return static_cast<std::uint64_t>(t.micros) ^ time_sign_bit;
 }
 
 // The newest snapshot at or before the moment that decodes, if any.
@@ -75,14 +64,14 @@ result<std::optional<engine::space_snapshot>> find_snapshot(rocksdb::DB& db,
 
 std::string snapshot_key(const space_id& space, position pos) {
     auto k = snapshot_prefix(space);
-    append_be(k, pos, position_bytes);
+    events::append_big_endian(k, pos, position_bytes);
     return k;
 }
 
 std::string snapshot_time_key(const space_id& space, timestamp latest, position pos) {
     auto k = time_prefix(space);
-    append_be(k, time_bits(latest), time_bytes);
-    append_be(k, pos, position_bytes);
+    events::append_big_endian(k, events::ordered_time_bits(latest), time_bytes);
+    events::append_big_endian(k, pos, position_bytes);
     return k;
 }
 

@@ -12,7 +12,6 @@ namespace {
 
 // Persisted: the version of the index value record.
 constexpr char value_version = 1;
-constexpr std::uint64_t time_sign_bit = std::uint64_t{1} << 63;
 constexpr std::size_t position_bytes = 8;
 constexpr std::size_t partition_bytes = 4;
 constexpr std::size_t time_bytes = 8;
@@ -32,42 +31,28 @@ constexpr std::string_view type_tag = "y/";
 constexpr std::string_view time_tag = "m/";
 constexpr std::string_view help_tag = "h/";
 
-void append_be(std::string& out, std::uint64_t v, int bytes) {
-    const auto at = out.size();
-    out.resize(at + static_cast<std::size_t>(bytes));
-    events::put_big_endian(out.data() + at, v, bytes);
-}
-
-std::uint64_t time_bits(timestamp t) {
-    return static_cast<std::uint64_t>(t.micros) ^ time_sign_bit;
-}
-
-timestamp time_from_bits(std::uint64_t bits) {
-    return timestamp{static_cast<std::int64_t>(bits ^ time_sign_bit)};
-}
-
 std::string id_prefix(std::string_view tag, std::string_view id) {
     std::string k(tag);
-    append_be(k, id.size(), length_bytes);
+    events::append_big_endian(k, id.size(), length_bytes);
     k += id;
     return k;
 }
 
 std::string local_key(std::string_view tag, std::string_view id, position pos) {
     auto k = id_prefix(tag, id);
-    append_be(k, pos, position_bytes);
+    events::append_big_endian(k, pos, position_bytes);
     return k;
 }
 
 void append_timed_suffix(std::string& k, const events::envelope& e) {
-    append_be(k, time_bits(e.time), time_bytes);
-    append_be(k, e.partition, partition_bytes);
-    append_be(k, e.pos, position_bytes);
+    events::append_big_endian(k, events::ordered_time_bits(e.time), time_bytes);
+    events::append_big_endian(k, e.partition, partition_bytes);
+    events::append_big_endian(k, e.pos, position_bytes);
 }
 
 std::string type_prefix(std::uint32_t type_id) {
     std::string k(type_tag);
-    append_be(k, type_id, type_bytes);
+    events::append_big_endian(k, type_id, type_bytes);
     return k;
 }
 
@@ -83,11 +68,11 @@ struct entry {
 
 std::string encode_entry(const events::envelope& e) {
     std::string v(1, value_version);
-    append_be(v, e.partition, partition_bytes);
-    append_be(v, e.pos, position_bytes);
-    append_be(v, events::type_id_of(e.data), type_bytes);
-    append_be(v, time_bits(e.time), time_bytes);
-    append_be(v, e.space.value.size(), length_bytes);
+    events::append_big_endian(v, e.partition, partition_bytes);
+    events::append_big_endian(v, e.pos, position_bytes);
+    events::append_big_endian(v, events::type_id_of(e.data), type_bytes);
+    events::append_big_endian(v, events::ordered_time_bits(e.time), time_bytes);
+    events::append_big_endian(v, e.space.value.size(), length_bytes);
     v += e.space.value;
     v += e.actor.value;
     return v;
@@ -104,7 +89,7 @@ result<entry> decode_entry(std::string_view v) {
     p += position_bytes;
     out.type_id = static_cast<std::uint32_t>(events::get_big_endian(p, type_bytes));
     p += type_bytes;
-    out.time = time_from_bits(events::get_big_endian(p, time_bytes));
+    out.time = events::time_from_ordered_bits(events::get_big_endian(p, time_bytes));
     p += time_bytes;
     const auto space_size = events::get_big_endian(p, length_bytes);
     if (space_size > v.size() - value_fixed_bytes)
@@ -262,7 +247,7 @@ index_choice choose_index(const audit_query& q) {
 
 std::string with_time(const std::string& prefix, timestamp t) {
     auto k = prefix;
-    append_be(k, time_bits(t), time_bytes);
+    events::append_big_endian(k, events::ordered_time_bits(t), time_bytes);
     return k;
 }
 
@@ -414,7 +399,7 @@ result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandl
             // index too (same partition, same position).
             std::string found;
             std::string key = journey_prefix;
-            append_be(key, v.pos, position_bytes);
+            events::append_big_endian(key, v.pos, position_bytes);
             auto s = db.Get({}, cf, key, &found);
             if (s.IsNotFound())
                 match = false;

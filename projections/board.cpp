@@ -70,18 +70,19 @@ void board::mark_related(const engine::journey_state& j, const node_id& id) {
         if (n.dependencies.contains(id)) dirty_tasks_.insert(other);
 }
 
-void board::fold(const ev::envelope& e, bool track) {
+const board::space_tally* board::fold(const ev::envelope& e, bool track) {
     std::unique_lock lock(mutex_);
     auto& s = states_[e.partition];
+    space_tally* tally = nullptr;
     if (!e.space.empty()) {
-        auto& latest = latest_[e.space];
-        latest = std::max(latest, e.time);
-        ++event_count_[e.space];
+        tally = &tallies_[e.space];
+        ++tally->events;
+        tally->latest = std::max(tally->latest, e.time);
     }
     // Events without a space (chain checkpoints) change nothing shown.
     if (!track || e.space.empty()) {
         engine::apply(s, e);
-        return;
+        return tally;
     }
     const node_id node = node_of(e.data);
     const journey_id journey = journey_of(e.data, node);
@@ -103,10 +104,10 @@ void board::fold(const ev::envelope& e, bool track) {
                     for (const auto& p : j->phases) mark_task_tree(*j, p);
                 }
     engine::apply(s, e);
-    if (journey.empty()) return;
+    if (journey.empty()) return tally;
     dirty_journeys_.insert(journey);
     const auto* j = s.journey(journey);
-    if (!j) return;
+    if (!j) return tally;
     if (std::holds_alternative<ev::journey_created>(e.data))
         for (const auto& p : j->phases) mark_task_tree(*j, p);
     if (!node.empty()) {
@@ -124,6 +125,7 @@ void board::fold(const ev::envelope& e, bool track) {
             }
         },
         e.data);
+    return tally;
 }
 
 result<void> board::apply(const ev::envelope& e, rows& r) {
@@ -151,8 +153,7 @@ result<void> board::apply(const ev::envelope& e, rows& r) {
                               {"content", ev::to_json_value(c)}};
         r.put("template/" + c.template_id + "/" + c.template_version, boost::json::serialize(o));
     }
-    fold(e, true);
-    if (!e.space.empty()) write_snapshot(e, r);
+    if (const auto* tally = fold(e, true)) write_snapshot(e, *tally, r);
     return success();
 }
 
@@ -258,15 +259,13 @@ result<void> board::flush(rows& r) {
 }
 
 // On the runner's thread, the only writer of the fold: reads it unlocked.
-void board::write_snapshot(const ev::envelope& e, rows& r) const {
-    auto count = event_count_.find(e.space);
-    if (count == event_count_.end() || count->second % snapshot_interval != 0) return;
+void board::write_snapshot(const ev::envelope& e, const space_tally& tally, rows& r) const {
+    if (tally.events % snapshot_interval != 0) return;
     const auto state = states_.find(e.partition);
     if (state == states_.end() || !state->second.spaces.contains(e.space)) return;
-    const auto latest = latest_.at(e.space);
-    r.put(snapshot_key(e.space, e.pos),
-          engine::encode_snapshot(engine::snapshot_of(state->second, e.space, e.pos, latest)));
-    r.put(snapshot_time_key(e.space, latest, e.pos), "");
+    r.put(snapshot_key(e.space, e.pos), engine::encode_snapshot(engine::snapshot_of(
+                                            state->second, e.space, e.pos, tally.latest)));
+    r.put(snapshot_time_key(e.space, tally.latest, e.pos), "");
 }
 
 void board::committed(std::span<const ev::envelope> batch) {
@@ -305,8 +304,7 @@ void board::reset() {
     readers_.clear();
     assigned_.clear();
     progress_.clear();
-    latest_.clear();
-    event_count_.clear();
+    tallies_.clear();
     dirty_spaces_.clear();
     dirty_journeys_.clear();
     dirty_tasks_.clear();

@@ -72,10 +72,17 @@ class board final : public projection {
                                          std::string_view after = {});
 
   private:
-    void fold(const events::envelope& e, bool track);
+    // Per space, for its snapshots: how many events it has and their
+    // latest time.
+    struct space_tally {
+        std::uint64_t events = 0;
+        timestamp latest;
+    };
+    // Returns the event's space's tally (null for an event without one).
+    const space_tally* fold(const events::envelope& e, bool track);
     void mark_task_tree(const engine::journey_state& j, const node_id& id);
     void mark_related(const engine::journey_state& j, const node_id& id);
-    void write_snapshot(const events::envelope& e, rows& r) const;
+    void write_snapshot(const events::envelope& e, const space_tally& tally, rows& r) const;
     static std::set<user_id> readers_of(const engine::partition_state& s,
                                         const engine::space_state& sp);
 
@@ -86,11 +93,9 @@ class board final : public projection {
     std::map<node_id, std::pair<user_id, team_id>> assigned_;
     // Each journey's progress as last rendered, for the space overviews.
     std::map<journey_id, progress> progress_;
-    // Per space: the latest time of its events and how many it has, for
-    // its snapshots (one at every snapshot_interval-th event, so that a
-    // rebuild writes the same ones).
-    std::map<space_id, timestamp> latest_;
-    std::map<space_id, std::uint64_t> event_count_;
+    // A snapshot at every snapshot_interval-th event of a space, so that a
+    // rebuild writes the same ones.
+    std::map<space_id, space_tally> tallies_;
 
     // Changed by the batch being applied.
     std::set<space_id> dirty_spaces_;
