@@ -476,10 +476,16 @@ TEST_F(NotifyTest, NoMailGoesToAnUntrustedServerOrInTheClearWhenTlsIsRequired) {
         const std::string id = task + "/blocked/1/0/email/bob";
         ASSERT_TRUE(recorded_eventually(task, "notification.failed", id)) << server_.stderr_text();
         EXPECT_TRUE(mailbox().empty()) << tls;
+        // The board shows the failure a moment after the history does.
         std::string reason;
-        const auto alerts = ok(call("GET", "/v1/journeys/" + journey_ + "/alerts"));
-        for (const auto& f : alerts.at("failed_notifications").as_array())
-            if (f.at("message_id").as_string() == id) reason = f.at("reason").as_string();
+        wait_until(
+            [&] {
+                const auto alerts = ok(call("GET", "/v1/journeys/" + journey_ + "/alerts"));
+                for (const auto& f : alerts.at("failed_notifications").as_array())
+                    if (f.at("message_id").as_string() == id) reason = f.at("reason").as_string();
+                return !reason.empty();
+            },
+            10s);
         EXPECT_NE(reason.find(std::string(tls) == "none" ? "530" : "certificate"),
                   std::string::npos)
             << reason;
