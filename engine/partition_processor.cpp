@@ -80,6 +80,17 @@ std::size_t partition_processor::queue_depth() const {
     return n;
 }
 
+std::optional<error> partition_processor::refusal(const partition& p, std::size_t queued) const {
+    if (p.stopping) return error{errc::shutting_down, "the server is shutting down", {}};
+    if (p.failed)
+        return error{errc::unavailable,
+                     "partition " + std::to_string(p.id) + " stopped after a storage failure",
+                     {}};
+    if (queued >= options_.queue_capacity)
+        return error{errc::busy, "too many commands are waiting; retry shortly", {}};
+    return std::nullopt;
+}
+
 result<void> partition_processor::enqueue(partition_id id, item it, bool is_command) {
     if (!started_ || id >= partitions_.size())
         return failure(errc::unavailable, "the processor is not running");
@@ -87,11 +98,8 @@ result<void> partition_processor::enqueue(partition_id id, item it, bool is_comm
     {
         std::lock_guard lock(p.mutex);
         if (p.stopping) return failure(errc::shutting_down, "the server is shutting down");
-        if (is_command && p.failed)
-            return failure(errc::unavailable,
-                           "partition " + std::to_string(id) + " stopped after a storage failure");
-        if (is_command && p.queue.size() >= options_.queue_capacity)
-            return failure(errc::busy, "too many commands are waiting; retry shortly");
+        if (is_command)
+            if (auto why = refusal(p, p.queue.size())) return failure(std::move(*why));
         p.queue.push_back(std::move(it));
     }
     p.wake.notify_all();
@@ -101,6 +109,36 @@ result<void> partition_processor::enqueue(partition_id id, item it, bool is_comm
 result<void> partition_processor::submit(submission s, completion done) {
     const auto id = partition_for(space_of(s.cmd));
     return enqueue(id, queued_command{std::move(s), std::move(done)}, true);
+}
+
+std::vector<result<void>> partition_processor::submit_all(
+    std::vector<std::pair<submission, completion>> commands) {
+    std::vector<result<void>> out(commands.size(), success());
+    if (!started_) {
+        for (auto& r : out) r = failure(errc::unavailable, "the processor is not running");
+        return out;
+    }
+    // Each partition's commands, in their order.
+    std::vector<std::vector<std::size_t>> by_partition(partitions_.size());
+    for (std::size_t i = 0; i < commands.size(); ++i)
+        by_partition[partition_for(space_of(commands[i].first.cmd))].push_back(i);
+    for (std::size_t id = 0; id < by_partition.size(); ++id) {
+        if (by_partition[id].empty()) continue;
+        auto& p = *partitions_[id];
+        {
+            std::lock_guard lock(p.mutex);
+            for (const auto i : by_partition[id]) {
+                if (auto why = refusal(p, p.queue.size())) {
+                    out[i] = failure(std::move(*why));
+                    continue;
+                }
+                p.queue.push_back(
+                    queued_command{std::move(commands[i].first), std::move(commands[i].second)});
+            }
+        }
+        p.wake.notify_all();
+    }
+    return out;
 }
 
 result<void> partition_processor::checkpoint(partition_id p, timestamp now, checkpoint_maker make,

@@ -106,6 +106,12 @@ class partition_processor {
     // is called exactly once, after the events are durable or refused.
     result<void> submit(submission s, completion done);
 
+    // Queues several commands, each as submit() would, taking each
+    // partition's lock and waking its thread once for all of them (the
+    // alert scheduler submits a thousand reviews in one tick). Returns, in
+    // order, whether each was queued; one that was not is never answered.
+    std::vector<result<void>> submit_all(std::vector<std::pair<submission, completion>> commands);
+
     // Appends a chain.checkpoint event to partition p, made by make for the
     // exact head it follows (decided in turn with the commands, so no command
     // can slip between the head and its checkpoint). Nothing is appended when
@@ -165,6 +171,8 @@ class partition_processor {
 
     result<void> load(partition& p);
     result<void> enqueue(partition_id p, item it, bool is_command);
+    // Why partition p takes no command now, under its lock.
+    std::optional<error> refusal(const partition& p, std::size_t queued) const;
     void run(partition& p);
     void decide_batch(partition& p, std::vector<item>& items);
     void decide_checkpoint(partition& p, queued_checkpoint& c, pending& batch);

@@ -178,6 +178,52 @@ TEST_F(ProcessorTest, AFullQueueRefusesAtOnceWithBusy) {
     EXPECT_TRUE(b.get());
 }
 
+// submit_all queues each command as submit() would: in order within a
+// partition, each answered once, and those beyond a full queue refused
+// with busy (and never answered).
+TEST_F(ProcessorTest, SubmitAllQueuesEachInOrderAndRefusesWhatDoesNotFit) {
+    processor_options small;
+    small.queue_capacity = 3;
+    partition_processor proc(*log_, small);
+    ASSERT_TRUE(proc.start());
+    const space_id s{"s1"};
+    std::latch running(1);
+    std::latch release(1);
+    ASSERT_TRUE(proc.inspect(proc.partition_for(s), [&](const partition_state&) {
+        running.count_down();
+        release.wait();
+    }));
+    running.wait();
+    std::vector<std::promise<result<std::vector<envelope>>>> answers(4);
+    std::vector<std::pair<submission, completion>> commands;
+    const std::vector<command> cmds{create_space{s, "A", ""}, rename_space{s, "B"},
+                                    rename_space{s, "C"}, rename_space{s, "D"}};
+    for (std::size_t i = 0; i < cmds.size(); ++i)
+        commands.emplace_back(submission{cmds[i], user_id{"alice"}, timestamp{1'000'000}, ""},
+                              [&answers, i](auto r) { answers[i].set_value(std::move(r)); });
+    auto queued = proc.submit_all(std::move(commands));
+    ASSERT_EQ(queued.size(), 4u);
+    EXPECT_TRUE(queued[0]);
+    EXPECT_TRUE(queued[1]);
+    EXPECT_TRUE(queued[2]);
+    ASSERT_FALSE(queued[3]);
+    EXPECT_EQ(queued[3].error().code, errc::busy);
+    release.count_down();
+    for (std::size_t i = 0; i < 3; ++i) {
+        auto r = answers[i].get_future().get();
+        ASSERT_TRUE(r) << i << ": " << r.error().message;
+        EXPECT_EQ(r.value().front().pos, i + 1) << "decided in the order given";
+    }
+    EXPECT_EQ(state_of(proc, s).spaces.at(s).name, "C");
+    proc.stop();
+    std::vector<std::pair<submission, completion>> late;
+    late.emplace_back(submission{rename_space{s, "E"}, user_id{"alice"}, timestamp{1'000'000}, ""},
+                      [](auto) { ADD_FAILURE() << "a refused command is never answered"; });
+    auto refused = proc.submit_all(std::move(late));
+    ASSERT_EQ(refused.size(), 1u);
+    EXPECT_FALSE(refused[0]) << "after stop()";
+}
+
 TEST_F(ProcessorTest, AFailedAppendFailsTheBatchAndLeavesStateAsItWas) {
     partition_processor proc(*failing_, {});
     ASSERT_TRUE(proc.start());
