@@ -42,6 +42,46 @@ bool overdue(const journey_state& j, const node_state& n, timestamp now) {
     return due && *due <= now;
 }
 
+// Calls want(kind, reason) for each alert the rules want the task to carry
+// at `now`, enabled or not; reason() makes its text, so that a caller that
+// needs only the kinds builds no strings.
+template <class Want>
+void each_wanted(const journey_state& j, const node_state& n, timestamp now, const Want& want) {
+    if (!open_work(n)) return;
+    const auto due = effective_due(j, n);
+    if (due && *due <= now) {
+        want(ev::alert_kind::overdue,
+             [&] { return "due " + format_rfc3339(*due) + " and not completed"; });
+    } else if (due && j.rules.due_soon_minutes > 0 &&
+               plus_minutes(now, j.rules.due_soon_minutes) >= *due) {
+        want(ev::alert_kind::due_soon, [&] { return "due " + format_rfc3339(*due); });
+    }
+    if (n.status == ev::task_status::blocked) {
+        want(ev::alert_kind::blocked, [&] { return "blocked: " + n.blocked_reason; });
+        if (n.blocked_since && j.rules.blocked_too_long_minutes > 0 &&
+            now >= plus_minutes(*n.blocked_since, j.rules.blocked_too_long_minutes))
+            want(ev::alert_kind::blocked_too_long, [&] {
+                return "blocked since " + format_rfc3339(*n.blocked_since) + ": " +
+                       n.blocked_reason;
+            });
+    }
+    for (const auto& d : n.dependencies) {
+        auto it = j.nodes.find(d);
+        if (it != j.nodes.end() && overdue(j, it->second, now)) {
+            want(ev::alert_kind::dependency_late,
+                 [&] { return "waits on '" + it->second.title + "', overdue"; });
+            break;
+        }
+    }
+}
+
+// The rung an alert of kind k should be on at `now` (0 when not active).
+std::uint32_t wanted_level(const journey_state& j, const node_state& n, ev::alert_kind k,
+                           timestamp now) {
+    auto active = n.alerts.find(k);
+    return active == n.alerts.end() ? 0 : rung(j, active->second.raised_at, now);
+}
+
 }  // namespace
 
 std::optional<timestamp> effective_due(const journey_state& j, const node_state& n) {
@@ -67,35 +107,22 @@ std::optional<timestamp> effective_due(const journey_state& j, const node_state&
 std::vector<wanted_alert> wanted_alerts(const journey_state& j, const node_state& n,
                                         timestamp now) {
     std::vector<wanted_alert> out;
-    if (!open_work(n)) return out;
-    auto want = [&](ev::alert_kind k, std::string reason) {
-        if (!enabled(j, k)) return;
-        auto active = n.alerts.find(k);
-        const auto level = active == n.alerts.end() ? 0 : rung(j, active->second.raised_at, now);
-        out.push_back({k, std::move(reason), level});
-    };
-    const auto due = effective_due(j, n);
-    if (due && *due <= now) {
-        want(ev::alert_kind::overdue, "due " + format_rfc3339(*due) + " and not completed");
-    } else if (due && j.rules.due_soon_minutes > 0 &&
-               plus_minutes(now, j.rules.due_soon_minutes) >= *due) {
-        want(ev::alert_kind::due_soon, "due " + format_rfc3339(*due));
-    }
-    if (n.status == ev::task_status::blocked) {
-        want(ev::alert_kind::blocked, "blocked: " + n.blocked_reason);
-        if (n.blocked_since && j.rules.blocked_too_long_minutes > 0 &&
-            now >= plus_minutes(*n.blocked_since, j.rules.blocked_too_long_minutes))
-            want(ev::alert_kind::blocked_too_long,
-                 "blocked since " + format_rfc3339(*n.blocked_since) + ": " + n.blocked_reason);
-    }
-    for (const auto& d : n.dependencies) {
-        auto it = j.nodes.find(d);
-        if (it != j.nodes.end() && overdue(j, it->second, now)) {
-            want(ev::alert_kind::dependency_late, "waits on '" + it->second.title + "', overdue");
-            break;
-        }
-    }
+    each_wanted(j, n, now, [&](ev::alert_kind k, const auto& reason) {
+        if (enabled(j, k)) out.push_back({k, reason(), wanted_level(j, n, k, now)});
+    });
     return out;
+}
+
+bool carries_wanted_alerts(const journey_state& j, const node_state& n, timestamp now) {
+    std::size_t wanted = 0;
+    bool carried = true;
+    each_wanted(j, n, now, [&](ev::alert_kind k, const auto&) {
+        if (!enabled(j, k)) return;
+        ++wanted;
+        auto a = n.alerts.find(k);
+        carried = carried && a != n.alerts.end() && a->second.level >= wanted_level(j, n, k, now);
+    });
+    return carried && wanted == n.alerts.size();
 }
 
 std::optional<timestamp> next_review(const journey_state& j, const node_state& n, timestamp now) {

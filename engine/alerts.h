@@ -26,6 +26,11 @@ std::optional<timestamp> effective_due(const journey_state& j, const node_state&
 // What the rules want the task to carry at `now`.
 std::vector<wanted_alert> wanted_alerts(const journey_state& j, const node_state& n, timestamp now);
 
+// True when the task carries exactly the alerts wanted_alerts names, each
+// on its rung or a higher one: a review would change nothing. Builds no
+// reason texts (the scheduler asks this of every task it plans).
+bool carries_wanted_alerts(const journey_state& j, const node_state& n, timestamp now);
+
 // The first time after `now` at which wanted_alerts changes by the clock
 // alone (events change it too: the scheduler reviews a task after those).
 std::optional<timestamp> next_review(const journey_state& j, const node_state& n, timestamp now);

@@ -132,6 +132,35 @@ TEST_F(AlertsTest, ALateDependencyMakesItsDependentsLate) {
     EXPECT_TRUE(node(subtask.value).alerts.empty());
 }
 
+// carries_wanted_alerts (what the scheduler asks of every task it plans)
+// is true exactly when a review would append nothing.
+TEST_F(AlertsTest, CarryingTheWantedAlertsMeansAReviewChangesNothing) {
+    auto agrees = [&](const char* when) {
+        const bool carries = engine::carries_wanted_alerts(j(), node(task.value), now);
+        EXPECT_EQ(carries, review(task).empty()) << when;
+        return carries;
+    };
+    EXPECT_TRUE(agrees("no due date, nothing carried"));
+    due_in(task, 3 * day);
+    EXPECT_TRUE(agrees("not due yet"));
+    now.micros += 2 * day;
+    EXPECT_FALSE(agrees("due soon, not carried yet"));
+    EXPECT_TRUE(agrees("due soon, carried"));
+    now.micros += day;
+    EXPECT_FALSE(agrees("overdue"));
+    EXPECT_TRUE(agrees("overdue, carried"));
+    now.micros += day;
+    EXPECT_FALSE(agrees("a day overdue: the next rung"));
+    EXPECT_TRUE(agrees("escalated"));
+    given("contrib", engine::change_task_status{task, events::task_status::in_progress, "", {}});
+    given("contrib", engine::change_task_status{task, events::task_status::blocked, "vpn", {}});
+    EXPECT_FALSE(agrees("blocked"));
+    EXPECT_TRUE(agrees("blocked, carried"));
+    given("admin", engine::change_task_status{task, events::task_status::out_of_scope, "", {}});
+    EXPECT_FALSE(agrees("closed with alerts"));
+    EXPECT_TRUE(agrees("closed, cleared"));
+}
+
 TEST_F(AlertsTest, OnlyTheServerReviewsAndRecords) {
     EXPECT_EQ(code_of(when("admin", engine::review_alerts{task})), errc::permission_denied);
     EXPECT_EQ(code_of(when("admin", engine::record_notification{task, "a", 0, "email", "bob", "m1",
