@@ -1,6 +1,7 @@
 #include "scheduler/alert_scheduler.h"
 
 #include <algorithm>
+#include <charconv>
 #include <future>
 
 #include <spdlog/spdlog.h>
@@ -10,6 +11,31 @@
 namespace migops::scheduler {
 
 namespace ev = events;
+
+namespace {
+
+// Stale entries are dropped from the due queue once they outnumber the
+// planned tasks by this many (a compaction visits every entry, so it waits
+// until there are as many stale entries to drop).
+constexpr std::size_t min_stale_to_compact = 65'536;
+
+// A changed task's node is reached by stepping from the one before when it
+// is this close, else looked up.
+constexpr int max_cursor_steps = 8;
+
+// The k of a node id "<journey>.n<k>".
+std::optional<std::uint32_t> node_number(std::string_view id) {
+    const auto at = id.rfind(".n");
+    if (at == std::string_view::npos) return std::nullopt;
+    std::uint32_t k = 0;
+    const char* first = id.data() + at + 2;
+    const char* last = id.data() + id.size();
+    const auto [end, ec] = std::from_chars(first, last, k);
+    if (ec != std::errc{} || end != last || first == last) return std::nullopt;
+    return k;
+}
+
+}  // namespace
 
 alert_scheduler::alert_scheduler(engine::partition_processor& processor, ev::event_log& log,
                                  const clock& time, scheduler_options options)
@@ -43,81 +69,206 @@ void alert_scheduler::note(std::span<const ev::envelope> batch) {
     }
 }
 
-void alert_scheduler::place(const plan& p) {
-    auto it = at_.find(p.task);
-    if (it != at_.end()) {
-        due_.erase(it->second);
-        at_.erase(it);
-    }
-    if (p.review_now) review_now_.insert(p.task);
-    if (p.next) at_.emplace(p.task, due_.emplace(*p.next, p.task));
+std::uint32_t alert_scheduler::slot_of(const journey_id& j, partition_id p) {
+    auto [it, added] =
+        slot_by_journey_.try_emplace(j, static_cast<std::uint32_t>(journeys_.size()));
+    if (added) journeys_.push_back(journey_slot{j, p, {}, {}, false});
+    return it->second;
 }
 
-// Plans tasks against the partition's state, on its thread.
-result<void> alert_scheduler::replan(partition_id p, std::set<node_id> tasks,
-                                     std::set<journey_id> journeys, bool everything,
-                                     timestamp now) {
-    std::promise<std::vector<plan>> planned;
+// The index keeps one valid queue entry per planned task: a task planned
+// anew gets a new entry and its old one turns stale (see due_queue.h).
+void alert_scheduler::set_next(std::uint32_t journey, std::uint32_t node,
+                               std::optional<timestamp> next) {
+    auto& times = journeys_[journey].next;
+    if (node >= times.size()) {
+        if (!next) return;
+        times.resize(std::size_t{node} + 1, unplanned);
+    }
+    const std::int64_t at = next ? next->micros : unplanned;
+    if (times[node] == at) return;
+    if (times[node] != unplanned) --planned_;
+    times[node] = at;
+    if (next) {
+        ++planned_;
+        due_.push(due_entry{at, journey, node});
+    }
+}
+
+void alert_scheduler::compact_if_stale() {
+    if (due_.size() < 2 * planned_ + min_stale_to_compact) return;
+    due_.compact([this](const due_entry& e) {
+        const auto& times = journeys_[e.journey].next;
+        return e.node < times.size() && times[e.node] == e.at;
+    });
+}
+
+node_id alert_scheduler::task_id(const task_ref& t) const {
+    return node_id{journeys_[t.journey].id.value + ".n" + std::to_string(t.node)};
+}
+
+void alert_scheduler::place(const std::vector<journey_plans>& plans) {
+    std::lock_guard lock(mutex_);
+    for (const auto& jp : plans) {
+        if (jp.gone && !slot_by_journey_.contains(jp.journey)) continue;
+        const auto j = slot_of(jp.journey, jp.partition);
+        if (jp.gone) {
+            auto& slot = journeys_[j];
+            for (std::uint32_t k = 0; k < slot.next.size(); ++k) set_next(j, k, std::nullopt);
+            slot.next = {};
+            slot.with_dependencies = {};
+            slot.dependencies_known = false;
+            continue;
+        }
+        for (const auto& t : jp.tasks) {
+            set_next(j, t.node, t.next);
+            if (t.review_now) review_now_.push_back(task_ref{j, t.node});
+            auto& deps = journeys_[j].with_dependencies;
+            const auto at = std::lower_bound(deps.begin(), deps.end(), t.node);
+            const bool listed = at != deps.end() && *at == t.node;
+            if (t.has_dependencies && !listed) deps.insert(at, t.node);
+            if (!t.has_dependencies && listed) deps.erase(at);
+        }
+        if (jp.whole) {
+            journeys_[j].with_dependencies = jp.with_dependencies;
+            journeys_[j].dependencies_known = true;
+        }
+    }
+    compact_if_stale();
+}
+
+// Plans tasks against partition p's state, on its thread.
+result<std::vector<alert_scheduler::journey_plans>> alert_scheduler::plan(
+    partition_id p, const std::set<node_id>& tasks, const std::set<journey_id>& journeys,
+    bool everything, timestamp now) {
+    // The changed tasks by journey (a journey's ids follow each other in a
+    // set: they share the prefix "<journey>."), with the tasks known to wait
+    // on others; a journey not known yet gets one pass over all its nodes.
+    struct changed_journey {
+        journey_id journey;
+        std::vector<const node_id*> tasks;
+        std::optional<std::vector<std::uint32_t>> dependents;
+    };
+    std::vector<changed_journey> changed;
+    for (const auto& id : tasks) {
+        const auto& v = id.value;
+        if (changed.empty() || !v.starts_with(changed.back().journey.value) ||
+            v.size() <= changed.back().journey.value.size() ||
+            v[changed.back().journey.value.size()] != '.')
+            changed.push_back(changed_journey{engine::journey_of_id(v), {}, std::nullopt});
+        changed.back().tasks.push_back(&id);
+    }
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& c : changed)
+            if (auto it = slot_by_journey_.find(c.journey); it != slot_by_journey_.end())
+                if (const auto& slot = journeys_[it->second]; slot.dependencies_known)
+                    c.dependents = slot.with_dependencies;
+    }
+
+    std::promise<std::vector<journey_plans>> planned;
     auto done = planned.get_future();
     auto queued = processor_.inspect(p, [&](const engine::partition_state& s) {
-        std::vector<plan> out;
-        auto plan_task = [&](const engine::journey_state& j, const engine::node_state& n) {
+        std::vector<journey_plans> out;
+        auto plan_task = [&](const engine::journey_state& j, const engine::node_state& n,
+                             journey_plans& into) {
             if (!n.is_task()) return;
-            plan pl{n.id, engine::next_review(j, n, now), false};
-            // Review at once when what the task should carry differs from
+            const auto k = node_number(n.id.value);
+            if (!k) return;
+            // Reviewed at once when what the task should carry differs from
             // what it carries (an event changed it).
-            auto wanted = engine::wanted_alerts(j, n, now);
-            bool same = wanted.size() == n.alerts.size();
-            for (const auto& w : wanted) {
-                auto a = n.alerts.find(w.kind);
-                same = same && a != n.alerts.end() && a->second.level >= w.level;
-            }
-            pl.review_now = !same;
-            out.push_back(std::move(pl));
+            into.tasks.push_back(task_plan{*k, engine::next_review(j, n, now),
+                                           !engine::carries_wanted_alerts(j, n, now),
+                                           !n.dependencies.empty()});
         };
         auto space_alive = [&](const journey_id& jid) {
             const auto* sp = s.space(engine::space_of_id(jid.value));
             return sp && !sp->deleted;
         };
+        // Every node of the journey, which also lists those with dependencies.
+        auto whole = [&](const engine::journey_state& j) {
+            journey_plans jp{j.id, p, false, true, {}, {}};
+            for (const auto& [nid, n] : j.nodes) {
+                const auto before = jp.tasks.size();
+                plan_task(j, n, jp);
+                if (jp.tasks.size() > before && jp.tasks.back().has_dependencies)
+                    jp.with_dependencies.push_back(jp.tasks.back().node);
+            }
+            std::sort(jp.with_dependencies.begin(), jp.with_dependencies.end());
+            out.push_back(std::move(jp));
+        };
         if (everything) {
             for (const auto& [jid, j] : s.journeys)
-                if (space_alive(jid))
-                    for (const auto& [nid, n] : j.nodes) plan_task(j, n);
-        } else {
-            for (const auto& jid : journeys)
-                if (const auto* j = s.journey(jid); j && space_alive(jid))
-                    for (const auto& [nid, n] : j->nodes) plan_task(*j, n);
-            // By journey: one pass over a journey's nodes finds the
-            // dependents of all its changed tasks (a pass per task would
-            // make a tick cost tasks due × journey size).
-            std::map<journey_id, std::vector<node_id>> by_journey;
-            for (const auto& id : tasks) by_journey[engine::journey_of_id(id.value)].push_back(id);
-            for (const auto& [jid, ids] : by_journey) {
-                const auto* j = s.journey(jid);
-                const bool alive = j && space_alive(jid);
-                for (const auto& id : ids) {
-                    const auto* n = alive ? s.node(id) : nullptr;
-                    if (!n) {
-                        out.push_back(plan{id, std::nullopt, false});  // gone: unplan
-                        continue;
-                    }
-                    plan_task(*j, *n);
-                }
-                if (!alive) continue;
-                for (const auto& [nid, n] : j->nodes) {
-                    if (n.dependencies.empty() || tasks.contains(nid)) continue;
-                    if (std::any_of(n.dependencies.begin(), n.dependencies.end(),
-                                    [&](const node_id& d) { return tasks.contains(d); }))
-                        plan_task(*j, n);
-                }
+                if (space_alive(jid)) whole(j);
+            planned.set_value(std::move(out));
+            return;
+        }
+        std::set<journey_id> done_whole;
+        for (const auto& jid : journeys) {
+            const auto* j = s.journey(jid);
+            if (j && space_alive(jid)) {
+                whole(*j);
+                done_whole.insert(jid);
+            } else {
+                out.push_back(journey_plans{jid, p, true, false, {}, {}});
             }
+        }
+        // By journey: the dependents of all its changed tasks are found from
+        // the journey's list of tasks that wait on others (a pass per task
+        // would make a tick cost tasks due × journey size).
+        for (const auto& c : changed) {
+            const auto& jid = c.journey;
+            if (done_whole.contains(jid)) continue;
+            const auto* j = s.journey(jid);
+            if (!j || !space_alive(jid)) {
+                out.push_back(journey_plans{jid, p, true, false, {}, {}});
+                continue;
+            }
+            if (!c.dependents) {
+                whole(*j);
+                continue;
+            }
+            journey_plans jp{jid, p, false, false, {}, {}};
+            std::vector<std::uint32_t> seen;
+            // The ids are in the nodes' order: a cursor steps to each.
+            auto at = j->nodes.lower_bound(*c.tasks.front());
+            for (const auto* id : c.tasks) {
+                const auto k = node_number(id->value);
+                if (!k) continue;
+                seen.push_back(*k);
+                for (int step = 0;
+                     step < max_cursor_steps && at != j->nodes.end() && at->first < *id; ++step)
+                    ++at;
+                if (at != j->nodes.end() && at->first < *id) at = j->nodes.lower_bound(*id);
+                if (at == j->nodes.end() || at->first != *id)
+                    jp.tasks.push_back(task_plan{*k, std::nullopt, false, false});  // gone
+                else
+                    plan_task(*j, at->second, jp);
+            }
+            std::sort(seen.begin(), seen.end());
+            for (const auto k : *c.dependents) {
+                if (std::binary_search(seen.begin(), seen.end(), k)) continue;
+                auto n = j->nodes.find(node_id{jid.value + ".n" + std::to_string(k)});
+                if (n == j->nodes.end()) continue;
+                const auto& deps = n->second.dependencies;
+                if (std::any_of(deps.begin(), deps.end(),
+                                [&](const node_id& d) { return tasks.contains(d); }))
+                    plan_task(*j, n->second, jp);
+            }
+            out.push_back(std::move(jp));
         }
         planned.set_value(std::move(out));
     });
     if (!queued) return failure(queued.error());
-    auto plans = done.get();
-    std::lock_guard lock(mutex_);
-    for (const auto& pl : plans) place(pl);
+    return done.get();
+}
+
+result<void> alert_scheduler::replan(partition_id p, std::set<node_id> tasks,
+                                     std::set<journey_id> journeys, bool everything,
+                                     timestamp now) {
+    auto plans = plan(p, tasks, journeys, everything, now);
+    if (!plans) return failure(plans.error());
+    place(plans.value());
     return success();
 }
 
@@ -125,8 +276,22 @@ result<void> alert_scheduler::start() {
     token_ =
         log_.subscribe([this](partition_id, std::span<const ev::envelope> batch) { note(batch); });
     const auto now = clock_.now();
+    // Every partition plans on its own thread at once; the plans are placed
+    // here as they come.
+    std::vector<std::future<result<std::vector<journey_plans>>>> planning;
     for (partition_id p = 0; p < processor_.partitions(); ++p)
-        if (auto r = replan(p, {}, {}, true, now); !r) return r;
+        planning.push_back(
+            std::async(std::launch::async, [this, p, now] { return plan(p, {}, {}, true, now); }));
+    result<void> outcome = success();
+    for (auto& f : planning) {
+        auto plans = f.get();
+        if (!plans) {
+            if (outcome) outcome = failure(plans.error());
+            continue;
+        }
+        place(plans.value());
+    }
+    if (!outcome) return outcome;
     {
         std::lock_guard lock(mutex_);
         stopping_ = false;
@@ -164,6 +329,11 @@ std::size_t alert_scheduler::tick() {
     std::map<partition_id, std::set<journey_id>> journeys;
     {
         std::lock_guard lock(mutex_);
+        // A review that failed or changed nothing: planned from the state
+        // as it is.
+        for (const auto& r : retry_)
+            dirty_tasks_[journeys_[r.journey].partition].insert(task_id(r));
+        retry_.clear();
         tasks.swap(dirty_tasks_);
         journeys.swap(dirty_journeys_);
     }
@@ -174,42 +344,48 @@ std::size_t alert_scheduler::tick() {
         auto r = replan(p, std::move(tasks[p]), std::move(journeys[p]), false, now);
         if (!r) spdlog::warn("alert scheduler: partition {}: {}", p, r.error().message);
     }
-    std::set<node_id> reviews;
+    std::vector<task_ref> reviews;
+    std::vector<std::pair<engine::submission, engine::completion>> submissions;
     {
         std::lock_guard lock(mutex_);
         reviews.swap(review_now_);
-        while (!due_.empty() && due_.begin()->first <= now) {
-            reviews.insert(due_.begin()->second);
-            at_.erase(due_.begin()->second);
-            due_.erase(due_.begin());
+        while (auto e = due_.pop_due(now.micros)) {
+            auto& times = journeys_[e->journey].next;
+            if (e->node >= times.size() || times[e->node] != e->at) continue;  // stale
+            times[e->node] = unplanned;
+            --planned_;
+            reviews.push_back(task_ref{e->journey, e->node});
         }
-    }
-    for (const auto& task : reviews) {
+        std::sort(reviews.begin(), reviews.end());
+        reviews.erase(std::unique(reviews.begin(), reviews.end()), reviews.end());
+        submissions.reserve(reviews.size());
         // Re-planned after the review (its events mark it again; a review
         // that changes nothing is planned from the state as it is).
-        const auto p = processor_.partition_for(engine::space_of_id(task.value));
-        ++in_flight_;
-        auto queued = processor_.submit(
-            engine::submission{engine::review_alerts{task}, engine::system_actor, now, ""},
-            [this, p, task](auto outcome) {
-                if (!outcome || outcome.value().empty()) {
-                    std::lock_guard lock(mutex_);
-                    dirty_tasks_[p].insert(task);
-                }  // otherwise its events were noted from the log
-                --in_flight_;
-            });
-        if (!queued) {
-            --in_flight_;
-            std::lock_guard lock(mutex_);
-            dirty_tasks_[p].insert(task);
-        }
+        for (const auto& r : reviews)
+            submissions.emplace_back(engine::submission{engine::review_alerts{task_id(r)},
+                                                        engine::system_actor, now, ""},
+                                     [this, r](const auto& outcome) {
+                                         if (!outcome || outcome.value().empty()) {
+                                             std::lock_guard relock(mutex_);
+                                             retry_.push_back(r);
+                                         }  // otherwise its events were noted from the log
+                                         --in_flight_;
+                                     });
+    }
+    in_flight_ += reviews.size();
+    const auto queued = processor_.submit_all(std::move(submissions));
+    for (std::size_t i = 0; i < queued.size(); ++i) {
+        if (queued[i]) continue;
+        --in_flight_;
+        std::lock_guard lock(mutex_);
+        retry_.push_back(reviews[i]);
     }
     return reviews.size();
 }
 
 std::size_t alert_scheduler::planned() const {
     std::lock_guard lock(mutex_);
-    return due_.size();
+    return planned_;
 }
 
 }  // namespace migops::scheduler

@@ -8,6 +8,11 @@
 // whatever the scheduler does twice. A tick does work in proportion to what
 // is due and what changed, never to all open tasks.
 //
+// The index holds no string per task: a task is its journey's slot (a
+// journey's id is held once) and its node number (ids are
+// "<journey>.n<k>"); each journey keeps its tasks' next review times in a
+// vector by node number, and the times are queued in a due_queue.
+//
 // Lifecycle: start() subscribes to the log (to learn which tasks changed),
 // builds the index from every partition's state, and starts the ticking
 // thread; stop() stops it. tick() may also be driven by hand (tests, with a
@@ -25,6 +30,7 @@
 #include "engine/partition_processor.h"
 #include "events/event_log.h"
 #include "scheduler/clock.h"
+#include "scheduler/due_queue.h"
 
 namespace migops::scheduler {
 
@@ -53,15 +59,53 @@ class alert_scheduler {
     std::size_t reviews_in_flight() const { return in_flight_.load(); }
 
   private:
-    struct plan {
-        node_id task;
+    // One task's plan, made on its partition's thread.
+    struct task_plan {
+        std::uint32_t node = 0;  // the k of "<journey>.n<k>"
         std::optional<timestamp> next;
         bool review_now = false;
+        bool has_dependencies = false;
     };
+    // A journey's plans from one pass.
+    struct journey_plans {
+        journey_id journey;
+        partition_id partition = 0;
+        bool gone = false;   // the journey or its space no longer exists: unplan it all
+        bool whole = false;  // every node was visited: with_dependencies is complete
+        std::vector<task_plan> tasks;
+        std::vector<std::uint32_t> with_dependencies;  // when whole
+    };
+    // A journey in the index.
+    struct journey_slot {
+        journey_id id;
+        partition_id partition = 0;
+        std::vector<std::int64_t> next;  // by node number; unplanned when not in the index
+        // The tasks that wait on others (sorted node numbers), so that the
+        // dependents of a changed task are found without a pass over the
+        // journey; known once a pass visited every node.
+        std::vector<std::uint32_t> with_dependencies;
+        bool dependencies_known = false;
+    };
+    struct task_ref {
+        std::uint32_t journey = 0;
+        std::uint32_t node = 0;
+        auto operator<=>(const task_ref&) const = default;
+    };
+    static constexpr std::int64_t unplanned = std::numeric_limits<std::int64_t>::min();
+
     void note(std::span<const events::envelope> batch);
+    // Plans tasks against the partition's state (on its thread) and places
+    // the plans; `everything` plans every task of the partition.
     result<void> replan(partition_id p, std::set<node_id> tasks, std::set<journey_id> journeys,
                         bool everything, timestamp now);
-    void place(const plan& p);
+    result<std::vector<journey_plans>> plan(partition_id p, const std::set<node_id>& tasks,
+                                            const std::set<journey_id>& journeys, bool everything,
+                                            timestamp now);
+    void place(const std::vector<journey_plans>& plans);
+    std::uint32_t slot_of(const journey_id& j, partition_id p);
+    void set_next(std::uint32_t journey, std::uint32_t node, std::optional<timestamp> next);
+    void compact_if_stale();
+    node_id task_id(const task_ref& t) const;
     void run();
 
     engine::partition_processor& processor_;
@@ -72,9 +116,12 @@ class alert_scheduler {
     std::atomic<std::size_t> in_flight_{0};
 
     mutable std::mutex mutex_;
-    std::multimap<timestamp, node_id> due_;
-    std::unordered_map<node_id, std::multimap<timestamp, node_id>::iterator> at_;
-    std::set<node_id> review_now_;
+    std::vector<journey_slot> journeys_;
+    std::unordered_map<journey_id, std::uint32_t> slot_by_journey_;
+    due_queue due_;
+    std::size_t planned_ = 0;  // tasks whose next time is set
+    std::vector<task_ref> review_now_;
+    std::vector<task_ref> retry_;  // reviews that failed or changed nothing: re-plan
     std::map<partition_id, std::set<node_id>> dirty_tasks_;
     std::map<partition_id, std::set<journey_id>> dirty_journeys_;
 

@@ -175,5 +175,77 @@ TEST_F(SchedulerTest, ATaskIsReplannedWhenATaskItWaitsOnMoves) {
     EXPECT_TRUE(alerts(waiting).contains(alert_kind::dependency_late));
 }
 
+// A copied journey brings its tasks' dependencies in its creation event,
+// which the scheduler is not told of: a task of the copy that waits on
+// another is still planned anew when the other one moves.
+TEST_F(SchedulerTest, ATaskOfACopiedJourneyIsReplannedWhenATaskItWaitsOnMoves) {
+    node_id other;
+    std::promise<void> found;
+    auto f = found.get_future();
+    ASSERT_TRUE(
+        processor_->inspect(processor_->partition_for(space_id{"acme"}), [&](const auto& s) {
+            for (const auto& [id, n] : s.journey(journey_)->nodes)
+                if (n.kind == events::node_kind::task && id != task_ && other.empty()) other = id;
+            found.set_value();
+        }));
+    f.get();
+    run(engine::add_dependency{other, task_});
+    auto copied = run(engine::copy_journey{journey_, "Copy"});
+    ASSERT_FALSE(copied.empty());
+    const auto copy = std::get<events::journey_created>(copied.front().data).journey;
+    node_id waiting;
+    node_id waited_on;
+    std::promise<void> in_copy;
+    auto g = in_copy.get_future();
+    ASSERT_TRUE(
+        processor_->inspect(processor_->partition_for(space_id{"acme"}), [&](const auto& s) {
+            for (const auto& [id, n] : s.journey(copy)->nodes)
+                if (!n.dependencies.empty()) {
+                    waiting = id;
+                    waited_on = *n.dependencies.begin();
+                }
+            in_copy.set_value();
+        }));
+    g.get();
+    ASSERT_FALSE(waiting.empty()) << "the copy keeps the dependency";
+    run(engine::set_due_date{waited_on, timestamp{clock_.now().micros + 2 * hour}});
+    tick();
+    run(engine::set_due_date{waited_on, timestamp{clock_.now().micros + hour}});
+    tick();
+    clock_.advance(std::chrono::hours(1));
+    tick();
+    tick();
+    EXPECT_TRUE(alerts(waited_on).contains(alert_kind::overdue));
+    EXPECT_TRUE(alerts(waiting).contains(alert_kind::dependency_late));
+}
+
+// Once a review finds the journey gone, none of its tasks stays planned.
+TEST_F(SchedulerTest, ADeletedJourneyLeavesTheIndex) {
+    node_id other;
+    std::promise<void> found;
+    auto f = found.get_future();
+    ASSERT_TRUE(
+        processor_->inspect(processor_->partition_for(space_id{"acme"}), [&](const auto& s) {
+            for (const auto& [id, n] : s.journey(journey_)->nodes)
+                if (n.kind == events::node_kind::task && id != task_ && other.empty()) other = id;
+            found.set_value();
+        }));
+    f.get();
+    events::alert_rules rules;
+    rules.due_soon_minutes = 0;
+    run(engine::set_alert_rules{journey_, rules});
+    run(engine::set_due_date{task_, timestamp{clock_.now().micros + hour}});
+    run(engine::set_due_date{other, timestamp{clock_.now().micros + 3 * hour}});
+    EXPECT_EQ(tick(), 0u);
+    EXPECT_EQ(scheduler_->planned(), 2u);
+    run(engine::delete_journey{journey_});
+    clock_.advance(std::chrono::hours(2));
+    EXPECT_EQ(tick(), 1u) << "the first task's time came; its review is refused";
+    EXPECT_EQ(tick(), 0u);
+    EXPECT_EQ(scheduler_->planned(), 0u) << "the other task is let go before its time";
+    clock_.advance(std::chrono::hours(2));
+    EXPECT_EQ(tick(), 0u);
+}
+
 }  // namespace
 }  // namespace migops::scheduler
