@@ -125,19 +125,20 @@ std::vector<result<void>> partition_processor::submit_all(
     for (std::size_t id = 0; id < by_partition.size(); ++id) {
         if (by_partition[id].empty()) continue;
         auto& p = *partitions_[id];
-        {
-            std::lock_guard lock(p.mutex);
-            for (const auto i : by_partition[id]) {
-                if (auto why = refusal(p, p.queue.size())) {
-                    out[i] = failure(std::move(*why));
-                    continue;
-                }
-                p.queue.push_back(
-                    queued_command{std::move(commands[i].first), std::move(commands[i].second)});
+        std::lock_guard lock(p.mutex);
+        for (const auto i : by_partition[id]) {
+            if (auto why = refusal(p, p.queue.size())) {
+                out[i] = failure(std::move(*why));
+                continue;
             }
+            p.queue.push_back(
+                queued_command{std::move(commands[i].first), std::move(commands[i].second)});
         }
-        p.wake.notify_all();
     }
+    // Woken once everything is queued: a partition deciding its share does
+    // not hold up the queueing of the others' on a busy machine.
+    for (std::size_t id = 0; id < by_partition.size(); ++id)
+        if (!by_partition[id].empty()) partitions_[id]->wake.notify_all();
     return out;
 }
 
