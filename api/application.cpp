@@ -205,7 +205,8 @@ result<void> application::start_listening() {
             .sink_for = [this](const http_request& head) -> std::shared_ptr<body_sink> {
                 if (!ready_.load(std::memory_order_acquire) || !parts_->deps) return nullptr;
                 return upload_sink_for(*parts_->deps, head);
-            }},
+            },
+            .read_timeout = std::chrono::seconds(config_.http_read_timeout)},
         [this](const http_request& req, const responder& respond) {
             if (!ready_.load(std::memory_order_acquire) || !parts_->deps)
                 return respond(starting_response(req));

@@ -23,6 +23,7 @@ namespace migops::api {
 namespace {
 
 constexpr std::uint32_t max_checkpoint_interval = 24 * 60 * 60;
+constexpr std::uint32_t max_read_timeout_seconds = 3600;
 
 template <class N>
 result<N> number(const std::string& key, const std::string& value, N min, N max) {
@@ -236,6 +237,8 @@ const std::vector<setting>& settings() {
         {"listen", "HOST:PORT to serve HTTP on"},
         {"partitions", "number of partitions (fixed when the data directory is created)"},
         {"http_threads", "threads serving HTTP"},
+        {"http_read_timeout",
+         "seconds a client has to send a whole request before its connection is closed"},
         {"queue_capacity", "commands waiting per partition before the server answers busy"},
         {"batch_limit", "commands decided and appended together"},
         {"verify_all", "verify the whole hash chain at start (not only the tail)"},
@@ -302,6 +305,10 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         auto n = number<std::uint32_t>(key, value, 1, 64);
         if (!n) return failure(n.error());
         c.http_threads = n.value();
+    } else if (key == "http_read_timeout") {
+        auto n = number<std::uint32_t>(key, value, 1, max_read_timeout_seconds);
+        if (!n) return failure(n.error());
+        c.http_read_timeout = n.value();
     } else if (key == "queue_capacity") {
         auto n = number<std::size_t>(key, value, 1, 1'000'000);
         if (!n) return failure(n.error());

@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "api/config.h"
 #include "api/problems.h"
 #include "api/router.h"
 
@@ -54,6 +55,15 @@ TEST(PercentDecode, DecodesAndRefuses) {
     EXPECT_FALSE(percent_decode("%"));
     EXPECT_FALSE(percent_decode("%G1"));
     EXPECT_FALSE(percent_decode("%00"));
+}
+
+TEST(HttpConfig, ReadTimeoutIsWholeSecondsFromOneToAnHour) {
+    config c;
+    EXPECT_EQ(c.http_read_timeout, 30u);
+    ASSERT_TRUE(set_value(c, "http_read_timeout", "2"));
+    EXPECT_EQ(c.http_read_timeout, 2u);
+    for (const char* bad : {"0", "-1", "1.5", "soon", "3601"})
+        EXPECT_FALSE(set_value(c, "http_read_timeout", bad)) << bad;
 }
 
 TEST(Problems, EveryErrorCodeHasAStatusAndAType) {
