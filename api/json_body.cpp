@@ -7,6 +7,20 @@
 
 namespace migops::api {
 
+namespace {
+
+// Text may hold tabs and line breaks; other control characters (NUL, ESC,
+// DEL, …) are never text and would reach events, logs and emails as they are.
+bool has_control_character(std::string_view s) {
+    constexpr char del = 0x7f;
+    return std::any_of(s.begin(), s.end(), [](char c) {
+        return (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+               c == del;
+    });
+}
+
+}  // namespace
+
 std::variant<boost::json::object, problem> json_object_body(const http_request& req) {
     const auto* type = req.header("content-type");
     const std::string_view media = type ? std::string_view(*type).substr(0, type->find(';')) : "";
@@ -39,6 +53,11 @@ result<std::optional<std::string>> string_field(const boost::json::object& o, st
     if (s.size() > max_bytes)
         return failure(errc::invalid_argument, std::string(name) + " is longer than " +
                                                    std::to_string(max_bytes) + " bytes");
+    if (has_control_character(s))
+        return failure(errc::invalid_argument,
+                       std::string(name) +
+                           " holds a control character other than a tab or a "
+                           "line break");
     return std::optional<std::string>{std::string(s)};
 }
 
@@ -54,6 +73,9 @@ result<std::string> string_of(const boost::json::value& v, const std::string& pa
     if (v.get_string().size() > max_bytes)
         return failure(errc::invalid_argument,
                        path + " is longer than " + std::to_string(max_bytes) + " bytes");
+    if (has_control_character(v.get_string()))
+        return failure(errc::invalid_argument,
+                       path + " holds a control character other than a tab or a line break");
     return std::string(v.get_string());
 }
 

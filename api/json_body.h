@@ -24,7 +24,8 @@ inline constexpr std::size_t max_json_depth = 32;
 std::variant<boost::json::object, problem> json_object_body(const http_request& req);
 
 // A string field: absent is nullopt (or an error when required); wrong
-// type, invalid UTF-8 or too long is an error naming the field.
+// type, too long, or holding a control character other than a tab or a line
+// break (NUL, ESC, DEL, …) is an error naming the field.
 result<std::optional<std::string>> string_field(const boost::json::object& o, std::string_view name,
                                                 bool required, std::size_t max_bytes);
 

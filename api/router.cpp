@@ -60,7 +60,10 @@ std::optional<std::string> percent_decode(std::string_view s) {
         const int lo = hex_value(s[i + 2]);
         if (hi < 0 || lo < 0) return std::nullopt;
         const char c = static_cast<char>(hi << 4 | lo);
-        if (c == '\0') return std::nullopt;
+        // Ids, file names and query values never hold control characters;
+        // decoded, they would reach logs, events and file names as they are.
+        constexpr char del = 0x7f;
+        if (static_cast<unsigned char>(c) < 0x20 || c == del) return std::nullopt;
         out.push_back(c);
         i += 2;
     }

@@ -43,7 +43,8 @@ class router {
     std::vector<route> routes_;
 };
 
-// "%2F" → "/"; nullopt for a bad escape or a decoded NUL.
+// "%2F" → "/"; nullopt for a bad escape or a decoded control character (NUL to
+// US, and DEL).
 std::optional<std::string> percent_decode(std::string_view s);
 
 }  // namespace migops::api

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include "api/config.h"
+#include "api/json_body.h"
 #include "api/problems.h"
 #include "api/router.h"
 
@@ -55,6 +56,23 @@ TEST(PercentDecode, DecodesAndRefuses) {
     EXPECT_FALSE(percent_decode("%"));
     EXPECT_FALSE(percent_decode("%G1"));
     EXPECT_FALSE(percent_decode("%00"));
+    for (const char* control : {"a%0Ab", "%09", "%1B[31m", "%7F", "%0d%0aX-Injected: 1"})
+        EXPECT_FALSE(percent_decode(control)) << control;
+    EXPECT_EQ(percent_decode("%C3%A9%20%7E").value(), "\xC3\xA9 ~");
+}
+
+TEST(JsonBody, StringsHoldNoControlCharactersButTabsAndLineBreaks) {
+    const auto o =
+        boost::json::parse(R"({"ok":"two\nlines\tand\r\n","nul":"a\u0000b","esc":"\u001b[31mred",)"
+                           R"("del":"x\u007f","list":["fine","bell\u0007"]})")
+            .as_object();
+    EXPECT_EQ(*string_field(o, "ok", true, 100).value(), "two\nlines\tand\r\n");
+    for (const char* name : {"nul", "esc", "del"}) {
+        auto r = string_field(o, name, true, 100);
+        ASSERT_FALSE(r) << name;
+        EXPECT_NE(r.error().message.find("control character"), std::string::npos);
+    }
+    EXPECT_FALSE(string_list_field(o, "list", 10, 100));
 }
 
 TEST(HttpConfig, ReadTimeoutIsWholeSecondsFromOneToAnHour) {
@@ -86,6 +104,26 @@ TEST(Problems, EveryErrorCodeHasAStatusAndAType) {
         EXPECT_TRUE(p.type.starts_with("/problems/")) << to_string(code);
         EXPECT_NE(p.type, "/problems/internal") << to_string(code);
     }
+}
+
+// A detail quotes what the client sent; the problem stays valid JSON when
+// that was not UTF-8.
+TEST(Problems, ADetailThatIsNotUtf8StillMakesJson) {
+    auto r = to_response(problem_for(make_error(
+        errc::rule_refused, "artifact name \"x\xff\xc3\x28\xed\xa0\x80.txt\" is not allowed",
+        {"file \"\xe2\x82\""})));
+    boost::system::error_code ec;
+    auto v = boost::json::parse(r.body, ec);
+    ASSERT_FALSE(ec) << r.body;
+    EXPECT_EQ(
+        v.at("detail").as_string(),
+        "artifact name \"x\xEF\xBF\xBD\xEF\xBF\xBD(\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD.txt\" is "
+        "not allowed");
+    EXPECT_EQ(v.at("unmet").as_array().at(0).as_string(), "file \"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+    auto fine =
+        to_response(problem_for(make_error(errc::not_found, "caf\xc3\xa9 \xf0\x9f\x9a\x80")));
+    EXPECT_EQ(boost::json::parse(fine.body).at("detail").as_string(),
+              "caf\xc3\xa9 \xf0\x9f\x9a\x80");
 }
 
 TEST(Problems, RefusalsListWhatIsMissingAndBusyTellsWhenToRetry) {
