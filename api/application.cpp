@@ -444,7 +444,6 @@ void application::stop() {
         parts_->stream->stop();
         parts_->stream.reset();
     }
-    parts_->server.reset();
     if (parts_->alerts) {
         parts_->alerts->stop();
         parts_->alerts.reset();
@@ -465,6 +464,10 @@ void application::stop() {
     for (auto& r : parts_->runners) r->stop();
     parts_->runners.clear();
     parts_->read_models.clear();
+    // Destroyed only now: the processor's and the read models' threads
+    // release the completions of answered requests, which hold their
+    // connections, and a connection must not outlive its server.
+    parts_->server.reset();
     parts_->log.reset();
     if (parts_->store) {
         parts_->store.reset();
