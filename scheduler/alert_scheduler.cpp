@@ -263,10 +263,9 @@ result<std::vector<alert_scheduler::journey_plans>> alert_scheduler::plan(
     return done.get();
 }
 
-result<void> alert_scheduler::replan(partition_id p, std::set<node_id> tasks,
-                                     std::set<journey_id> journeys, bool everything,
-                                     timestamp now) {
-    auto plans = plan(p, tasks, journeys, everything, now);
+result<void> alert_scheduler::replan(partition_id p, const std::set<node_id>& tasks,
+                                     const std::set<journey_id>& journeys, timestamp now) {
+    auto plans = plan(p, tasks, journeys, false, now);
     if (!plans) return failure(plans.error());
     place(plans.value());
     return success();
@@ -341,7 +340,7 @@ std::size_t alert_scheduler::tick() {
     for (const auto& [p, t] : tasks) touched.insert(p);
     for (const auto& [p, j] : journeys) touched.insert(p);
     for (auto p : touched) {
-        auto r = replan(p, std::move(tasks[p]), std::move(journeys[p]), false, now);
+        auto r = replan(p, tasks[p], journeys[p], now);
         if (!r) spdlog::warn("alert scheduler: partition {}: {}", p, r.error().message);
     }
     std::vector<task_ref> reviews;

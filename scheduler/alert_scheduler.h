@@ -94,10 +94,11 @@ class alert_scheduler {
     static constexpr std::int64_t unplanned = std::numeric_limits<std::int64_t>::min();
 
     void note(std::span<const events::envelope> batch);
-    // Plans tasks against the partition's state (on its thread) and places
-    // the plans; `everything` plans every task of the partition.
-    result<void> replan(partition_id p, std::set<node_id> tasks, std::set<journey_id> journeys,
-                        bool everything, timestamp now);
+    // Plans the changed tasks and journeys against the partition's state
+    // (on its thread) and places the plans.
+    result<void> replan(partition_id p, const std::set<node_id>& tasks,
+                        const std::set<journey_id>& journeys, timestamp now);
+    // The plans; `everything` plans every task of the partition.
     result<std::vector<journey_plans>> plan(partition_id p, const std::set<node_id>& tasks,
                                             const std::set<journey_id>& journeys, bool everything,
                                             timestamp now);
