@@ -135,8 +135,10 @@ std::vector<result<void>> partition_processor::submit_all(
                 queued_command{std::move(commands[i].first), std::move(commands[i].second)});
         }
     }
-    // Woken once everything is queued: a partition deciding its share does
-    // not hold up the queueing of the others' on a busy machine.
+    // Woken once everything is queued and the moved-from commands are gone:
+    // a partition deciding its share holds up nothing of the caller's on a
+    // busy machine.
+    commands.clear();
     for (std::size_t id = 0; id < by_partition.size(); ++id)
         if (!by_partition[id].empty()) partitions_[id]->wake.notify_all();
     return out;
