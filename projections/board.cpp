@@ -58,14 +58,18 @@ void board::mark_task_tree(const engine::journey_state& j, const node_id& id) {
     for (const auto& c : it->second.children) mark_task_tree(j, c);
 }
 
-// A task's status, scope or presence shows in its parent task (subtask
-// criteria) and in the tasks that wait on it.
-void board::mark_related(const engine::journey_state& j, const node_id& id) {
-    auto it = j.nodes.find(id);
-    if (it != j.nodes.end() && !it->second.parent.empty()) {
-        auto parent = j.nodes.find(it->second.parent);
-        if (parent != j.nodes.end() && parent->second.is_task()) dirty_tasks_.insert(parent->first);
+// A task's view holds its subtasks whole (status, comments, files…): any
+// change to a subtask shows in every task above it.
+void board::mark_ancestors(const engine::journey_state& j, const node_id& id) {
+    for (auto it = j.nodes.find(id); it != j.nodes.end() && !it->second.parent.empty();) {
+        it = j.nodes.find(it->second.parent);
+        if (it == j.nodes.end() || !it->second.is_task()) return;
+        dirty_tasks_.insert(it->first);
     }
+}
+
+// A task's status, scope or presence shows in the tasks that wait on it.
+void board::mark_dependents(const engine::journey_state& j, const node_id& id) {
     for (const auto& [other, n] : j.nodes)
         if (n.dependencies.contains(id)) dirty_tasks_.insert(other);
 }
@@ -93,7 +97,8 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
             for (const auto& p : j->phases) mark_task_tree(*j, p);
         if (std::holds_alternative<ev::node_deleted>(e.data)) {
             mark_task_tree(*j, node);
-            mark_related(*j, node);
+            mark_ancestors(*j, node);
+            mark_dependents(*j, node);
         }
     }
     if (std::holds_alternative<ev::space_deleted>(e.data))
@@ -112,16 +117,20 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
         for (const auto& p : j->phases) mark_task_tree(*j, p);
     if (!node.empty()) {
         mark_task_tree(*j, node);
+        mark_ancestors(*j, node);
         if (std::holds_alternative<ev::task_status_changed>(e.data) ||
             std::holds_alternative<ev::node_scoped>(e.data) ||
             std::holds_alternative<ev::node_added>(e.data))
-            mark_related(*j, node);
+            mark_dependents(*j, node);
     }
     std::visit(
         [&](const auto& p) {
             if constexpr (requires { p.request; }) {
                 auto h = j->help.find(p.request);
-                if (h != j->help.end()) dirty_tasks_.insert(node_id{h->second.target});
+                if (h == j->help.end()) return;
+                const node_id target{h->second.target};
+                dirty_tasks_.insert(target);
+                mark_ancestors(*j, target);
             }
         },
         e.data);

@@ -113,6 +113,9 @@ class BoardTest : public ::testing::Test {
         run(engine::add_comment{task, "on it"});
         run(engine::request_help{j, task.value, events::help_kind::advice, "which engine?"});
         run(engine::upload_artifact{task, "assessment.csv", "text/csv", 4, std::string(64, 'a')});
+        const auto added = run(engine::add_task{
+            task, events::task_spec{"", "Check the copy", "", {}, {}, {}, {}, {}}, std::nullopt});
+        run(engine::add_comment{std::get<events::node_added>(added.at(0).data).node, "copied"});
         if (i % 2 == 0)
             run(engine::change_task_status{task, events::task_status::completed, "", {}});
         if (i % 3 == 0) run(engine::delete_node{node_id{j.value + ".n4"}});
@@ -216,6 +219,28 @@ TEST_F(BoardTest, ReadersFollowGrantsAndRevocations) {
     EXPECT_FALSE(row("space/acme"));
     EXPECT_FALSE(row("journey/" + j.value));
     EXPECT_TRUE(keys("task/acme.").empty());
+}
+
+TEST_F(BoardTest, ATaskShowsItsSubtasksAsTheyAreNow) {
+    const auto j = journey_in(space_id{"s"});
+    const node_id task{j.value + ".n3"};
+    const auto added = run(engine::add_task{
+        task, events::task_spec{"", "Check the copy", "", {}, {}, {}, {}, {}}, std::nullopt});
+    const auto sub = std::get<events::node_added>(added.at(0).data).node;
+    // Changes to a subtask that are not its status: a comment, an assignee.
+    run(engine::add_comment{sub, "copied"});
+    run(engine::grant_role{
+        space_id{"s"}, j, user_id{"ann"}, {}, events::role::journey_contributor});
+    run(engine::assign_task{sub, user_id{"ann"}, {}});
+    const auto sub_row = row("task/" + sub.value);
+    ASSERT_TRUE(sub_row);
+    const auto parent = row("task/" + task.value);
+    ASSERT_TRUE(parent);
+    const auto& shown = parent->at("subtasks").as_array().back().as_object();
+    EXPECT_EQ(shown.at("id").as_string(), sub.value.c_str());
+    EXPECT_EQ(boost::json::serialize(shown), boost::json::serialize(*sub_row))
+        << "the parent shows the subtask as the subtask's own row does";
+    EXPECT_EQ(shown.at("comments").as_array().size(), 1u);
 }
 
 TEST_F(BoardTest, RestartAndRebuildGiveWhatIncrementalUpdatesGave) {
