@@ -6,6 +6,7 @@
 #include "api/history_routes.h"
 #include "api/http_server.h"
 #include "api/idempotency.h"
+#include "api/logging.h"
 #include "api/metrics.h"
 #include "api/notifier.h"
 #include "api/openapi.h"
@@ -317,7 +318,7 @@ result<void> application::start() {
     std::vector<std::string> families{events::events_column_family, events::meta_column_family};
     families.emplace_back(idempotency_column_family);
     for (auto& f : projections::all_column_families()) families.push_back(std::move(f));
-    auto store = events::rocks_store::open({config_.data_dir, families, nullptr});
+    auto store = events::rocks_store::open({config_.data_dir, families, nullptr, rocksdb_logger()});
     if (!store) return failure(store.error());
     parts_->store = std::move(store).value();
     if (auto r = start_listening(); !r) return r;

@@ -129,7 +129,8 @@ int rebuild_projections(const std::string& config_file,
     }
     std::vector<std::string> families{events::events_column_family, events::meta_column_family};
     for (auto& f : projections::all_column_families()) families.push_back(std::move(f));
-    auto store = events::rocks_store::open({cfg.value().data_dir, families, nullptr});
+    auto store =
+        events::rocks_store::open({cfg.value().data_dir, families, nullptr, rocksdb_logger()});
     if (!store) {
         std::cerr << "migops projections rebuild: " << store.error().message << "\n";
         return 1;

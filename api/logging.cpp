@@ -1,5 +1,11 @@
 #include "api/logging.h"
 
+#include <algorithm>
+#include <array>
+#include <cstdarg>
+#include <cstdio>
+
+#include <rocksdb/env.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -32,7 +38,56 @@ class json_message_flag final : public spdlog::custom_flag_formatter {
     }
 };
 
+// RocksDB writes multi-line reports (options, compaction statistics); each
+// line of a message becomes one log line, cut at a fixed length.
+constexpr std::size_t rocksdb_message_limit = 1024;
+
+class rocksdb_to_spdlog final : public rocksdb::Logger {
+  public:
+    explicit rocksdb_to_spdlog(rocksdb::InfoLogLevel level) : rocksdb::Logger(level) {}
+
+    using rocksdb::Logger::Logv;
+    void Logv(const char* format, va_list ap) override {
+        Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+    }
+    void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+        if (level < GetInfoLogLevel()) return;
+        std::array<char, rocksdb_message_limit> text{};
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): RocksDB hands printf arguments
+        const int n = std::vsnprintf(text.data(), text.size(), format, ap);
+        if (n < 0) return;
+        std::string_view message(text.data(), std::min<std::size_t>(n, text.size() - 1));
+        while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+            message.remove_suffix(1);
+        spdlog::log(to_spdlog(level), "rocksdb: {}", message);
+    }
+
+  private:
+    static spdlog::level::level_enum to_spdlog(rocksdb::InfoLogLevel level) {
+        switch (level) {
+            case rocksdb::InfoLogLevel::DEBUG_LEVEL:
+            case rocksdb::InfoLogLevel::HEADER_LEVEL:
+                return spdlog::level::debug;
+            case rocksdb::InfoLogLevel::INFO_LEVEL:
+                return spdlog::level::info;
+            case rocksdb::InfoLogLevel::WARN_LEVEL:
+                return spdlog::level::warn;
+            case rocksdb::InfoLogLevel::ERROR_LEVEL:
+                return spdlog::level::err;
+            default:
+                return spdlog::level::critical;
+        }
+    }
+};
+
 }  // namespace
+
+std::shared_ptr<rocksdb::Logger> rocksdb_logger() {
+    const auto level = spdlog::get_level() <= spdlog::level::debug
+                           ? rocksdb::InfoLogLevel::INFO_LEVEL
+                           : rocksdb::InfoLogLevel::WARN_LEVEL;
+    return std::make_shared<rocksdb_to_spdlog>(level);
+}
 
 result<void> configure_logging(const std::string& format, const std::string& level) {
     auto logger = spdlog::get("migops");

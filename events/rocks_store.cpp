@@ -86,6 +86,7 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const rocks_store_options
     // a pipelined write queue lets their memtable writes go on during a sync.
     db_options.enable_pipelined_write = true;
     if (options.env) db_options.env = options.env;
+    if (options.info_log) db_options.info_log = options.info_log;
 
     std::vector<std::string> names;
     auto listed = rocksdb::DB::ListColumnFamilies(db_options, options.dir.string(), &names);

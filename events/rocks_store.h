@@ -23,6 +23,8 @@ struct rocks_store_options {
     std::filesystem::path dir;
     std::vector<std::string> column_families;  // created when missing
     rocksdb::Env* env = nullptr;               // for fault injection in tests
+    // Where RocksDB's messages go (default: a LOG file in dir).
+    std::shared_ptr<rocksdb::Logger> info_log = nullptr;
 };
 
 class rocks_store {
