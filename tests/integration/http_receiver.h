@@ -1,7 +1,8 @@
 #pragma once
 // A small HTTP/1.1 server on loopback for tests that receive webhooks: it
 // keeps every request (method, target, headers, body) and answers each with
-// the status it is told to (200 at first), closing the connection.
+// the status it is told to (200 at first), closing the connection. It can go
+// away (the port refuses connections) and come back on the same port.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -38,29 +39,24 @@ class http_receiver {
         }
     };
 
-    http_receiver() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        const int one = 1;
-        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-        ::listen(fd_, 16);
-        socklen_t len = sizeof addr;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-        thread_ = std::thread([this] { run(); });
-    }
-    ~http_receiver() {
-        stop_.store(true);
-        thread_.join();
-        ::close(fd_);
-    }
+    http_receiver() { listen_on(0); }
+    ~http_receiver() { go_away(); }
     http_receiver(const http_receiver&) = delete;
     http_receiver& operator=(const http_receiver&) = delete;
 
     std::uint16_t port() const { return port_; }
+    // Stops listening: connections to the port are refused.
+    void go_away() {
+        if (fd_ < 0) return;
+        stop_.store(true);
+        thread_.join();
+        ::close(fd_);
+        fd_ = -1;
+    }
+    // Listens on the same port again.
+    void come_back() {
+        if (fd_ < 0) listen_on(port_);
+    }
     void answer(int status) { status_.store(status); }
     std::vector<request> requests() const {
         std::lock_guard lock(mutex_);
@@ -69,6 +65,25 @@ class http_receiver {
 
   private:
     static constexpr int poll_ms = 50;
+
+    void listen_on(std::uint16_t port) {
+        // Not inherited by the processes a test starts: a child holding the
+        // socket would keep the port taking connections after go_away().
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int one = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(port);
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        ::listen(fd_, 16);
+        socklen_t len = sizeof addr;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+        stop_.store(false);
+        thread_ = std::thread([this] { run(); });
+    }
     static constexpr int read_timeout_s = 5;
 
     void run() {

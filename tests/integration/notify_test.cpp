@@ -366,6 +366,42 @@ TEST_F(NotifyTest, WithTheSmtpServerDownDeliveryIsRetriedUntilItIsBack) {
     EXPECT_TRUE(recorded_eventually(task, "notification.sent", id));
 }
 
+TEST_F(NotifyTest, WithTheWebhookReceiverGoneDeliveryIsRetriedUntilItIsBack) {
+    start_server();
+    const auto task = journey().at(0);
+    ok(call("PUT", "/v1/tasks/" + task + "/assignee", R"({"user":"bob"})"));
+    hooks_.go_away();
+    block(task, "no network");
+    const std::string prefix = task + "/blocked/1/0/webhook/";
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const auto log = server_.stderr_text();
+            const auto at = log.find(prefix);
+            return at != std::string::npos &&
+                   log.find(" failed (attempt 2)", at) != std::string::npos;
+        },
+        60s))
+        << server_.stderr_text();
+    EXPECT_TRUE(hooks_.requests().empty());
+    hooks_.come_back();
+    auto posted = wait_post("blocked");
+    ASSERT_TRUE(posted) << server_.stderr_text();
+    std::string sent;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (const auto& id : recorded(task, "notification.sent"))
+                if (id.rfind(prefix, 0) == 0) sent = id;
+            return !sent.empty();
+        },
+        60s))
+        << server_.stderr_text();
+    EXPECT_TRUE(recorded(task, "notification.failed").empty()) << "retries are not failures";
+    std::size_t copies = 0;
+    for (const auto& r : hooks_.requests())
+        if (boost::json::parse(r.body).at("data").at("kind") == "blocked") ++copies;
+    EXPECT_EQ(copies, 1u) << "one delivery once the receiver answers";
+}
+
 TEST_F(NotifyTest, FailuresThatExhaustTheRetriesAreRecordedAndShown) {
     hooks_.answer(503);
     auto flags = notify_flags();
