@@ -3,6 +3,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "events/utf8.h"
+
 namespace migops::api {
 
 namespace {
@@ -37,44 +39,15 @@ constexpr mapping mappings[] = {
     {errc::locked, 503, "/problems/locked", "The data directory is in use", 5},
 };
 
-// The length of the valid UTF-8 sequence at s[i], or 0.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) return 1;
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-        n = 1;
-        cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 2;
-        cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 3;
-        cp = c & 0x07u;
-    } else {
-        return 0;
-    }
-    if (s.size() - i <= n) return 0;
-    for (std::size_t k = 1; k <= n; ++k) {
-        const auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0) != 0x80) return 0;
-        cp = cp << 6 | (cc & 0x3Fu);
-    }
-    constexpr std::uint32_t min_of[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_of[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return n + 1;
-}
-
 // Details quote what the client sent, which may not be UTF-8; a problem
 // must still be JSON, so each byte that is not part of a valid sequence
 // becomes U+FFFD.
-std::string valid_utf8(std::string_view s) {
+std::string replace_invalid_utf8(std::string_view s) {
     constexpr std::string_view replacement = "\xEF\xBF\xBD";
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size();) {
-        if (const auto n = utf8_sequence(s, i); n > 0) {
+        if (const auto n = events::utf8_sequence_length(s, i); n > 0) {
             out.append(s.substr(i, n));
             i += n;
         } else {
@@ -112,10 +85,10 @@ http_response to_response(const problem& p) {
     o["type"] = p.type;
     o["title"] = p.title;
     o["status"] = p.status;
-    if (!p.detail.empty()) o["detail"] = valid_utf8(p.detail);
+    if (!p.detail.empty()) o["detail"] = replace_invalid_utf8(p.detail);
     if (!p.unmet.empty()) {
         boost::json::array unmet;
-        for (const auto& u : p.unmet) unmet.emplace_back(valid_utf8(u));
+        for (const auto& u : p.unmet) unmet.emplace_back(replace_invalid_utf8(u));
         o["unmet"] = std::move(unmet);
     }
     http_response r;

@@ -6,6 +6,7 @@
 #include "engine/alerts.h"
 #include "engine/permissions.h"
 #include "events/codec.h"
+#include "events/utf8.h"
 
 namespace migops::engine {
 
@@ -182,43 +183,6 @@ result<decider::target> decider::on_task(const node_id& id, action a) const {
     return t;
 }
 
-// Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t n = 0;
-        std::uint32_t cp = 0;
-        if ((c & 0xE0) == 0xC0) {
-            n = 1;
-            cp = c & 0x1Fu;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2;
-            cp = c & 0x0Fu;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3;
-            cp = c & 0x07u;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size() + 1 || s.size() - i <= n) return false;
-        for (std::size_t k = 1; k <= n; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) return false;
-            cp = cp << 6 | (cc & 0x3Fu);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 result<void> decider::text(std::string_view what, const std::string& v, std::size_t max,
                            bool required) const {
     if (required && v.find_first_not_of(" \t\r\n") == std::string::npos)
@@ -226,7 +190,7 @@ result<void> decider::text(std::string_view what, const std::string& v, std::siz
     if (v.size() > max)
         return failure(errc::invalid_argument,
                        std::string(what) + " is longer than " + std::to_string(max) + " bytes");
-    if (!valid_utf8(v))
+    if (!events::valid_utf8(v))
         return failure(errc::invalid_argument, std::string(what) + " is not valid UTF-8");
     return success();
 }
@@ -998,7 +962,7 @@ result<decision> decider::operator()(const upload_artifact& c) {
     if (!t) return failure(t.error());
     const auto& n = *t.value().node;
     if (c.name.empty() || c.name.size() > max_artifact_name || c.name == "." || c.name == ".." ||
-        c.name.find_first_of("/\\") != std::string::npos || !valid_utf8(c.name) ||
+        c.name.find_first_of("/\\") != std::string::npos || !events::valid_utf8(c.name) ||
         std::any_of(c.name.begin(), c.name.end(),
                     [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; }))
         return failure(errc::invalid_argument, "artifact name \"" + c.name + "\" is not allowed");

@@ -12,6 +12,8 @@
 #include <tuple>
 #include <utility>
 
+#include "events/utf8.h"
+
 namespace migops::engine {
 
 namespace {
@@ -167,34 +169,6 @@ void append_utf8(std::string& out, char32_t cp) {
         put(0x80 | ((cp >> 6) & 0x3F));
         put(0x80 | (cp & 0x3F));
     }
-}
-
-// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no
-// overlong forms, no surrogates, nothing above U+10FFFF), or 0.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    const unsigned char c = byte(i);
-    if (c < 0x80) return 1;
-    std::size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (i + n > s.size()) return 0;
-    if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-    for (std::size_t k = 2; k < n; ++k)
-        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-    return n;
 }
 
 // ---- Markdown structure ---------------------------------------------------
@@ -1171,7 +1145,7 @@ decoded_text decode_markdown_bytes(std::string_view bytes) {
             i += (i + 1 < bytes.size() && bytes[i + 1] == '\n') ? 2 : 1;
             continue;
         }
-        if (auto n = utf8_sequence_length(bytes, i); n != 0) {
+        if (auto n = events::utf8_sequence_length(bytes, i); n != 0) {
             out.text.append(bytes.substr(i, n));
             i += n;
             continue;
