@@ -168,8 +168,9 @@ void partition_processor::run(partition& p) {
                 p.queue.pop_front();
             }
         }
-        if (p.poisoned.load()) recover(p);
-        decide_batch(p, items);
+        std::optional<error> refused;
+        if (p.poisoned.load()) refused = recover(p);
+        decide_batch(p, items, refused);
         items.clear();
     }
 }
@@ -206,28 +207,46 @@ std::optional<std::vector<events::envelope>> partition_processor::answered_befor
 // Waits until no batch of p is in flight (the writer fails them all while p
 // is poisoned), lets the log learn what a failed write really left, then
 // re-reads p's state from the log. While the log cannot tell, p stays
-// poisoned and its commands fail; the next batch tries again.
-void partition_processor::recover(partition& p) {
+// poisoned and decides nothing: its state is set back to what the log holds
+// (once per failure, not per batch), and the next batch tries again.
+std::optional<error> partition_processor::recover(partition& p) {
     {
         std::unique_lock lock(p.mutex);
         p.wake.wait(lock, [&] { return p.in_flight == 0; });
     }
-    if (auto restored = log_.restore(p.id); !restored) return;
-    auto reloaded = load(p);
-    if (!reloaded) {
-        std::lock_guard lock(p.mutex);
-        p.failed = true;
-        return;  // stays poisoned: every later batch fails
+    auto restored = log_.restore(p.id);
+    if (restored || !p.reloaded) {
+        if (auto reloaded = load(p); !reloaded) {
+            std::lock_guard lock(p.mutex);
+            p.failed = true;
+            return reloaded.error();  // stays poisoned: every later batch fails
+        }
+        p.reloaded = true;
     }
+    if (!restored)
+        return make_error(errc::unavailable, "partition " + std::to_string(p.id) +
+                                                 " takes no commands until its log recovers: " +
+                                                 restored.error().message);
+    p.reloaded = false;
     p.poisoned.store(false);
+    return std::nullopt;
 }
 
-void partition_processor::decide_batch(partition& p, std::vector<item>& items) {
+void partition_processor::decide_batch(partition& p, std::vector<item>& items,
+                                       const std::optional<error>& refused) {
     pending batch;
     batch.from = &p;
     for (auto& it : items) {
         if (auto* f = std::get_if<inspection>(&it)) {
             (*f)(p.state);
+            continue;
+        }
+        if (refused) {
+            // Answered through the writer like every command, in order.
+            auto* c = std::get_if<queued_checkpoint>(&it);
+            batch.completions.push_back(c ? std::move(c->done)
+                                          : std::move(std::get<queued_command>(it).done));
+            batch.outcomes.push_back(failure(*refused));
             continue;
         }
         if (auto* c = std::get_if<queued_checkpoint>(&it)) {

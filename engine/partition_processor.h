@@ -15,7 +15,11 @@
 // A failed append fails its whole group. Each partition in it is poisoned:
 // the writer fails its later batches too (they were decided on events that
 // are not in the log), and the partition thread, once none of its batches
-// is in flight, re-reads its state from the log and goes on.
+// is in flight, asks the log to restore the partition, re-reads its state
+// from the log and goes on. While the log cannot be restored (a broker
+// away, a store stopped by a failed write), the partition decides nothing:
+// its commands fail with errc::unavailable, and its state, re-read once,
+// is what the log holds.
 //
 // Lifecycle: construct → start() (loads every partition from the log) →
 // submit() from any thread → stop() (refuses new commands, finishes the
@@ -158,6 +162,9 @@ class partition_processor {
         bool stopping = false;
         bool failed = false;  // the log could not be re-read; refuse commands
         std::atomic<bool> poisoned{false};
+        // While poisoned: the state was re-read from the log since the
+        // failure (the partition thread's own).
+        bool reloaded = false;
         std::thread thread;
     };
 
@@ -174,10 +181,14 @@ class partition_processor {
     // Why partition p takes no command now, under its lock.
     std::optional<error> refusal(const partition& p, std::size_t queued) const;
     void run(partition& p);
-    void decide_batch(partition& p, std::vector<item>& items);
+    // Decides the commands of items in order, or, with `refused`, fails
+    // them all with it; inspections run on the state either way.
+    void decide_batch(partition& p, std::vector<item>& items,
+                      const std::optional<error>& refused = std::nullopt);
     void decide_checkpoint(partition& p, queued_checkpoint& c, pending& batch);
     void hand_over(partition& p, pending batch);
-    void recover(partition& p);
+    // Why p cannot decide yet; nullopt once it is writable and re-read.
+    std::optional<error> recover(partition& p);
     void remember(partition& p, const events::envelope& e);
     std::optional<std::vector<events::envelope>> answered_before(partition& p,
                                                                  const std::string& command_id);

@@ -250,6 +250,44 @@ TEST_F(ProcessorTest, AFailedAppendFailsTheBatchAndLeavesStateAsItWas) {
     EXPECT_EQ(retried.value().front().pos, 2u);
 }
 
+// While the log cannot say what a failed write left, the partition decides
+// nothing: its commands fail, and what it shows (inspect) is what the log
+// holds, not the events of the failed batch nor of commands refused since.
+TEST_F(ProcessorTest, WhileTheLogCannotBeRestoredNothingIsDecidedAndTheStateIsTheLogs) {
+    partition_processor proc(*failing_, {});
+    ASSERT_TRUE(proc.start());
+    const space_id s{"s1"};
+    ASSERT_TRUE(submit(proc, create_space{s, "Kept", ""}).get());
+
+    failing_->fail = true;
+    auto lost = submit(proc, rename_space{s, "Lost"}).get();
+    ASSERT_FALSE(lost);
+    EXPECT_EQ(lost.error().code, errc::unavailable);
+    failing_->fail = false;
+
+    constexpr int refusals = 1'000'000;
+    failing_->restore_refusals = refusals;
+    for (int i = 0; i < 3; ++i) {
+        auto refused = submit(proc, describe_space{s, "Never " + std::to_string(i)}).get();
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code, errc::unavailable);
+        EXPECT_NE(refused.error().message.find("the tail cannot be read yet"), std::string::npos)
+            << refused.error().message;
+        const auto state = state_of(proc, s);
+        EXPECT_EQ(state.spaces.at(s).name, "Kept");
+        EXPECT_EQ(state.spaces.at(s).description, "");
+        EXPECT_EQ(state.head, log_->head(proc.partition_for(s)));
+    }
+    EXPECT_EQ(log_->head(proc.partition_for(s)).pos, 1u);
+    EXPECT_GE(refusals - failing_->restore_refusals.load(), 3) << "restore was asked each time";
+
+    failing_->restore_refusals = 0;
+    auto renamed = submit(proc, rename_space{s, "Renamed"}).get();
+    ASSERT_TRUE(renamed) << renamed.error().message;
+    EXPECT_EQ(renamed.value().front().pos, 2u);
+    EXPECT_EQ(state_of(proc, s).spaces.at(s).name, "Renamed");
+}
+
 TEST_F(ProcessorTest, ACommandIdSeenBeforeIsAnsweredWithItsEventsAndNotDecidedAgain) {
     const space_id s{"s1"};
     std::vector<envelope> first;
