@@ -213,8 +213,22 @@ result<void> rocks_log::put_meta(std::span<const meta_put> meta) {
             return failure(from_status(s, "cannot build the batch"));
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
-    if (auto s = store_.db().Write(wo, &wb); !s.ok())
+    if (auto s = store_.db().Write(wo, &wb); !s.ok()) {
+        write_failed_.store(true);
         return failure(from_status(s, "cannot write " + std::to_string(meta.size()) + " values"));
+    }
+    return success();
+}
+
+result<void> rocks_log::restore(partition_id /*p*/) {
+    if (!write_failed_.load()) return success();
+    const auto s = store_.db().Resume();
+    if (s.IsBusy()) return failure(errc::unavailable, "RocksDB is recovering from a failed write");
+    if (!s.ok())
+        return failure(errc::unavailable,
+                       "RocksDB stopped after a failed write and does not resume (" + s.ToString() +
+                           "); a restart reopens it");
+    write_failed_.store(false);
     return success();
 }
 
@@ -244,7 +258,10 @@ result<void> rocks_log::append_group(std::span<const partition_batch> group,
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
     auto s = store_.db().Write(wo, &wb);
-    if (!s.ok()) return failure(from_status(s, "cannot append to the log"));
+    if (!s.ok()) {
+        write_failed_.store(true);
+        return failure(from_status(s, "cannot append to the log"));
+    }
     {
         std::lock_guard lock(heads_mutex_);
         for (const auto& [p, h] : heads) heads_[p] = h;

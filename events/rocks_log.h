@@ -75,6 +75,12 @@ class rocks_log final : public event_log {
     result<void> put_meta(std::span<const meta_put> meta);
     result<std::vector<envelope>> read(partition_id p, position from,
                                        std::size_t max) const override;
+    // After a failed write RocksDB refuses every write (its background
+    // error) until it resumes; this asks it to (DB::Resume()). It fails
+    // while RocksDB recovers by itself (a full disk: its SstFileManager
+    // retries every few seconds) and after an I/O error, which only a
+    // reopen clears (see README.md, "When a write fails").
+    result<void> restore(partition_id p) override;
     std::uint64_t subscribe(listener l) override;
     void unsubscribe(std::uint64_t token) override;
 
@@ -95,6 +101,7 @@ class rocks_log final : public event_log {
     rocks_log_options options_;
     std::uint32_t partitions_;
     bool reader_ = false;
+    std::atomic<bool> write_failed_{false};  // since the last successful restore()
 
     mutable std::mutex heads_mutex_;
     std::vector<chain_head> heads_;
