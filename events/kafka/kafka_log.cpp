@@ -360,6 +360,9 @@ result<void> kafka_log::append_group(std::span<const partition_batch> group) {
 
 result<void> kafka_log::restore(partition_id p) {
     std::lock_guard lock(write_mutex_);
+    // The local store first: after a failed write of its own it takes
+    // nothing, the catch-up's writes included, until RocksDB resumes.
+    if (auto local = local_->restore(p); !local) return local;
     if (!stopped_.at(p).load()) return success();
     if (clock::now() < next_restore_)
         return failure(errc::unavailable, "partition " + std::to_string(p) +
