@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include "api/as_of_routes.h"
+#include "api/command_bodies.h"
 #include "api/idempotency.h"
 #include "api/json_body.h"
 #include "api/problems.h"
@@ -20,12 +21,7 @@ namespace {
 namespace ev = events;
 using boost::json::object;
 
-constexpr std::size_t max_name_bytes = 1024;
-constexpr std::size_t max_text_bytes = std::size_t{64} * 1024;
-constexpr std::size_t max_id_bytes = 256;
 constexpr std::size_t max_list_page = 500;
-constexpr std::uint32_t max_rank = 100'000;
-constexpr std::uint32_t max_minutes = 10'000'000;
 constexpr std::size_t space_id_hex_digits = 16;
 constexpr std::size_t artifact_head_bytes = 512;
 
@@ -150,53 +146,26 @@ void submit(const route_deps& deps, const http_request& req, const principal& wh
     if (!queued) fail(respond, queued.error());
 }
 
-// Decodes the JSON object body and checks its field names; answers the
-// problem and returns null when it is not acceptable.
-std::optional<object> body_of(const http_request& req, const responder& respond,
-                              std::initializer_list<std::string_view> known) {
+// The JSON object body decoded by one of command_bodies.h's decoders;
+// answers the problem and returns nullopt when it is not acceptable.
+template <class Decode>
+auto body_of(const http_request& req, const responder& respond, const Decode& decode)
+    -> std::optional<typename std::invoke_result_t<Decode, const object&>::value_type> {
     auto body = json_object_body(req);
     if (auto* p = std::get_if<problem>(&body)) {
         respond(to_response(*p));
         return std::nullopt;
     }
-    auto& o = std::get<object>(body);
-    if (auto r = only_fields(o, known); !r) {
-        fail(respond, r.error());
+    auto decoded = decode(std::get<object>(body));
+    if (!decoded) {
+        fail(respond, decoded.error());
         return std::nullopt;
     }
-    return std::move(o);
-}
-
-// A required or optional string field; answers the problem on error.
-template <class T>
-bool take(const result<T>& r, const responder& respond) {
-    if (r) return true;
-    fail(respond, r.error());
-    return false;
-}
-
-// The required "text" of a {"text"} body; answers the problem otherwise.
-std::optional<std::string> text_of(const http_request& req, const responder& respond) {
-    auto o = body_of(req, respond, {"text"});
-    if (!o) return std::nullopt;
-    auto text = string_field(*o, "text", true, max_text_bytes);
-    if (!take(text, respond)) return std::nullopt;
-    return *text.value();
+    return std::move(decoded).value();
 }
 
 std::string param(const path_params& p, const char* name) {
     return p.find(name)->second;
-}
-
-result<ev::role> role_of_body(const object& o) {
-    auto name = string_field(o, "role", true, max_name_bytes);
-    if (!name) return failure(name.error());
-    ev::role r = ev::role::none;
-    if (!ev::parse(*name.value(), r) || r == ev::role::none)
-        return failure(errc::invalid_argument,
-                       "role must be space_admin, space_contributor, journey_admin, "
-                       "journey_contributor or team_contributor");
-    return r;
 }
 
 // Reads of a row that belongs to a space the caller must be able to read.
@@ -210,15 +179,10 @@ void read_in_space(const route_deps& deps, const principal& who, const space_id&
 
 void create_space(const route_deps& deps, const http_request& req, const principal& who,
                   const responder& respond) {
-    auto o = body_of(req, respond, {"name", "description"});
-    if (!o) return;
-    auto name = string_field(*o, "name", true, max_name_bytes);
-    if (!take(name, respond)) return;
-    auto description = string_field(*o, "description", false, max_text_bytes);
-    if (!take(description, respond)) return;
     const space_id id{random_id().substr(0, space_id_hex_digits)};
-    submit(deps, req, who,
-           engine::create_space{id, *name.value(), description.value().value_or("")},
+    auto cmd = body_of(req, respond, [&](const object& o) { return create_space_body(o, id); });
+    if (!cmd) return;
+    submit(deps, req, who, std::move(*cmd),
            show(deps, "space/" + id.value, 201, "/v1/spaces/" + id.value), respond);
 }
 
@@ -238,32 +202,20 @@ void list_spaces(const route_deps& deps, const principal& who, const responder& 
 
 void edit_space(const route_deps& deps, const http_request& req, const space_id& space,
                 const principal& who, const responder& respond) {
-    auto o = body_of(req, respond, {"name", "description"});
-    if (!o) return;
-    auto name = string_field(*o, "name", false, max_name_bytes);
-    if (!take(name, respond)) return;
-    auto description = string_field(*o, "description", false, max_text_bytes);
-    if (!take(description, respond)) return;
-    if (name.value().has_value() == description.value().has_value())
-        return fail(respond, make_error(errc::invalid_argument,
-                                        "send either name or description (one change a request)"));
-    engine::command cmd =
-        name.value() ? engine::command{engine::rename_space{space, *name.value()}}
-                     : engine::command{engine::describe_space{space, *description.value()}};
-    submit(deps, req, who, std::move(cmd), show(deps, "space/" + space.value), respond);
+    auto cmd = body_of(req, respond, [&](const object& o) { return edit_space_body(o, space); });
+    if (!cmd) return;
+    submit(deps, req, who, std::move(*cmd), show(deps, "space/" + space.value), respond);
 }
 
 // Grants on a space or journey to a user or team; revokes with DELETE.
 void grant(const route_deps& deps, const http_request& req, const principal& who,
            const space_id& space, const journey_id& journey, const user_id& user,
            const team_id& team, const responder& respond) {
-    auto o = body_of(req, respond, {"role"});
-    if (!o) return;
-    auto r = role_of_body(*o);
-    if (!take(r, respond)) return;
+    auto r = body_of(req, respond, role_body);
+    if (!r) return;
     const std::string shown = journey.empty() ? "space/" + space.value : "journey/" + journey.value;
-    submit(deps, req, who, engine::grant_role{space, journey, user, team, r.value()},
-           show(deps, shown), respond);
+    submit(deps, req, who, engine::grant_role{space, journey, user, team, *r}, show(deps, shown),
+           respond);
 }
 
 // ---- journeys ----------------------------------------------------------------
@@ -323,27 +275,12 @@ after_fn show_new_journey(const route_deps& deps) {
 
 void create_journey(const route_deps& deps, const http_request& req, const space_id& space,
                     const principal& who, const responder& respond) {
-    auto o = body_of(req, respond,
-                     {"name", "description", "template_id", "template_version", "target_date"});
-    if (!o) return;
-    auto name = string_field(*o, "name", true, max_name_bytes);
-    if (!take(name, respond)) return;
-    auto description = string_field(*o, "description", false, max_text_bytes);
-    if (!take(description, respond)) return;
-    auto template_id = string_field(*o, "template_id", false, max_name_bytes);
-    if (!take(template_id, respond)) return;
-    auto template_version = string_field(*o, "template_version", false, max_name_bytes);
-    if (!take(template_version, respond)) return;
-    auto target = time_field(*o, "target_date");
-    if (!take(target, respond)) return;
-    engine::create_journey cmd{space,
-                               *name.value(),
-                               description.value().value_or(""),
-                               target.value().value_or(std::nullopt),
-                               std::nullopt,
-                               ""};
-    if (template_id.value()) {
-        auto t = find_template(deps, *template_id.value(), template_version.value().value_or(""));
+    auto body =
+        body_of(req, respond, [&](const object& o) { return create_journey_body(o, space); });
+    if (!body) return;
+    auto& cmd = body->cmd;
+    if (body->template_id) {
+        auto t = find_template(deps, *body->template_id, body->template_version);
         if (!t) return fail(respond, t.error());
         ev::template_spec spec;
         try {
@@ -353,62 +290,27 @@ void create_journey(const route_deps& deps, const http_request& req, const space
         }
         cmd.from_template = std::move(spec);
         cmd.template_hash = t.value().at("content_hash").as_string();
-    } else if (template_version.value()) {
-        return fail(respond,
-                    make_error(errc::invalid_argument, "template_version needs template_id"));
     }
     submit(deps, req, who, std::move(cmd), show_new_journey(deps), respond);
 }
 
 void edit_journey(const route_deps& deps, const http_request& req, const journey_id& journey,
                   const principal& who, const responder& respond) {
-    auto o = body_of(req, respond, {"name", "description", "target_date", "status"});
-    if (!o) return;
-    auto status = string_field(*o, "status", false, max_name_bytes);
-    if (!take(status, respond)) return;
-    if (status.value()) {
-        if (o->size() != 1)
-            return fail(respond, make_error(errc::invalid_argument,
-                                            "change the status in a request of its own"));
-        ev::journey_status s{};
-        if (!ev::parse(*status.value(), s))
-            return fail(
-                respond,
-                make_error(errc::invalid_argument,
-                           "status must be not_started, in_progress, completed or archived"));
-        return submit(deps, req, who, engine::change_journey_status{journey, s},
-                      show(deps, "journey/" + journey.value), respond);
-    }
-    auto name = string_field(*o, "name", false, max_name_bytes);
-    if (!take(name, respond)) return;
-    auto description = string_field(*o, "description", false, max_text_bytes);
-    if (!take(description, respond)) return;
-    auto target = time_field(*o, "target_date");
-    if (!take(target, respond)) return;
-    submit(deps, req, who,
-           engine::edit_journey{journey, name.value(), description.value(), target.value()},
-           show(deps, "journey/" + journey.value), respond);
+    auto cmd =
+        body_of(req, respond, [&](const object& o) { return edit_journey_body(o, journey); });
+    if (!cmd) return;
+    submit(deps, req, who, std::move(*cmd), show(deps, "journey/" + journey.value), respond);
 }
 
 // ---- the tree and tasks ------------------------------------------------------
 
 void add_node(const route_deps& deps, const http_request& req, const std::string& parent,
               bool phase, const principal& who, const responder& respond) {
-    auto o = body_of(req, respond, {"title", "description", "rank"});
-    if (!o) return;
-    auto title = string_field(*o, "title", true, max_name_bytes);
-    if (!take(title, respond)) return;
-    auto description = string_field(*o, "description", false, max_text_bytes);
-    if (!take(description, respond)) return;
-    auto rank = uint_field(*o, "rank", max_rank);
-    if (!take(rank, respond)) return;
-    engine::command cmd =
-        phase ? engine::command{engine::add_phase{journey_id{parent}, *title.value(),
-                                                  description.value().value_or(""), rank.value()}}
-              : engine::command{engine::add_module{node_id{parent}, *title.value(),
-                                                   description.value().value_or(""), rank.value()}};
+    auto cmd =
+        body_of(req, respond, [&](const object& o) { return add_node_body(o, parent, phase); });
+    if (!cmd) return;
     submit(
-        deps, req, who, std::move(cmd),
+        deps, req, who, std::move(*cmd),
         [&deps](const std::vector<ev::envelope>& events, const responder& done) {
             const auto& added = std::get<ev::node_added>(events.front().data);
             const auto journey = engine::journey_of_id(added.node.value).value;
@@ -421,15 +323,10 @@ void add_node(const route_deps& deps, const http_request& req, const std::string
 
 void add_task(const route_deps& deps, const http_request& req, const node_id& parent,
               const principal& who, const responder& respond) {
-    auto body = json_object_body(req);
-    if (auto* p = std::get_if<problem>(&body)) return respond(to_response(*p));
-    const auto& o = std::get<object>(body);
-    auto spec = task_body(o);
-    if (!take(spec, respond)) return;
-    auto rank = uint_field(o, "rank", max_rank);
-    if (!take(rank, respond)) return;
+    auto cmd = body_of(req, respond, [&](const object& o) { return add_task_body(o, parent); });
+    if (!cmd) return;
     submit(
-        deps, req, who, engine::add_task{parent, std::move(spec).value(), rank.value()},
+        deps, req, who, std::move(*cmd),
         [&deps](const std::vector<ev::envelope>& events, const responder& done) {
             const auto& added = std::get<ev::node_added>(events.front().data);
             auto r = row_response(deps, "task/" + added.node.value, 201, added.node.value);
@@ -442,23 +339,8 @@ void add_task(const route_deps& deps, const http_request& req, const node_id& pa
 // One change a request, so a request is one command and all or nothing.
 void edit_node(const route_deps& deps, const http_request& req, const node_id& node,
                const principal& who, const responder& respond) {
-    auto o = body_of(req, respond,
-                     {"title", "description", "tools", "links", "acceptance_criteria", "in_scope",
-                      "rank", "due", "estimated_minutes", "spent_minutes"});
-    if (!o) return;
-    const bool details = o->contains("title") || o->contains("description") ||
-                         o->contains("tools") || o->contains("links") ||
-                         o->contains("acceptance_criteria");
-    const bool effort = o->contains("estimated_minutes") || o->contains("spent_minutes");
-    const int groups = int{details} + int{effort} + int{o->contains("in_scope")} +
-                       int{o->contains("rank")} + int{o->contains("due")};
-    if (groups != 1)
-        return fail(respond,
-                    make_error(errc::invalid_argument,
-                               "send one kind of change a request: details (title, description, "
-                               "tools, links, acceptance_criteria), in_scope, rank, due, or "
-                               "effort (estimated_minutes, spent_minutes)"));
-    const std::string key = "task/" + node.value;
+    auto cmd = body_of(req, respond, [&](const object& o) { return edit_node_body(o, node); });
+    if (!cmd) return;
     auto shown = [&deps, node](const std::vector<ev::envelope>& events, const responder& done) {
         auto r = row_response(deps, "task/" + node.value, 200, node.value);
         if (r.status == 404)  // a phase or module: show its journey
@@ -467,91 +349,21 @@ void edit_node(const route_deps& deps, const http_request& req, const node_id& n
         (void)events;
         done(std::move(r));
     };
-    if (details) {
-        engine::edit_node cmd{node,         std::nullopt, std::nullopt,
-                              std::nullopt, std::nullopt, std::nullopt};
-        auto title = string_field(*o, "title", false, max_name_bytes);
-        if (!take(title, respond)) return;
-        cmd.title = title.value();
-        auto description = string_field(*o, "description", false, max_text_bytes);
-        if (!take(description, respond)) return;
-        cmd.description = description.value();
-        auto tools = string_list_field(*o, "tools", 100, max_name_bytes);
-        if (!take(tools, respond)) return;
-        cmd.tools = tools.value();
-        if (const auto* links = o->if_contains("links")) {
-            auto l = links_body(*links);
-            if (!take(l, respond)) return;
-            cmd.links = std::move(l).value();
-        }
-        if (const auto* criteria = o->if_contains("acceptance_criteria")) {
-            auto c = criteria_body(*criteria);
-            if (!take(c, respond)) return;
-            cmd.criteria = std::move(c).value();
-        }
-        return submit(deps, req, who, std::move(cmd), shown, respond);
-    }
-    if (o->contains("in_scope")) {
-        auto in_scope = bool_field(*o, "in_scope");
-        if (!take(in_scope, respond)) return;
-        if (!in_scope.value())
-            return fail(respond,
-                        make_error(errc::invalid_argument, "in_scope must be true or false"));
-        return submit(deps, req, who, engine::scope_node{node, *in_scope.value()}, shown, respond);
-    }
-    if (o->contains("rank")) {
-        auto rank = uint_field(*o, "rank", max_rank);
-        if (!take(rank, respond)) return;
-        if (!rank.value())
-            return fail(respond, make_error(errc::invalid_argument, "rank must be an integer"));
-        return submit(deps, req, who, engine::move_node{node, *rank.value()}, shown, respond);
-    }
-    if (o->contains("due")) {
-        auto due = time_field(*o, "due");
-        if (!take(due, respond)) return;
-        return submit(deps, req, who, engine::set_due_date{node, *due.value()}, shown, respond);
-    }
-    auto estimated = uint_field(*o, "estimated_minutes", max_minutes);
-    if (!take(estimated, respond)) return;
-    auto spent = uint_field(*o, "spent_minutes", max_minutes);
-    if (!take(spent, respond)) return;
-    submit(deps, req, who, engine::set_effort{node, estimated.value(), spent.value()}, shown,
-           respond);
+    submit(deps, req, who, std::move(*cmd), shown, respond);
 }
 
 void assign(const route_deps& deps, const http_request& req, const node_id& task,
             const principal& who, const responder& respond) {
-    auto o = body_of(req, respond, {"user", "team"});
-    if (!o) return;
-    auto user = string_field(*o, "user", false, max_id_bytes);
-    if (!take(user, respond)) return;
-    auto team = string_field(*o, "team", false, max_id_bytes);
-    if (!take(team, respond)) return;
-    submit(deps, req, who,
-           engine::assign_task{task, user_id{user.value().value_or("")},
-                               team_id{team.value().value_or("")}},
-           show(deps, "task/" + task.value), respond);
+    auto cmd = body_of(req, respond, [&](const object& o) { return assign_body(o, task); });
+    if (!cmd) return;
+    submit(deps, req, who, std::move(*cmd), show(deps, "task/" + task.value), respond);
 }
 
 void change_status(const route_deps& deps, const http_request& req, const node_id& task,
                    const principal& who, const responder& respond) {
-    auto o = body_of(req, respond, {"status", "reason", "acknowledged"});
-    if (!o) return;
-    auto status = string_field(*o, "status", true, max_name_bytes);
-    if (!take(status, respond)) return;
-    ev::task_status s{};
-    if (!ev::parse(*status.value(), s))
-        return fail(respond, make_error(errc::invalid_argument,
-                                        "status must be planned, in_progress, blocked, completed "
-                                        "or out_of_scope"));
-    auto reason = string_field(*o, "reason", false, max_text_bytes);
-    if (!take(reason, respond)) return;
-    auto acknowledged = string_list_field(*o, "acknowledged", 100, max_id_bytes);
-    if (!take(acknowledged, respond)) return;
-    submit(deps, req, who,
-           engine::change_task_status{task, s, reason.value().value_or(""),
-                                      acknowledged.value().value_or(std::vector<std::string>{})},
-           show(deps, "task/" + task.value), respond);
+    auto cmd = body_of(req, respond, [&](const object& o) { return status_body(o, task); });
+    if (!cmd) return;
+    submit(deps, req, who, std::move(*cmd), show(deps, "task/" + task.value), respond);
 }
 
 // ---- artifacts ---------------------------------------------------------------
@@ -673,21 +485,11 @@ void my_tasks(const route_deps& deps, const principal& who, const responder& res
 
 void request_help(const route_deps& deps, const http_request& req, const journey_id& journey,
                   const std::string& target, const principal& who, const responder& respond) {
-    auto o = body_of(req, respond, {"kind", "description", "target"});
-    if (!o) return;
-    auto kind_name = string_field(*o, "kind", true, max_name_bytes);
-    if (!take(kind_name, respond)) return;
-    ev::help_kind kind{};
-    if (!ev::parse(*kind_name.value(), kind))
-        return fail(respond, make_error(errc::invalid_argument,
-                                        "kind must be task_assistance, advice or full_service"));
-    auto description = string_field(*o, "description", true, max_text_bytes);
-    if (!take(description, respond)) return;
-    auto explicit_target = string_field(*o, "target", false, max_id_bytes);
-    if (!take(explicit_target, respond)) return;
-    const std::string on = explicit_target.value().value_or(target);
+    auto cmd =
+        body_of(req, respond, [&](const object& o) { return help_body(o, journey, target); });
+    if (!cmd) return;
     submit(
-        deps, req, who, engine::request_help{journey, on, kind, *description.value()},
+        deps, req, who, std::move(*cmd),
         [&deps, journey](const std::vector<ev::envelope>& events, const responder& done) {
             const auto& asked = std::get<ev::help_requested>(events.front().data);
             auto r = row_response(deps, "journey/" + journey.value, 201, journey.value);
@@ -708,11 +510,9 @@ void help_step(const route_deps& deps, const http_request& req, const std::strin
     } else {
         std::string note;
         if (!req.body.empty()) {
-            auto o = body_of(req, respond, {"note"});
-            if (!o) return;
-            auto n = string_field(*o, "note", false, max_text_bytes);
-            if (!take(n, respond)) return;
-            note = n.value().value_or("");
+            auto n = body_of(req, respond, help_note_body);
+            if (!n) return;
+            note = std::move(*n);
         }
         cmd = engine::resolve_help{journey, request, note};
     }
@@ -794,33 +594,9 @@ void journey_alerts(const route_deps& deps, const std::string& journey, const pr
 
 void set_rules(const route_deps& deps, const http_request& req, const journey_id& journey,
                const principal& who, const responder& respond) {
-    auto o = body_of(
-        req, respond,
-        {"due_soon_minutes", "blocked_too_long_minutes", "escalate_to_journey_admins_minutes",
-         "escalate_to_space_admins_minutes", "disabled"});
-    if (!o) return;
-    ev::alert_rules rules;
-    const std::pair<const char*, std::uint32_t*> times[] = {
-        {"due_soon_minutes", &rules.due_soon_minutes},
-        {"blocked_too_long_minutes", &rules.blocked_too_long_minutes},
-        {"escalate_to_journey_admins_minutes", &rules.escalate_to_journey_admins_minutes},
-        {"escalate_to_space_admins_minutes", &rules.escalate_to_space_admins_minutes}};
-    for (const auto& [name, target] : times) {
-        auto v = uint_field(*o, name, max_minutes);
-        if (!take(v, respond)) return;
-        if (v.value()) *target = *v.value();
-    }
-    auto disabled = string_list_field(*o, "disabled", 5, max_name_bytes);
-    if (!take(disabled, respond)) return;
-    for (const auto& name : disabled.value().value_or(std::vector<std::string>{})) {
-        ev::alert_kind k{};
-        if (!ev::parse(name, k))
-            return fail(respond, make_error(errc::invalid_argument,
-                                            "disabled lists overdue, due_soon, blocked, "
-                                            "blocked_too_long or dependency_late"));
-        rules.disabled.push_back(k);
-    }
-    submit(deps, req, who, engine::set_alert_rules{journey, rules},
+    auto rules = body_of(req, respond, alert_rules_body);
+    if (!rules) return;
+    submit(deps, req, who, engine::set_alert_rules{journey, std::move(*rules)},
            show(deps, "journey/" + journey.value), respond);
 }
 
@@ -874,12 +650,10 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("POST", "/v1/spaces/{space}/teams", "create_team",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto o = body_of(req, res, {"name"});
-            if (!o) return;
-            auto name = string_field(*o, "name", true, max_name_bytes);
-            if (!take(name, res)) return;
+            auto name = body_of(req, res, name_body);
+            if (!name) return;
             const space_id s{param(p, "space")};
-            submit(*deps, req, who, engine::create_team{s, *name.value()},
+            submit(*deps, req, who, engine::create_team{s, std::move(*name)},
                    show(*deps, "space/" + s.value, 201), res);
         });
     add("DELETE", "/v1/teams/{team}", "delete_team",
@@ -948,12 +722,10 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("POST", "/v1/journeys/{journey}/copies", "copy_journey",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto o = body_of(req, res, {"name"});
-            if (!o) return;
-            auto name = string_field(*o, "name", true, max_name_bytes);
-            if (!take(name, res)) return;
+            auto name = body_of(req, res, name_body);
+            if (!name) return;
             submit(*deps, req, who,
-                   engine::copy_journey{journey_id{param(p, "journey")}, *name.value()},
+                   engine::copy_journey{journey_id{param(p, "journey")}, std::move(*name)},
                    show_new_journey(*deps), res);
         });
     add("PUT", "/v1/journeys/{journey}/members/{user}", "grant_journey_role",
@@ -1038,12 +810,10 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("POST", "/v1/tasks/{task}/dependencies", "add_dependency",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto o = body_of(req, res, {"depends_on"});
-            if (!o) return;
-            auto other = string_field(*o, "depends_on", true, max_id_bytes);
-            if (!take(other, res)) return;
+            auto other = body_of(req, res, dependency_body);
+            if (!other) return;
             const node_id t{param(p, "task")};
-            submit(*deps, req, who, engine::add_dependency{t, node_id{*other.value()}},
+            submit(*deps, req, who, engine::add_dependency{t, std::move(*other)},
                    show(*deps, "task/" + t.value), res);
         });
     add("DELETE", "/v1/tasks/{task}/dependencies/{other}", "remove_dependency",
@@ -1054,7 +824,7 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("POST", "/v1/tasks/{task}/steps", "add_step",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto text = text_of(req, res);
+            auto text = body_of(req, res, text_body);
             if (!text) return;
             const node_id t{param(p, "task")};
             submit(*deps, req, who, engine::add_step{t, *text}, show(*deps, "task/" + t.value, 201),
@@ -1062,26 +832,12 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("PATCH", "/v1/tasks/{task}/steps/{step}", "edit_step",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto o = body_of(req, res, {"text", "checked"});
-            if (!o) return;
-            if (o->size() != 1)
-                return fail(res, make_error(errc::invalid_argument,
-                                            "send either text or checked (one change a request)"));
             const node_id t{param(p, "task")};
             const auto step = param(p, "step");
-            if (o->contains("checked")) {
-                auto checked = bool_field(*o, "checked");
-                if (!take(checked, res)) return;
-                if (!checked.value())
-                    return fail(
-                        res, make_error(errc::invalid_argument, "checked must be true or false"));
-                return submit(*deps, req, who, engine::check_step{t, step, *checked.value()},
-                              show(*deps, "task/" + t.value), res);
-            }
-            auto text = string_field(*o, "text", true, max_text_bytes);
-            if (!take(text, res)) return;
-            submit(*deps, req, who, engine::edit_step{t, step, *text.value()},
-                   show(*deps, "task/" + t.value), res);
+            auto cmd =
+                body_of(req, res, [&](const object& o) { return edit_step_body(o, t, step); });
+            if (!cmd) return;
+            submit(*deps, req, who, std::move(*cmd), show(*deps, "task/" + t.value), res);
         });
     add("DELETE", "/v1/tasks/{task}/steps/{step}", "remove_step",
         [deps](req_t req, par_t p, who_t who, res_t res) {
@@ -1105,7 +861,7 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("POST", "/v1/tasks/{task}/comments", "add_comment",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto text = text_of(req, res);
+            auto text = body_of(req, res, text_body);
             if (!text) return;
             const node_id t{param(p, "task")};
             submit(*deps, req, who, engine::add_comment{t, *text},
@@ -1113,7 +869,7 @@ void add_v1_routes(router& routes, const route_deps& d) {
         });
     add("PATCH", "/v1/tasks/{task}/comments/{comment}", "edit_comment",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            auto text = text_of(req, res);
+            auto text = body_of(req, res, text_body);
             if (!text) return;
             const node_id t{param(p, "task")};
             submit(*deps, req, who, engine::edit_comment{t, param(p, "comment"), *text},

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "api/auth.h"
+#include "api/stream_request.h"
 #include "api/websocket.h"
 #include "events/event_log.h"
 #include "projections/board.h"
@@ -46,34 +47,6 @@ struct stream_options {
     std::vector<std::string> allowed_origins{};  // exact origins, or "*" for any
     std::chrono::milliseconds auth_timeout{5000};
 };
-
-// What a client asked for in the query string.
-struct stream_filter {
-    std::optional<space_id> space{};  // also set when journey or task is given
-    std::optional<journey_id> journey{};
-    std::optional<node_id> task{};
-    std::set<std::uint32_t> types{};  // event type ids; empty: every type
-};
-
-struct stream_request {
-    stream_filter filter;
-    // Per partition, the last position already dealt with; nullopt: from
-    // now on (live only).
-    std::optional<std::vector<position>> from;
-};
-
-// Parses "/v1/stream?space=&journey=&task=&types=&from=": unknown or repeated
-// parameters, malformed ids, unknown types and a cursor that does not fit
-// the partition count are refused (errc::invalid_argument).
-result<stream_request> parse_stream_target(std::string_view target, std::uint32_t partitions);
-
-// Cursors. With a space (or journey, task) filter only the space's partition
-// matters and the cursor is its position ("42"); without, it is every
-// partition's position joined by '.' ("0.17.3.0.0.9.0.2"). parse_cursor
-// accepts both forms: a single number needs a space or one partition.
-std::string format_cursor(const std::vector<position>& positions, std::optional<partition_id> only);
-result<std::vector<position>> parse_cursor(std::string_view text, std::uint32_t partitions,
-                                           std::optional<partition_id> only);
 
 // Whether an event passes the filter (readability aside).
 bool stream_matches(const stream_filter& f, const events::envelope& e);

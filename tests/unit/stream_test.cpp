@@ -76,6 +76,26 @@ TEST(StreamTarget, RefusesBadQueries) {
         EXPECT_FALSE(parse_stream_target(bad, partitions)) << bad;
 }
 
+TEST(StreamMessage, TakesTheTokenOfTheFirstMessage) {
+    auto token = parse_stream_message(R"({"token": "eyJ.a\u0062c.sig"})");
+    ASSERT_TRUE(token) << token.error().message;
+    EXPECT_EQ(token.value(), "eyJ.abc.sig");
+    auto spaced = parse_stream_message(" {\n\"token\":\"\"} ");
+    ASSERT_TRUE(spaced);
+    EXPECT_EQ(spaced.value(), "");
+}
+
+TEST(StreamMessage, RefusesAnyOtherMessage) {
+    for (const char* bad :
+         {"", "eyJ.abc.sig", "{}", R"({"token": 5})", R"({"token": null})", R"({"token": ["a"]})",
+          R"([{"token": "a"}])", R"({"Token": "a"})", R"({"token": "a", "from": "1"})",
+          R"({"token": "a")", R"({"token": "a"} {})", "{\"token\": \"\xff\"}"}) {
+        auto r = parse_stream_message(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().code, errc::invalid_argument);
+    }
+}
+
 events::envelope status_change(const std::string& task) {
     events::envelope e;
     e.space = space_id{task.substr(0, task.find('.'))};
