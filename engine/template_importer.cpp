@@ -133,7 +133,9 @@ std::string join_block(const std::vector<std::string>& lines) {
 struct notes {
     std::string file;
     std::vector<std::string>* out;
-    void warn(const std::string& what) const { out->push_back(file + ": " + what); }
+    void warn(const std::string& what) const {
+        out->push_back(file.empty() ? what : file + ": " + what);
+    }
 };
 
 // ---- reading and decoding -------------------------------------------------
@@ -681,27 +683,14 @@ std::vector<events::task_spec> assemble_tasks(md_module& doc, const notes& n) {
     return out;
 }
 
+// Reads the file and adds what import_module_text warns about to its notes.
 result<events::module_spec> import_module(const fs::path& file, const std::string& folder_name,
                                           const notes& n) {
     auto bytes = read_file(file);
     if (!bytes) return failure(bytes.error());
-    auto decoded = decode_markdown_bytes(bytes.value());
-    if (decoded.cp1252_bytes != 0)
-        n.warn(std::to_string(decoded.cp1252_bytes) +
-               " bytes are not UTF-8; read as Windows-1252 and converted to UTF-8");
-    if (decoded.unmapped_bytes != 0)
-        n.warn(std::to_string(decoded.unmapped_bytes) +
-               " bytes have no Windows-1252 character; replaced by U+FFFD");
-    auto doc = split_markdown(decoded.text, n);
-    events::module_spec m;
-    m.title = doc.title;
-    if (m.title.empty()) {
-        m.title = folder_name;
-        n.warn("no '# Module:' heading; title taken from the folder name");
-    }
-    m.description = join_block(doc.preamble);
-    m.tasks = assemble_tasks(doc, n);
-    return m;
+    auto imported = import_module_text(bytes.value(), folder_name);
+    for (const auto& w : imported.warnings) n.warn(w);
+    return std::move(imported.module);
 }
 
 // ---- readme ---------------------------------------------------------------
@@ -1162,6 +1151,28 @@ decoded_text decode_markdown_bytes(std::string_view bytes) {
         append_utf8(out.text, cp);
         ++i;
     }
+    return out;
+}
+
+imported_module import_module_text(std::string_view bytes, const std::string& folder_name) {
+    imported_module out;
+    const notes n{"", &out.warnings};
+    auto decoded = decode_markdown_bytes(bytes);
+    if (decoded.cp1252_bytes != 0)
+        n.warn(std::to_string(decoded.cp1252_bytes) +
+               " bytes are not UTF-8; read as Windows-1252 and converted to UTF-8");
+    if (decoded.unmapped_bytes != 0)
+        n.warn(std::to_string(decoded.unmapped_bytes) +
+               " bytes have no Windows-1252 character; replaced by U+FFFD");
+    auto doc = split_markdown(decoded.text, n);
+    auto& m = out.module;
+    m.title = doc.title;
+    if (m.title.empty()) {
+        m.title = folder_name;
+        n.warn("no '# Module:' heading; title taken from the folder name");
+    }
+    m.description = join_block(doc.preamble);
+    m.tasks = assemble_tasks(doc, n);
     return out;
 }
 

@@ -52,6 +52,16 @@ struct decoded_text {
 // a whole-file guess would garble one or the other.
 decoded_text decode_markdown_bytes(std::string_view bytes);
 
+// One module's tasks.md: its bytes decoded as decode_markdown_bytes does,
+// then its tasks, subtasks, descriptions, tools and criteria. The title is
+// the "# Module:" heading's, else folder_name. Warnings say what was
+// changed or dropped, without the file's name.
+struct imported_module {
+    events::module_spec module;
+    std::vector<std::string> warnings;
+};
+imported_module import_module_text(std::string_view bytes, const std::string& folder_name);
+
 // artifact when the criterion asks for a file to be uploaded to or attached
 // on the task; text otherwise (see the .cpp for the rules and why).
 events::criterion_kind classify_criterion(std::string_view text);

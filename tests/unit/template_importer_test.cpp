@@ -437,6 +437,37 @@ TEST(template_importer_decode, keeps_utf8_and_reads_other_bytes_as_windows_1252)
     EXPECT_TRUE(valid_utf8(d.text));
 }
 
+TEST(TemplateImporterText, OneModuleFromItsBytes) {
+    const auto imported = migops::engine::import_module_text(
+        "# Module: Kick off\nWhy we start.\n## Task 2: Plan\n#### Tools\nCalendar\n"
+        "## Task 1: Meet\n#### Acceptance Criteria\n\x95 Upload the notes as an attachment.\n"
+        "## Task 1: Subtask 1: Book a room\n",
+        "Kick-off folder");
+    EXPECT_EQ(imported.module.title, "Kick off");
+    EXPECT_EQ(imported.module.description, "Why we start.");
+    ASSERT_EQ(imported.module.tasks.size(), 2u);
+    EXPECT_EQ(imported.module.tasks[0].title, "Meet") << "tasks come in number order";
+    ASSERT_EQ(imported.module.tasks[0].subtasks.size(), 1u);
+    EXPECT_EQ(imported.module.tasks[0].subtasks[0].title, "Book a room");
+    ASSERT_EQ(imported.module.tasks[0].criteria.size(), 1u);
+    EXPECT_EQ(imported.module.tasks[0].criteria[0].kind, criterion_kind::artifact);
+    EXPECT_EQ(imported.module.tasks[1].tools, std::vector<std::string>{"Calendar"});
+    ASSERT_FALSE(imported.warnings.empty()) << "the 0x95 bullet is Windows-1252";
+    EXPECT_EQ(imported.warnings[0].find("1 bytes are not UTF-8"), 0u)
+        << "warnings name no file: " << imported.warnings[0];
+}
+
+TEST(TemplateImporterText, WithoutAModuleHeadingTheFolderNamesIt) {
+    const auto imported = migops::engine::import_module_text("no headings at all\n", "Folder");
+    EXPECT_EQ(imported.module.title, "Folder");
+    EXPECT_TRUE(imported.module.tasks.empty());
+    EXPECT_NE(std::find_if(imported.warnings.begin(), imported.warnings.end(),
+                           [](const std::string& w) {
+                               return w.find("no '# Module:' heading") != std::string::npos;
+                           }),
+              imported.warnings.end());
+}
+
 TEST(template_importer_classify, asks_for_a_file_only_when_the_text_requires_one) {
     for (std::string_view artifact :
          {"Create a TCO report and upload it as an attachment to this task.",
