@@ -34,6 +34,14 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
     y += m <= 2 ? 1 : 0;
 }
 
+// The instants RFC 3339 can write in UTC: its years have four digits. A time
+// whose offset moves it past either end could be read but never written
+// back, so an event holding it would not decode from its own CloudEvent.
+constexpr std::int64_t first_rfc3339_micros =
+    -62'167'219'200 * micros_per_second;  // 0000-01-01T00:00:00Z
+constexpr std::int64_t last_rfc3339_micros =
+    253'402'300'800 * micros_per_second - 1;  // 9999-12-31T23:59:59.999999Z
+
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
     if (pos + n > s.size()) return false;
     int v = 0;
@@ -115,7 +123,9 @@ std::optional<timestamp> parse_rfc3339(std::string_view s) {
         days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
     const std::int64_t secs =
         days * seconds_per_day + std::int64_t{h} * 3600 + std::int64_t{mi} * 60 + se - offset;
-    return timestamp{secs * micros_per_second + frac};
+    const std::int64_t micros = secs * micros_per_second + frac;
+    if (micros < first_rfc3339_micros || micros > last_rfc3339_micros) return std::nullopt;
+    return timestamp{micros};
 }
 
 std::string to_hex(const hash_bytes& h) {

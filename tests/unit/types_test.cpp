@@ -35,6 +35,25 @@ TEST(Rfc3339, RejectsMalformed) {
         EXPECT_FALSE(parse_rfc3339(bad)) << bad;
 }
 
+TEST(Rfc3339, RefusesInstantsOutsideTheYearsItCanWrite) {
+    // An offset may move a time past year 0000 or 9999 in UTC, where
+    // format_rfc3339 could not write it back.
+    for (const char* bad :
+         {"9999-12-31T23:59:60.999999-23:59", "9999-12-31T23:00:00-01:00", "9999-12-31T23:59:60Z",
+          "0000-01-01T00:00:00+00:01", "0000-01-01T23:58:59.999999+23:59"})
+        EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+    for (const char* edge : {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z",
+                             "0000-01-01T00:00:00-23:59", "9999-12-31T00:00:59.999999+23:59"}) {
+        const auto t = parse_rfc3339(edge);
+        ASSERT_TRUE(t) << edge;
+        EXPECT_EQ(parse_rfc3339(format_rfc3339(*t)), t) << edge;
+    }
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("0000-01-01T00:00:00Z")),
+              "0000-01-01T00:00:00.000000Z");
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("9999-12-31T23:59:59.999999Z")),
+              "9999-12-31T23:59:59.999999Z");
+}
+
 TEST(Hex, RoundTripsAndRejects) {
     hash_bytes h{};
     for (std::size_t i = 0; i < h.size(); ++i) h[i] = static_cast<std::uint8_t>(i * 7);
