@@ -125,7 +125,7 @@ result<stream_request> parse_stream_target(std::string_view target, std::uint32_
         auto id = id_parameter("task", it->second);
         if (!id) return failure(id.error());
         const journey_id journey = engine::journey_of_id(id.value());
-        if (journey.empty() || journey.value == id.value())
+        if (journey.empty() || journey.value == id.value() || id.value().front() == '.')
             return failure(errc::invalid_argument, "task must be a task id (<space>.j1.n2)");
         f.task = node_id{id.value()};
         f.journey = journey;
