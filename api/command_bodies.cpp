@@ -1,6 +1,10 @@
 #include "api/command_bodies.h"
 
+#include <functional>
+
 #include "api/json_body.h"
+#include "engine/template_catalog.h"
+#include "events/fields.h"
 
 namespace migops::api {
 
@@ -305,6 +309,27 @@ result<ev::alert_rules> alert_rules_body(const object& o) {
         rules.disabled.push_back(k);
     }
     return rules;
+}
+
+result<events::template_spec> template_body(std::string_view json, const engine::limits& bounds) {
+    auto spec = engine::parse_template(json, "the request body", bounds);
+    if (!spec) return failure(spec.error());
+    bool clean = true;
+    const std::function<void(const boost::json::value&)> check = [&](const boost::json::value& v) {
+        if (const auto* str = v.if_string()) {
+            clean = clean && !has_control_character(*str);
+        } else if (const auto* a = v.if_array()) {
+            for (const auto& e : *a) check(e);
+        } else if (const auto* o = v.if_object()) {
+            for (const auto& kv : *o) check(kv.value());
+        }
+    };
+    check(events::to_json_value(spec.value()));
+    if (!clean)
+        return failure(errc::invalid_argument,
+                       "the request body: a text of the template holds a control character other "
+                       "than a tab or a line break");
+    return spec;
 }
 
 }  // namespace migops::api

@@ -13,6 +13,7 @@
 #include <boost/json/object.hpp>
 
 #include "engine/commands.h"
+#include "engine/domain.h"
 #include "events/result.h"
 
 namespace migops::api {
@@ -67,5 +68,10 @@ result<engine::request_help> help_body(const boost::json::object& o, const journ
 result<std::string> help_note_body(const boost::json::object& o);
 // PUT /v1/journeys/{journey}/alert-rules.
 result<events::alert_rules> alert_rules_body(const boost::json::object& o);
+
+// POST /v1/templates: our template format (engine::parse_template) from the
+// raw body, whose text, like that of every other body, holds no control
+// character other than a tab or a line break.
+result<events::template_spec> template_body(std::string_view json, const engine::limits& bounds);
 
 }  // namespace migops::api

@@ -7,8 +7,6 @@
 
 namespace migops::api {
 
-namespace {
-
 // Text may hold tabs and line breaks; other control characters (NUL, ESC,
 // DEL, …) are never text and would reach events, logs and emails as they are.
 bool has_control_character(std::string_view s) {
@@ -18,8 +16,6 @@ bool has_control_character(std::string_view s) {
                c == del;
     });
 }
-
-}  // namespace
 
 std::variant<boost::json::object, problem> json_object_body(const http_request& req) {
     const auto* type = req.header("content-type");

@@ -23,6 +23,10 @@ inline constexpr std::size_t max_json_depth = 32;
 // The body as a JSON object, or the problem to answer (415 or 400).
 std::variant<boost::json::object, problem> json_object_body(const http_request& req);
 
+// Whether text holds a control character other than a tab or a line break
+// (NUL, ESC, DEL, …), which no text the API takes may hold.
+bool has_control_character(std::string_view s);
+
 // A string field: absent is nullopt (or an error when required); wrong
 // type, too long, or holding a control character other than a tab or a line
 // break (NUL, ESC, DEL, …) is an error naming the field.

@@ -11,7 +11,6 @@
 #include "api/problems.h"
 #include "api/route_support.h"
 #include "engine/commands.h"
-#include "engine/template_catalog.h"
 #include "events/fields.h"
 
 namespace migops::api {
@@ -537,7 +536,7 @@ void publish(const route_deps& deps, const http_request& req, const principal& w
              const responder& respond) {
     auto body = json_object_body(req);
     if (auto* p = std::get_if<problem>(&body)) return respond(to_response(*p));
-    auto spec = engine::parse_template(req.body, "the request body", deps.bounds);
+    auto spec = template_body(req.body, deps.bounds);
     if (!spec) return fail(respond, spec.error());
     std::string key = "template/" + spec.value().template_id + "/" + spec.value().template_version;
     submit(

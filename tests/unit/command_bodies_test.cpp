@@ -168,5 +168,25 @@ TEST(CommandBodies, HelpAndAlertRules) {
                    "due_soon_minutes must be an integer");
 }
 
+TEST(CommandBodies, TemplatesHoldNoControlCharacters) {
+    const std::string good =
+        R"({"template_id":"t","version":"1","name":"T","description":"two\nlines\tok",)"
+        R"("phases":[{"id":"p","title":"Assess","description":"","modules":[{"id":"m",)"
+        R"("title":"M","description":"","tasks":[{"id":"a","title":"TITLE","description":"",)"
+        R"("tools":[],"links":[],"criteria":[],"steps":[],"subtasks":[]}]}]}]})";
+    const auto with_title = [&](const std::string& title) {
+        auto body = good;
+        body.replace(body.find("TITLE"), 5, title);
+        return body;
+    };
+    auto t = template_body(with_title("Inventory"), engine::limits{});
+    ASSERT_TRUE(t) << t.error().message;
+    EXPECT_EQ(t.value().phases.at(0).modules.at(0).tasks.at(0).title, "Inventory");
+    EXPECT_EQ(t.value().description, "two\nlines\tok");
+    for (const char* bad : {R"(a\u0000b)", R"(\u001b[31mred)", R"(x\u007f)"})
+        expect_refused(template_body(with_title(bad), engine::limits{}), "control character");
+    expect_refused(template_body("{}", engine::limits{}), "the request body");
+}
+
 }  // namespace
 }  // namespace migops::api
