@@ -220,6 +220,13 @@ def huge():
                          '{"due_soon_minutes":10000001}', method="PUT"))
     out.append(body_case("effort-over-max", "/v1/tasks/{task}", '{"estimated_minutes":10000001}',
                          method="PATCH"))
+    # Times whose offset moves them out of the years 0000-9999 that RFC 3339
+    # can write in UTC.
+    for name, time in {"due-past-9999": "9999-12-31T23:59:60.999999-23:59",
+                       "due-before-0000": "0000-01-01T00:00:00+00:01"}.items():
+        out.append(body_case(name, "/v1/tasks/{task}", '{"due":"%s"}' % time, method="PATCH"))
+    out.append(body_case("target-date-past-9999", "/v1/journeys/{journey}",
+                         '{"target_date":"9999-12-31T23:00:00-01:00"}', method="PATCH"))
     for name, size in {"name-1025": 1025, "name-100k": 100000, "name-900k": 900000}.items():
         out.append(parts_case(name, "/v1/spaces", [('{"name":"', 1), ("n", size), ('"}', 1)]))
     out.append(body_case("space-name-over-domain-limit", "/v1/spaces", '{"name":"%s"}' % ("n" * 201)))
@@ -514,6 +521,14 @@ def control_chars():
     for name, method, path, body in targets:
         for control, escaped in controls.items():
             out.append(body_case("%s-%s" % (name, control), path, body % escaped, method=method))
+    # A template is a JSON body too; one that is publishable but for the
+    # control character in its name.
+    template = ('{"template_id":"hostile","version":"1","name":"T%s","description":"",'
+                '"phases":[{"id":"p","title":"P","description":"","modules":[{"id":"m",'
+                '"title":"M","description":"","tasks":[{"id":"a","title":"A","description":"",'
+                '"tools":[],"links":[],"criteria":[],"steps":[],"subtasks":[]}]}]}]}')
+    for control, escaped in controls.items():
+        out.append(body_case("template-name-%s" % control, "/v1/templates", template % escaped))
     for control, encoded in {"newline": "%0A", "crlf-header": "%0D%0ASet-Cookie:%20x",
                              "escape": "%1B%5B31m", "del": "%7F", "nul": "%00"}.items():
         out.append(body_case("member-" + control, "/v1/spaces/{space}/members/bob" + encoded,
