@@ -207,7 +207,8 @@ result<void> application::start_listening() {
                 if (!ready_.load(std::memory_order_acquire) || !parts_->deps) return nullptr;
                 return upload_sink_for(*parts_->deps, head);
             },
-            .read_timeout = std::chrono::seconds(config_.http_read_timeout)},
+            .read_timeout = std::chrono::seconds(config_.http_read_timeout),
+            .write_timeout = std::chrono::seconds(config_.http_write_timeout)},
         [this](const http_request& req, const responder& respond) {
             if (!ready_.load(std::memory_order_acquire) || !parts_->deps)
                 return respond(starting_response(req));

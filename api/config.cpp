@@ -23,7 +23,7 @@ namespace migops::api {
 namespace {
 
 constexpr std::uint32_t max_checkpoint_interval = 24 * 60 * 60;
-constexpr std::uint32_t max_read_timeout_seconds = 3600;
+constexpr std::uint32_t max_http_timeout_seconds = 3600;
 
 template <class N>
 result<N> number(const std::string& key, const std::string& value, N min, N max) {
@@ -239,6 +239,9 @@ const std::vector<setting>& settings() {
         {"http_threads", "threads serving HTTP"},
         {"http_read_timeout",
          "seconds a client has to send a whole request before its connection is closed"},
+        {"http_write_timeout",
+         "seconds a client may take to accept any part of an answer before its connection is "
+         "closed"},
         {"queue_capacity", "commands waiting per partition before the server answers busy"},
         {"batch_limit", "commands decided and appended together"},
         {"verify_all", "verify the whole hash chain at start (not only the tail)"},
@@ -306,9 +309,13 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         if (!n) return failure(n.error());
         c.http_threads = n.value();
     } else if (key == "http_read_timeout") {
-        auto n = number<std::uint32_t>(key, value, 1, max_read_timeout_seconds);
+        auto n = number<std::uint32_t>(key, value, 1, max_http_timeout_seconds);
         if (!n) return failure(n.error());
         c.http_read_timeout = n.value();
+    } else if (key == "http_write_timeout") {
+        auto n = number<std::uint32_t>(key, value, 1, max_http_timeout_seconds);
+        if (!n) return failure(n.error());
+        c.http_write_timeout = n.value();
     } else if (key == "queue_capacity") {
         auto n = number<std::size_t>(key, value, 1, 1'000'000);
         if (!n) return failure(n.error());

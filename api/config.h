@@ -41,7 +41,8 @@ struct config {
     std::uint16_t listen_port = 8080;
     std::uint32_t partitions = 8;
     std::uint32_t http_threads = 2;
-    std::uint32_t http_read_timeout = 30;  // seconds a client has to send a whole request
+    std::uint32_t http_read_timeout = 30;   // seconds a client has to send a whole request
+    std::uint32_t http_write_timeout = 30;  // seconds a client may stall while taking an answer
     std::size_t queue_capacity = 4096;
     std::size_t batch_limit = 1024;
     bool verify_all = false;

@@ -244,20 +244,58 @@ class session : public std::enable_shared_from_this<session> {
     }
 
     void send(http_response r, bool keep_alive) {
+        if (!r.file.empty()) return send_file(std::move(r), keep_alive);
         auto res = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(r.status), version_ ? version_ : 11);
+        res->body() = std::move(r.body);
+        write(std::move(res), r, keep_alive);
+    }
+
+    // The body read from disk while it is sent (Beast's file_body), never
+    // whole in memory.
+    void send_file(http_response r, bool keep_alive) {
+        beast::error_code ec;
+        http::file_body::value_type file;
+        file.open(r.file.c_str(), beast::file_mode::scan, ec);
+        if (ec) {
+            spdlog::error("cannot open {} to send it: {}", r.file, ec.message());
+            return send(
+                to_response(problem_for(make_error(errc::io_error, "cannot read the file"))),
+                keep_alive);
+        }
+        auto res = std::make_shared<http::response<http::file_body>>(
+            static_cast<http::status>(r.status), version_ ? version_ : 11);
+        res->body() = std::move(file);
+        write(std::move(res), r, keep_alive);
+    }
+
+    // Writes the answer part by part, each within write_timeout: a large
+    // body may take longer as a whole, a client that stops reading may not.
+    template <class Body>
+    void write(std::shared_ptr<http::response<Body>> res, const http_response& r, bool keep_alive) {
         res->set(http::field::server, "migops");
         res->set(http::field::content_type, r.content_type);
         for (const auto& [k, v] : r.headers) res->set(k, v);
-        res->body() = std::move(r.body);
         res->keep_alive(keep_alive && !draining());
         res->prepare_payload();
-        stream_.expires_after(server_.options.read_timeout);
-        http::async_write(stream_, *res,
-                          [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                              if (ec || !res->keep_alive()) return self->shutdown();
-                              self->read();
-                          });
+        auto sr = std::make_shared<http::response_serializer<Body>>(*res);
+        write_part(std::move(res), std::move(sr));
+    }
+
+    template <class Body>
+    void write_part(std::shared_ptr<http::response<Body>> res,
+                    std::shared_ptr<http::response_serializer<Body>> sr) {
+        stream_.expires_after(server_.options.write_timeout);
+        auto& serializer = *sr;
+        http::async_write_some(stream_, serializer,
+                               [self = shared_from_this(), res = std::move(res),
+                                sr = std::move(sr)](beast::error_code ec, std::size_t) mutable {
+                                   if (ec) return self->shutdown();
+                                   if (!sr->is_done())
+                                       return self->write_part(std::move(res), std::move(sr));
+                                   if (!res->keep_alive()) return self->shutdown();
+                                   self->read();
+                               });
     }
 
     bool draining() {

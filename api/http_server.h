@@ -37,7 +37,10 @@ struct http_server_options {
     // body yet), when set and it returns one: the body is then streamed into
     // it in chunks rather than held in memory.
     std::function<std::shared_ptr<body_sink>(const http_request& head)> sink_for;
-    std::chrono::seconds read_timeout{30};
+    std::chrono::seconds read_timeout{30};  // to receive a whole request
+    // Each part of an answer must be taken by the client within this (a
+    // large file may take longer as a whole).
+    std::chrono::seconds write_timeout{30};
     std::size_t max_connections = 1024;
 };
 

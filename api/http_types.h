@@ -41,7 +41,28 @@ struct http_response {
     std::string content_type = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    // When set, the body is this file, sent from disk as it is read (body is
+    // ignored); a file that cannot be opened is answered with a 500 problem.
+    std::string file;
 };
+
+// Whether the request's If-None-Match names etag (or "*"): the client holds
+// that version, and 304 answers it.
+inline bool none_match(const http_request& req, std::string_view etag) {
+    const auto* h = req.header("if-none-match");
+    if (!h) return false;
+    std::string_view rest = *h;
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        auto item = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (item.starts_with("W/")) item.remove_prefix(2);
+        if (item == "*" || item == etag) return true;
+    }
+    return false;
+}
 
 // A handler answers exactly once through the responder, from any thread.
 using responder = std::function<void(http_response)>;

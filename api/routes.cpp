@@ -1,7 +1,5 @@
 #include "api/routes.h"
 
-#include <fstream>
-
 #include <boost/json/parse.hpp>
 
 #include "api/as_of_routes.h"
@@ -427,8 +425,8 @@ void upload(const route_deps& deps, const http_request& req, const node_id& task
         show(deps, "task/" + task.value), respond);
 }
 
-void download(const route_deps& deps, const node_id& task, const std::string& name,
-              const principal& who, const responder& respond) {
+void download(const route_deps& deps, const http_request& req, const node_id& task,
+              const std::string& name, const principal& who, const responder& respond) {
     if (!deps.board.may_read(who.user, engine::space_of_id(task.value)))
         return respond(not_found(task.value));
     auto row = projections::board::get(deps.db, deps.board_rows, "task/" + task.value);
@@ -440,13 +438,16 @@ void download(const route_deps& deps, const node_id& task, const std::string& na
         if (o.at("name").as_string() != name) continue;
         auto path = deps.blobs.locate(std::string(o.at("sha256").as_string()));
         if (!path) return fail(respond, path.error());
-        std::ifstream in(path.value(), std::ios::binary);
         http_response r;
-        r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-        if (!in.good() && !in.eof())
-            return fail(respond, make_error(errc::io_error, "cannot read " + name));
+        const std::string etag = "\"" + std::string(o.at("sha256").as_string()) + "\"";
+        r.headers.emplace_back("ETag", etag);
+        // The file is content-addressed: the same ETag is the same bytes.
+        if (none_match(req, etag)) {
+            r.status = 304;
+            return respond(std::move(r));
+        }
+        r.file = path.value();  // sent from disk by the server as it is read
         r.content_type = o.at("media_type").as_string();
-        r.headers.emplace_back("ETag", "\"" + std::string(o.at("sha256").as_string()) + "\"");
         r.headers.emplace_back("Content-Disposition", "attachment");
         return respond(std::move(r));
     }
@@ -849,8 +850,8 @@ void add_v1_routes(router& routes, const route_deps& d) {
             upload(*deps, req, node_id{param(p, "task")}, param(p, "name"), who, res);
         });
     add("GET", "/v1/tasks/{task}/artifacts/{name}", "download_artifact",
-        [deps](req_t, par_t p, who_t who, res_t res) {
-            download(*deps, node_id{param(p, "task")}, param(p, "name"), who, res);
+        [deps](req_t req, par_t p, who_t who, res_t res) {
+            download(*deps, req, node_id{param(p, "task")}, param(p, "name"), who, res);
         });
     add("DELETE", "/v1/tasks/{task}/artifacts/{name}", "remove_artifact",
         [deps](req_t req, par_t p, who_t who, res_t res) {

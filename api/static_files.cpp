@@ -38,23 +38,6 @@ http_response bad_name(std::string_view name) {
                          "\" is not a file name: the dashboard serves plain names under /assets/"));
 }
 
-// Whether If-None-Match ("a", W/"b", *) names the ETag.
-bool none_match(const http_request& req, std::string_view etag) {
-    const auto* h = req.header("if-none-match");
-    if (!h) return false;
-    std::string_view rest = *h;
-    while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        auto item = rest.substr(0, comma);
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-        if (item.starts_with("W/")) item.remove_prefix(2);
-        if (item == "*" || item == etag) return true;
-    }
-    return false;
-}
-
 // Whether path, once symbolic links and dots are resolved, lies inside root.
 bool inside(const std::filesystem::path& root, const std::filesystem::path& path) {
     std::error_code ec;

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -58,6 +60,14 @@ class JourneyTest : public ::testing::Test {
     static object parse(const http_reply& r) {
         auto v = boost::json::parse(r.body);
         return v.as_object();
+    }
+    // The peak resident memory of a process (VmHWM), in KiB; 0 if unknown.
+    static long peak_memory_kib(pid_t pid) {
+        std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+        std::string line;
+        while (std::getline(status, line))
+            if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+        return 0;
     }
     static std::string header(const http_reply& r, const std::string& name) {
         const auto at = r.headers.find("\r\n" + name + ": ");
@@ -202,6 +212,36 @@ TEST_F(JourneyTest, AWholeJourneyOverHttpSurvivesAKill) {
     auto kept =
         call("PUT", path + "/artifacts/inventory.csv", bob, inventory, {"Content-Type: text/csv"});
     ASSERT_EQ(kept.status, 200) << kept.body;
+    // Downloads are sent from the file as it is read: the server's peak
+    // memory does not grow by the file's size, however often it is fetched.
+    const auto peak_before = peak_memory_kib(server_.pid);
+    for (int i = 0; i < 3; ++i) {
+        auto fetched = call("GET", path + "/artifacts/inventory.csv", bob);
+        ASSERT_EQ(fetched.status, 200);
+        EXPECT_EQ(fetched.body, inventory);
+        EXPECT_EQ(header(fetched, "Content-Length"), std::to_string(inventory.size()));
+        EXPECT_EQ(header(fetched, "Content-Type"), "text/csv");
+    }
+    const auto peak_after = peak_memory_kib(server_.pid);
+    ASSERT_GT(peak_before, 0);
+    EXPECT_LT(peak_after - peak_before, 4 * 1024)
+        << "peak memory grew by " << peak_after - peak_before << " KiB for an 8 MiB file";
+    const std::string file_sha(parse(kept).at("artifacts").at(0).at("sha256").as_string());
+    const auto file_tag = header(call("GET", path + "/artifacts/inventory.csv", bob), "ETag");
+    EXPECT_EQ(file_tag, "\"" + file_sha + "\"");
+    auto unchanged =
+        call("GET", path + "/artifacts/inventory.csv", bob, "", {"If-None-Match: " + file_tag});
+    EXPECT_EQ(unchanged.status, 304);
+    EXPECT_TRUE(unchanged.body.empty());
+    // A file gone from the store is a problem, not an empty answer, and the
+    // server goes on.
+    const auto blob = std::filesystem::path(data()) / "blobs" / file_sha.substr(0, 2) / file_sha;
+    const auto aside = blob.string() + ".aside";
+    std::filesystem::rename(blob, aside);
+    auto gone = call("GET", path + "/artifacts/inventory.csv", bob);
+    EXPECT_EQ(gone.status, 404) << gone.body;
+    EXPECT_EQ(header(gone, "Content-Type"), "application/problem+json");
+    std::filesystem::rename(aside, blob);
     EXPECT_EQ(call("GET", path + "/artifacts/inventory.csv", bob).body, inventory);
     std::string too_big = inventory;
     too_big.resize(25 * mib + 1, '9');

@@ -80,6 +80,10 @@ TEST(HttpConfig, ReadTimeoutIsWholeSecondsFromOneToAnHour) {
     EXPECT_EQ(c.http_read_timeout, 30u);
     ASSERT_TRUE(set_value(c, "http_read_timeout", "2"));
     EXPECT_EQ(c.http_read_timeout, 2u);
+    EXPECT_EQ(c.http_write_timeout, 30u);
+    ASSERT_TRUE(set_value(c, "http_write_timeout", "5"));
+    EXPECT_EQ(c.http_write_timeout, 5u);
+    EXPECT_FALSE(set_value(c, "http_write_timeout", "0"));
     for (const char* bad : {"0", "-1", "1.5", "soon", "3601"})
         EXPECT_FALSE(set_value(c, "http_read_timeout", bad)) << bad;
 }
