@@ -91,10 +91,21 @@ void application::add_routes() {
               respond(json_response(200, boost::json::object{{"status", "ok"}}));
           });
     r.add("GET", "/readyz", "readyz",
-          [](const http_request&, const path_params&, const responder& respond) {
+          [this](const http_request&, const path_params&, const responder& respond) {
               // Served once start() is done; starting_response() answers before
-              // and while stopping.
-              respond(json_response(200, boost::json::object{{"status", "ready"}}));
+              // and while stopping. Ready means commands are taken: not while
+              // a partition's log write failed and its log has not recovered
+              // (a full disk, an I/O error, a broker away).
+              const auto down = parts_->processor->unavailable_partitions();
+              if (down.empty())
+                  return respond(json_response(200, boost::json::object{{"status", "ready"}}));
+              boost::json::array ids;
+              for (const auto p : down) ids.push_back(p);
+              respond(json_response(
+                  503,
+                  boost::json::object{{"status", "unavailable"},
+                                      {"doing", "waiting for the event log to take writes again"},
+                                      {"partitions", std::move(ids)}}));
           });
     r.add("GET", "/metrics", "metrics",
           [this](const http_request&, const path_params&, const responder& respond) {

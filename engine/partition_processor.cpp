@@ -6,7 +6,10 @@ namespace migops::engine {
 
 namespace {
 constexpr std::size_t load_chunk = 4096;
-}
+// How often a partition whose log write failed asks the log to recover
+// while no command comes.
+constexpr auto recovery_retry = std::chrono::seconds(1);
+}  // namespace
 
 partition_processor::partition_processor(events::event_log& log, processor_options options)
     : log_(log), options_(std::move(options)) {}
@@ -69,6 +72,15 @@ void partition_processor::stop() {
         writer_wake_.notify_all();
     }
     if (writer_.joinable()) writer_.join();
+}
+
+std::vector<partition_id> partition_processor::unavailable_partitions() const {
+    std::vector<partition_id> out;
+    for (const auto& p : partitions_) {
+        std::lock_guard lock(p->mutex);
+        if (p->failed || p->poisoned.load()) out.push_back(p->id);
+    }
+    return out;
 }
 
 std::size_t partition_processor::queue_depth() const {
@@ -156,17 +168,34 @@ result<void> partition_processor::inspect(partition_id p, inspection f) {
 void partition_processor::run(partition& p) {
     std::vector<item> items;
     for (;;) {
+        bool idle_recovery = false;
         {
             std::unique_lock lock(p.mutex);
-            p.wake.wait(lock, [&] {
+            auto ready = [&] {
                 return (p.stopping || !p.queue.empty()) && p.in_flight < options_.max_in_flight;
-            });
-            if (p.queue.empty()) return;  // stopping, and everything queued is handed over
-            const std::size_t n = std::min(p.queue.size(), options_.batch_limit);
-            for (std::size_t i = 0; i < n; ++i) {
-                items.push_back(std::move(p.queue.front()));
-                p.queue.pop_front();
+            };
+            if (p.poisoned.load() && !p.failed) {
+                // Tries again without waiting for a command, so that a
+                // partition whose log recovered says so (/readyz) by itself.
+                (void)p.wake.wait_for(lock, recovery_retry, ready);
+            } else {
+                p.wake.wait(lock, ready);
             }
+            if (!ready()) {
+                if (p.in_flight > 0) continue;
+                idle_recovery = true;
+            } else {
+                if (p.queue.empty()) return;  // stopping, and everything queued is handed over
+                const std::size_t n = std::min(p.queue.size(), options_.batch_limit);
+                for (std::size_t i = 0; i < n; ++i) {
+                    items.push_back(std::move(p.queue.front()));
+                    p.queue.pop_front();
+                }
+            }
+        }
+        if (idle_recovery) {
+            (void)recover(p);
+            continue;
         }
         std::optional<error> refused;
         if (p.poisoned.load()) refused = recover(p);

@@ -130,6 +130,9 @@ class partition_processor {
     std::uint32_t partitions() const { return log_.partitions(); }
     partition_id partition_for(const space_id& space) const;
     std::size_t queue_depth() const;
+    // The partitions that take no commands now: a write to the log failed
+    // and the log has not recovered yet (for /readyz).
+    std::vector<partition_id> unavailable_partitions() const;
 
   private:
     struct queued_command {

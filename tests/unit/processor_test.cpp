@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <latch>
+#include <thread>
 
 #include "engine/partition_processor.h"
 #include "events/rocks_log.h"
@@ -280,12 +282,20 @@ TEST_F(ProcessorTest, WhileTheLogCannotBeRestoredNothingIsDecidedAndTheStateIsTh
     }
     EXPECT_EQ(log_->head(proc.partition_for(s)).pos, 1u);
     EXPECT_GE(refusals - failing_->restore_refusals.load(), 3) << "restore was asked each time";
+    EXPECT_EQ(proc.unavailable_partitions(), std::vector<partition_id>{proc.partition_for(s)});
 
+    // Once the log recovers, the partition says so without waiting for a
+    // command.
     failing_->restore_refusals = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!proc.unavailable_partitions().empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(proc.unavailable_partitions().empty());
     auto renamed = submit(proc, rename_space{s, "Renamed"}).get();
     ASSERT_TRUE(renamed) << renamed.error().message;
     EXPECT_EQ(renamed.value().front().pos, 2u);
     EXPECT_EQ(state_of(proc, s).spaces.at(s).name, "Renamed");
+    EXPECT_TRUE(proc.unavailable_partitions().empty());
 }
 
 TEST_F(ProcessorTest, ACommandIdSeenBeforeIsAnsweredWithItsEventsAndNotDecidedAgain) {
