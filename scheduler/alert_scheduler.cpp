@@ -320,6 +320,10 @@ void alert_scheduler::stop() {
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+    // The reviews' completions refer to this object: the processor (still
+    // running) answers every one of them.
+    std::unique_lock lock(mutex_);
+    reviews_idle_.wait(lock, [&] { return in_flight_.load() == 0; });
 }
 
 std::size_t alert_scheduler::tick() {
@@ -364,20 +368,23 @@ std::size_t alert_scheduler::tick() {
             submissions.emplace_back(engine::submission{engine::review_alerts{task_id(r)},
                                                         engine::system_actor, now, ""},
                                      [this, r](const auto& outcome) {
-                                         if (!outcome || outcome.value().empty()) {
-                                             std::lock_guard relock(mutex_);
+                                         // Under the lock: stop() waits for
+                                         // the last of these before this
+                                         // object goes.
+                                         std::lock_guard relock(mutex_);
+                                         if (!outcome || outcome.value().empty())
                                              retry_.push_back(r);
-                                         }  // otherwise its events were noted from the log
-                                         --in_flight_;
+                                         // otherwise its events were noted from the log
+                                         if (--in_flight_ == 0) reviews_idle_.notify_all();
                                      });
     }
     in_flight_ += reviews.size();
     const auto queued = processor_.submit_all(std::move(submissions));
     for (std::size_t i = 0; i < queued.size(); ++i) {
         if (queued[i]) continue;
-        --in_flight_;
         std::lock_guard lock(mutex_);
         retry_.push_back(reviews[i]);
+        if (--in_flight_ == 0) reviews_idle_.notify_all();
     }
     return reviews.size();
 }

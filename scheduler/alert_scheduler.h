@@ -117,6 +117,7 @@ class alert_scheduler {
     std::atomic<std::size_t> in_flight_{0};
 
     mutable std::mutex mutex_;
+    std::condition_variable reviews_idle_;  // in_flight_ fell to 0 (under mutex_)
     std::vector<journey_slot> journeys_;
     std::unordered_map<journey_id, std::uint32_t> slot_by_journey_;
     due_queue due_;

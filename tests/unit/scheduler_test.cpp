@@ -119,6 +119,33 @@ TEST_F(SchedulerTest, BlockingIsReviewedAtOnceAndCompletionClears) {
     EXPECT_EQ(scheduler_->planned(), 0u) << "closed work is not planned";
 }
 
+TEST_F(SchedulerTest, StopWaitsForTheReviewsItSubmitted) {
+    run(engine::change_task_status{task_, events::task_status::in_progress, "", {}});
+    run(engine::change_task_status{task_, events::task_status::blocked, "no access", {}});
+    // The log writer held up in a completion: what the tick submits stays
+    // in flight until the gate opens.
+    std::promise<void> gate;
+    std::promise<void> holding;
+    auto opened = gate.get_future().share();
+    ASSERT_TRUE(processor_->submit(
+        {engine::describe_space{space_id{"acme"}, "held"}, user_id{"admin"}, clock_.now(), ""},
+        [&, opened](auto) {
+            holding.set_value();
+            opened.wait();
+        }));
+    holding.get_future().wait();
+    EXPECT_EQ(scheduler_->tick(), 1u);
+    EXPECT_EQ(scheduler_->reviews_in_flight(), 1u);
+
+    // Its completion refers to the scheduler: stop() returns only after it.
+    auto stopped = std::async(std::launch::async, [&] { scheduler_->stop(); });
+    EXPECT_EQ(stopped.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+        << "stop() returned while a review it submitted was in flight";
+    gate.set_value();
+    stopped.get();
+    EXPECT_EQ(scheduler_->reviews_in_flight(), 0u);
+}
+
 TEST_F(SchedulerTest, RebuildsItsIndexFromStateOnStart) {
     const auto far = clock_.now().micros + 100 * hour;
     for (int n = 3; n < 9; ++n) {
