@@ -115,7 +115,8 @@ std::string traceparent_of(const http_request& req) {
 }
 
 // Submits a command for the caller; once its events are durable and the
-// board has applied them, `after` answers.
+// board and the audit index have applied them, `after` answers: what the
+// answer says is what the next read (a board, the history) shows.
 void submit(const route_deps& deps, const http_request& req, const principal& who,
             engine::command cmd, const after_fn& after, const responder& respond) {
     auto expected = if_match_of(req);
@@ -129,17 +130,22 @@ void submit(const route_deps& deps, const http_request& req, const principal& wh
     sub.if_match = expected.value();
     sub.command_id = command_id_for(req, who.user);
     sub.traceparent = traceparent_of(req);
-    auto queued = deps.processor.submit(
-        std::move(sub), [&runner = deps.board_runner, respond, after](auto outcome) {
-            if (!outcome) return fail(respond, outcome.error());
-            auto events = std::move(outcome).value();
-            if (events.empty()) return after(events, respond);
-            const auto partition = events.back().partition;
-            const auto pos = events.back().pos;
-            runner.when_applied(partition, pos, [events = std::move(events), respond, after] {
-                after(events, respond);
+    auto queued = deps.processor.submit(std::move(sub), [&board = deps.board_runner,
+                                                         &audit = deps.audit_runner, respond,
+                                                         after](auto outcome) {
+        if (!outcome) return fail(respond, outcome.error());
+        auto events = std::move(outcome).value();
+        if (events.empty()) return after(events, respond);
+        const auto partition = events.back().partition;
+        const auto pos = events.back().pos;
+        board.when_applied(
+            partition, pos,
+            [&audit, partition, pos, events = std::move(events), respond, after]() mutable {
+                audit.when_applied(partition, pos, [events = std::move(events), respond, after] {
+                    after(events, respond);
+                });
             });
-        });
+    });
     if (!queued) fail(respond, queued.error());
 }
 

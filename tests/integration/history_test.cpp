@@ -124,6 +124,18 @@ TEST_F(HistoryTest, TheCreatorReadsTheSpacesHistory) {
         events_of(get("/v1/events?space=" + id + "&until=2000-01-01T00:00:00Z", alice)).empty());
 }
 
+TEST_F(HistoryTest, ACommandIsInTheHistoryOnceItIsAnswered) {
+    // Read your writes: a command's answer waits for the audit index, so
+    // the next query shows it without polling.
+    const auto alice = token("alice");
+    for (int i = 0; i < 20; ++i) {
+        const auto id = create_space(alice, "At once " + std::to_string(i));
+        EXPECT_EQ(events_of(get("/v1/events?space=" + id + "&type=space.created", alice)).size(),
+                  1u)
+            << "space " << i;
+    }
+}
+
 TEST_F(HistoryTest, PagesFollowTheirCursor) {
     const auto alice = token("alice");
     std::set<std::string> created;
