@@ -14,9 +14,6 @@ namespace ev = events;
 using boost::json::object;
 
 constexpr std::size_t max_name_bytes = 1024;
-constexpr std::size_t max_text_bytes = std::size_t{64} * 1024;
-constexpr std::size_t max_id_bytes = 256;
-constexpr std::size_t max_list_items = 100;
 constexpr std::uint32_t max_rank = 100'000;
 constexpr std::uint32_t max_minutes = 10'000'000;
 constexpr std::size_t max_disabled_alerts = 5;
@@ -152,13 +149,13 @@ result<engine::command> edit_node_body(const object& o, const node_id& node) {
     if (details) {
         engine::edit_node cmd{node,         std::nullopt, std::nullopt,
                               std::nullopt, std::nullopt, std::nullopt};
-        auto title = string_field(o, "title", false, max_name_bytes);
+        auto title = string_field(o, "title", false, max_short_bytes);
         if (!title) return failure(title.error());
         cmd.title = title.value();
         auto description = string_field(o, "description", false, max_text_bytes);
         if (!description) return failure(description.error());
         cmd.description = description.value();
-        auto tools = string_list_field(o, "tools", max_list_items, max_name_bytes);
+        auto tools = string_list_field(o, "tools", max_list_items, max_short_bytes);
         if (!tools) return failure(tools.error());
         cmd.tools = tools.value();
         if (const auto* links = o.if_contains("links")) {

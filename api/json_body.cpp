@@ -59,10 +59,6 @@ result<std::optional<std::string>> string_field(const boost::json::object& o, st
 
 namespace {
 
-constexpr std::size_t max_list_items = 100;
-constexpr std::size_t max_text_bytes = std::size_t{64} * 1024;
-constexpr std::size_t max_short_bytes = 2048;
-
 result<std::string> string_of(const boost::json::value& v, const std::string& path,
                               std::size_t max_bytes) {
     if (!v.is_string()) return failure(errc::invalid_argument, path + " must be a string");

@@ -19,6 +19,13 @@
 namespace migops::api {
 
 inline constexpr std::size_t max_json_depth = 32;
+// Limits every body and query shares: list fields, free text, and a task's short texts
+// (title, tools, link titles), the same when a task is created and edited.
+inline constexpr std::size_t max_list_items = 100;
+inline constexpr std::size_t max_text_bytes = std::size_t{64} * 1024;
+inline constexpr std::size_t max_short_bytes = 2048;
+// An id in a body or a query (space, journey, task, user, team).
+inline constexpr std::size_t max_id_bytes = 256;
 
 // The body as a JSON object, or the problem to answer (415 or 400).
 std::variant<boost::json::object, problem> json_object_body(const http_request& req);

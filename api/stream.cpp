@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
+#include "api/json_body.h"
 #include "api/problems.h"
 #include "engine/commands.h"
 #include "events/codec.h"
@@ -18,7 +19,6 @@ namespace ev = events;
 namespace {
 
 constexpr std::string_view stream_path = "/v1/stream";
-constexpr std::size_t max_id_bytes = 256;
 // Events read from the log per catch-up step; a step then yields the strand.
 constexpr std::size_t catch_up_chunk = 256;
 // Encoded events kept for catch-ups and for clients of the same batch.

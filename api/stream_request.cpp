@@ -6,6 +6,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "api/json_body.h"
 #include "api/router.h"
 #include "engine/commands.h"
 #include "engine/state.h"
@@ -17,7 +18,6 @@ namespace ev = events;
 
 namespace {
 
-constexpr std::size_t max_id_bytes = 256;
 constexpr std::size_t max_position_digits = 20;
 
 // "task.status_changed" and "io.migops.task.status_changed.v1" → type id.

@@ -20,8 +20,10 @@
 #include <boost/json/value.hpp>
 #include <boost/pfr.hpp>
 
+#include "api/json_body.h"
 #include "events/fields.h"
 #include "events/types.h"
+#include "events/utf8.h"
 
 namespace migops::fuzz {
 
@@ -38,51 +40,10 @@ inline std::string_view text_of(const std::uint8_t* data, std::size_t size) {
     return {reinterpret_cast<const char*>(data), size};
 }
 
-// Strict UTF-8 (RFC 3629): shortest form, no surrogates, at most U+10FFFF.
-inline bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = 0;
-        char32_t cp = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            n = 1;
-            cp = c & 0x1Fu;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2;
-            cp = c & 0x0Fu;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3;
-            cp = c & 0x07u;
-        } else {
-            return false;
-        }
-        if (s.size() - i <= n) return false;
-        for (std::size_t k = 1; k <= n; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) return false;
-            cp = cp << 6 | (cc & 0x3Fu);
-        }
-        constexpr char32_t min_of[] = {0, 0x80, 0x800, 0x10000};
-        if (cp < min_of[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += n + 1;
-    }
-    return true;
-}
-
-// Text as the API takes it: valid UTF-8 without control characters other
-// than tabs and line breaks.
+// Text as the API takes it: well-formed UTF-8 without control characters
+// other than tabs and line breaks.
 inline bool clean_text(std::string_view s) {
-    constexpr char del = 0x7f;
-    for (const char c : s)
-        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
-            c == del)
-            return false;
-    return valid_utf8(s);
+    return !api::has_control_character(s) && events::valid_utf8(s);
 }
 
 template <class F>
@@ -99,14 +60,6 @@ void each_json_string(const boost::json::value& v, const F& f) {
     }
 }
 
-template <class T>
-struct is_std_vector : std::false_type {};
-template <class T, class A>
-struct is_std_vector<std::vector<T, A>> : std::true_type {};
-template <class T>
-struct is_std_optional : std::false_type {};
-template <class T>
-struct is_std_optional<std::optional<T>> : std::true_type {};
 template <class T>
 struct is_std_variant : std::false_type {};
 template <class... T>
@@ -126,9 +79,9 @@ void each_text(const T& v, const F& f) {
         // not text
     } else if constexpr (events::reflected<T>) {
         each_json_string(events::to_json_value(v), f);
-    } else if constexpr (is_std_optional<T>::value) {
+    } else if constexpr (events::is_optional<T>::value) {
         if (v) each_text(*v, f);
-    } else if constexpr (is_std_vector<T>::value) {
+    } else if constexpr (events::is_vector<T>::value) {
         for (const auto& e : v) each_text(e, f);
     } else if constexpr (is_std_variant<T>::value) {
         std::visit([&](const auto& alt) { each_text(alt, f); }, v);

@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     fuzz::each_text(t.value(), [](std::string_view s) { MIGOPS_FUZZ_CHECK(fuzz::clean_text(s)); });
     const auto json = engine::template_to_json(t.value());
-    MIGOPS_FUZZ_CHECK(fuzz::valid_utf8(json));
+    MIGOPS_FUZZ_CHECK(events::valid_utf8(json));
     auto again = api::template_body(json, bounds);
     MIGOPS_FUZZ_CHECK(again && again.value() == t.value());
     MIGOPS_FUZZ_CHECK(engine::template_to_json(again.value()) == json);

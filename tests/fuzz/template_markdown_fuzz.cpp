@@ -25,10 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto bytes = fuzz::text_of(data, size);
 
     const auto decoded = engine::decode_markdown_bytes(bytes);
-    MIGOPS_FUZZ_CHECK(fuzz::valid_utf8(decoded.text));
+    MIGOPS_FUZZ_CHECK(events::valid_utf8(decoded.text));
     MIGOPS_FUZZ_CHECK(decoded.text.find('\r') == std::string::npos);
     MIGOPS_FUZZ_CHECK(decoded.unmapped_bytes <= decoded.cp1252_bytes);
-    if (fuzz::valid_utf8(bytes) && bytes.find('\r') == std::string_view::npos &&
+    if (events::valid_utf8(bytes) && bytes.find('\r') == std::string_view::npos &&
         !bytes.starts_with("\xEF\xBB\xBF")) {
         MIGOPS_FUZZ_CHECK(decoded.text == bytes && decoded.cp1252_bytes == 0);
     }
@@ -36,8 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto imported = engine::import_module_text(bytes, "Fuzz Module");
     MIGOPS_FUZZ_CHECK(!imported.module.title.empty());
     fuzz::each_text(imported.module,
-                    [](std::string_view s) { MIGOPS_FUZZ_CHECK(fuzz::valid_utf8(s)); });
-    for (const auto& w : imported.warnings) MIGOPS_FUZZ_CHECK(fuzz::valid_utf8(w));
+                    [](std::string_view s) { MIGOPS_FUZZ_CHECK(events::valid_utf8(s)); });
+    for (const auto& w : imported.warnings) MIGOPS_FUZZ_CHECK(events::valid_utf8(w));
 
     events::template_spec t;
     t.template_id = "fuzz";

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include "api/command_bodies.h"
+#include "api/json_body.h"
 
 namespace migops::api {
 namespace {
@@ -115,6 +116,15 @@ TEST(CommandBodies, TheTree) {
     expect_refused(edit_node_body(body("{}"), task), "one kind of change");
     expect_refused(edit_node_body(body(R"({"in_scope":null})"), task), "in_scope must be");
     expect_refused(edit_node_body(body(R"({"rank":null})"), task), "rank must be an integer");
+
+    // A title a task may be created with, it may be edited to; one byte
+    // more is refused either way.
+    const std::string longest(max_short_bytes, 't');
+    const auto titled = [](const std::string& t) { return body(R"({"title":")" + t + R"("})"); };
+    EXPECT_TRUE(add_task_body(titled(longest), task));
+    EXPECT_TRUE(edit_node_body(titled(longest), task));
+    expect_refused(add_task_body(titled(longest + "t"), task), "title");
+    expect_refused(edit_node_body(titled(longest + "t"), task), "title");
 }
 
 TEST(CommandBodies, Tasks) {
