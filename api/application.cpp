@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "api/admin_routes.h"
 #include "api/demo.h"
 #include "api/history_routes.h"
 #include "api/http_server.h"
@@ -20,9 +21,7 @@
 #include "engine/template_catalog.h"
 #include "events/kafka/kafka_log.h"
 #include "events/rocks_log.h"
-#include "projections/audit_index.h"
-#include "projections/board.h"
-#include "projections/catalogue.h"
+#include "projections/read_models.h"
 #include "scheduler/alert_scheduler.h"
 #include "scheduler/checkpointer.h"
 
@@ -34,17 +33,13 @@ struct application::parts {
     std::unique_ptr<events::rocks_store> store;
     std::unique_ptr<engine::blob_store> blobs;
     std::unique_ptr<idempotency_keys> idempotency;
-    projections::board* board = nullptr;
-    projections::runner* board_runner = nullptr;
-    projections::runner* audit_runner = nullptr;
     std::unique_ptr<events::event_log> log;
     std::unique_ptr<engine::partition_processor> processor;
     std::unique_ptr<scheduler::alert_scheduler> alerts;
     std::unique_ptr<notifier> notifications;
     std::optional<events::checkpoint_signer> signer;
     std::unique_ptr<scheduler::checkpointer> checkpoints;
-    std::vector<std::unique_ptr<projections::projection>> read_models;
-    std::vector<std::unique_ptr<projections::runner>> runners;
+    std::unique_ptr<projections::read_models> models;
     std::optional<token_verifier> verifier;
     std::optional<auth_options> auth;  // the demo signs demo's tokens with it
     std::optional<demo_info> demo;
@@ -120,12 +115,9 @@ void application::add_routes() {
               doc.body = openapi_document();
               respond(std::move(doc));
           });
-    parts_->deps.emplace(route_deps{
-        *parts_->processor, *parts_->verifier, clock_, *parts_->board, *parts_->board_runner,
-        parts_->store->db(),
-        parts_->store->column_family(projections::column_family_of(*parts_->board)), *parts_->log,
-        parts_->store->column_family(projections::column_family_of(projections::audit_index{})),
-        *parts_->audit_runner, *parts_->blobs, *parts_->idempotency, config_.limits});
+    parts_->deps.emplace(route_deps{*parts_->processor, *parts_->verifier, clock_, *parts_->models,
+                                    parts_->store->db(), *parts_->log, *parts_->blobs,
+                                    *parts_->idempotency, config_.limits});
     add_v1_routes(r, *parts_->deps);
     add_demo_routes(r, *parts_->deps, *parts_->auth, parts_->demo,
                     is_loopback_host(config_.listen_host));
@@ -138,11 +130,12 @@ void application::add_routes() {
     // History answers only the spaces the board says the caller may read.
     add_history_routes(
         r, history_deps{*parts_->verifier, clock_, parts_->store->db(),
-                        parts_->store->column_family(
-                            projections::column_family_of(projections::audit_index{})),
-                        *parts_->log, [board = parts_->board](const user_id& u, const space_id& s) {
-                            return board->may_read(u, s);
+                        [models = parts_->models.get()] { return models->current()->audit_rows; },
+                        *parts_->log,
+                        [deps = &*parts_->deps](const user_id& u, const space_id& s) {
+                            return deps->may_read(u, s);
                         }});
+    add_admin_routes(r, admin_deps{*parts_->verifier, clock_, *parts_->models, config_.operators});
     // The stream is a WebSocket (stream.h); a plain GET is told so.
     r.add("GET", "/v1/stream", "stream",
           [](const http_request&, const path_params&, const responder& respond) {
@@ -329,7 +322,6 @@ result<void> application::start() {
 
     std::vector<std::string> families{events::events_column_family, events::meta_column_family};
     families.emplace_back(idempotency_column_family);
-    for (auto& f : projections::all_column_families()) families.push_back(std::move(f));
     auto store = events::rocks_store::open({config_.data_dir, families, nullptr, rocksdb_logger()});
     if (!store) return failure(store.error());
     parts_->store = std::move(store).value();
@@ -356,18 +348,10 @@ result<void> application::start() {
     // Read models catch up before the server takes requests, then follow
     // the log.
     set_phase("bringing the read models up to date");
-    parts_->read_models = projections::all_projections();
-    for (auto& m : parts_->read_models) {
-        parts_->runners.push_back(
-            std::make_unique<projections::runner>(*parts_->store, *parts_->log, *m));
-        if (auto* b = dynamic_cast<projections::board*>(m.get())) {
-            parts_->board = b;
-            parts_->board_runner = parts_->runners.back().get();
-        }
-        if (dynamic_cast<projections::audit_index*>(m.get()))
-            parts_->audit_runner = parts_->runners.back().get();
-        if (auto r = parts_->runners.back()->start(); !r) return r;
-    }
+    auto models = projections::read_models::open(*parts_->store, *parts_->log);
+    if (!models) return failure(models.error());
+    parts_->models = std::move(models).value();
+    if (auto r = parts_->models->start(); !r) return r;
     set_phase("publishing the templates");
     if (auto r = publish_templates(); !r) return r;
     // Alerts go out by email and webhook, when configured; started before
@@ -400,10 +384,10 @@ result<void> application::start() {
         parts_->checkpoints->start();
     }
 
-    parts_->stream = std::make_unique<stream_hub>(
-        *parts_->board, *parts_->board_runner, *parts_->log, *parts_->verifier, clock_,
-        stream_options{.queue_limit = config_.ws_queue_limit,
-                       .allowed_origins = config_.ws_allowed_origins});
+    parts_->stream =
+        std::make_unique<stream_hub>(*parts_->models, *parts_->log, *parts_->verifier, clock_,
+                                     stream_options{.queue_limit = config_.ws_queue_limit,
+                                                    .allowed_origins = config_.ws_allowed_origins});
     parts_->stream->start();
     parts_->stream->set_own_origin(config_.listen_host, port_);
     add_routes();
@@ -474,9 +458,10 @@ void application::stop() {
         parts_->processor->stop();
         parts_->processor.reset();
     }
-    for (auto& r : parts_->runners) r->stop();
-    parts_->runners.clear();
-    parts_->read_models.clear();
+    if (parts_->models) {
+        parts_->models->stop();
+        parts_->models.reset();
+    }
     // Destroyed only now: the processor's and the read models' threads
     // release the completions of answered requests, which hold their
     // connections, and a connection must not outlive its server.

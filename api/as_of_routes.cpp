@@ -68,27 +68,29 @@ void read_as_of(
                                      " is after the last event of the partition (" +
                                      std::to_string(head) + ")"));
     const auto needed = at.pos.value_or(head);
-    deps.audit_runner.when_applied(
-        p, needed, [&deps, space, what, at, needed, p, render = std::move(render), respond]() {
-            // Only a runner that stopped (the server stops) or failed comes
-            // here short of the moment.
-            if (deps.audit_runner.position_now().at(p) < needed) {
-                auto why = deps.audit_runner.failed().value_or(
-                    make_error(errc::shutting_down, "the history index has stopped"));
-                return respond(to_response(problem_for(why)));
-            }
-            auto past = projections::space_as_of(deps.db, deps.board_rows, deps.audit_index,
-                                                 deps.log, space, at);
-            if (!past) return respond(to_response(problem_for(past.error())));
-            auto body = render(past.value());
-            if (!body) return respond(not_found_then(what));
-            boost::json::object as_of{{"position", past.value().pos}};
-            as_of["time"] = past.value().time
-                                ? boost::json::value(format_rfc3339(*past.value().time))
-                                : boost::json::value(nullptr);
-            (*body)["as_of"] = std::move(as_of);
-            respond(json_response(200, *body));
-        });
+    deps.models.when_applied(p, needed,
+                             [&deps, space, what, at, needed, p, render = std::move(render),
+                              respond](const std::shared_ptr<const projections::generation>& g) {
+                                 // Only a runner that stopped (the server stops) or failed comes
+                                 // here short of the moment.
+                                 if (g->audit_runner->position_now().at(p) < needed) {
+                                     auto why = g->audit_runner->failed().value_or(make_error(
+                                         errc::shutting_down, "the history index has stopped"));
+                                     return respond(to_response(problem_for(why)));
+                                 }
+                                 auto past = projections::space_as_of(
+                                     deps.db, g->board_rows, g->audit_rows, deps.log, space, at);
+                                 if (!past) return respond(to_response(problem_for(past.error())));
+                                 auto body = render(past.value());
+                                 if (!body) return respond(not_found_then(what));
+                                 boost::json::object as_of{{"position", past.value().pos}};
+                                 as_of["time"] =
+                                     past.value().time
+                                         ? boost::json::value(format_rfc3339(*past.value().time))
+                                         : boost::json::value(nullptr);
+                                 (*body)["as_of"] = std::move(as_of);
+                                 respond(json_response(200, *body));
+                             });
 }
 
 const engine::space_state* live_space(const projections::past_space& past, const space_id& id) {
@@ -106,7 +108,7 @@ void journey_as_of(const route_deps& deps, const http_request& req, const princi
                    const journey_id& journey, const responder& respond) {
     const auto space = engine::space_of_id(journey.value);
     const auto what = "journey " + journey.value;
-    if (!deps.board.may_read(who.user, space)) return respond(not_found_then(what));
+    if (!deps.may_read(who.user, space)) return respond(not_found_then(what));
     read_as_of(
         deps, req, space, what, "/v1/journeys/{journey}",
         [space,
@@ -121,9 +123,9 @@ void journey_as_of(const route_deps& deps, const http_request& req, const princi
 void space_members(const route_deps& deps, const http_request& req, const principal& who,
                    const space_id& space, const responder& respond) {
     const auto what = "space " + space.value;
-    if (!deps.board.may_read(who.user, space)) return respond(not_found_then(what));
+    if (!deps.may_read(who.user, space)) return respond(not_found_then(what));
     if (!has_query(req.target)) {
-        auto members = deps.board.members_of(space);
+        auto members = deps.models.current()->board_model->members_of(space);
         if (!members)
             return respond(to_response(make_problem(404, "/problems/not-found", "No such resource",
                                                     what + " does not exist")));

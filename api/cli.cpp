@@ -15,11 +15,10 @@
 #include "api/audit_cli.h"
 #include "api/config.h"
 #include "api/logging.h"
+#include "api/rebuild_cli.h"
 #include "engine/template_catalog.h"
 #include "engine/template_importer.h"
 #include "events/fields.h"
-#include "events/rocks_log.h"
-#include "projections/catalogue.h"
 #include "scheduler/clock.h"
 
 extern char** environ;
@@ -117,57 +116,6 @@ int import_templates(const std::string& dir, const std::string& out) {
     return status;
 }
 
-// `migops projections rebuild`: every read model replayed from position 1,
-// with a progress bar on stderr. The server must be stopped (the data
-// directory lock says so otherwise).
-int rebuild_projections(const std::string& config_file,
-                        const std::map<std::string, std::string>& flags) {
-    auto cfg = load_config(config_file, environ, flags);
-    if (!cfg) {
-        std::cerr << "migops projections rebuild: " << cfg.error().message << "\n";
-        return 2;
-    }
-    std::vector<std::string> families{events::events_column_family, events::meta_column_family};
-    for (auto& f : projections::all_column_families()) families.push_back(std::move(f));
-    auto store =
-        events::rocks_store::open({cfg.value().data_dir, families, nullptr, rocksdb_logger()});
-    if (!store) {
-        std::cerr << "migops projections rebuild: " << store.error().message << "\n";
-        return 1;
-    }
-    auto log = events::rocks_log::open(*store.value(), {.partitions = cfg.value().partitions});
-    if (!log) {
-        std::cerr << "migops projections rebuild: " << log.error().message << "\n";
-        return 1;
-    }
-    for (auto& p : projections::all_projections()) {
-        projections::runner r(*store.value(), *log.value(), *p);
-        const auto started = std::chrono::steady_clock::now();
-        std::uint64_t events = 0;
-        int shown = -1;
-        auto rebuilt = r.rebuild([&](std::uint64_t done, std::uint64_t total) {
-            constexpr int width = 30;
-            const int filled = total == 0 ? width : static_cast<int>(done * width / total);
-            events = done;
-            if (filled == shown) return;  // redraw only when the bar moves
-            shown = filled;
-            std::cerr << "\r" << p->name() << " ["
-                      << std::string(static_cast<std::size_t>(filled), '#')
-                      << std::string(static_cast<std::size_t>(width - filled), '-') << "] " << done
-                      << "/" << total << " events" << std::flush;
-        });
-        const double secs =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        if (!rebuilt) {
-            std::cerr << "\nmigops projections rebuild: " << p->name() << ": "
-                      << rebuilt.error().message << "\n";
-            return 1;
-        }
-        std::cerr << "\r" << p->name() << ": " << events << " events in " << secs << " s\n";
-    }
-    return 0;
-}
-
 // `migops token --user U`: an HS256 token signed with the configured secret
 // (or the data directory's), for local use.
 int print_token(const std::string& config_file, const std::map<std::string, std::string>& flags,
@@ -231,13 +179,23 @@ int run_cli(int argc, char** argv) {
     auto* projections_cmd = cli.add_subcommand("projections", "maintain the read models");
     projections_cmd->require_subcommand(1);
     auto* rebuild_cmd = projections_cmd->add_subcommand(
-        "rebuild", "replay every read model from position 1 (the server must be stopped)");
+        "rebuild",
+        "replay every read model from position 1 into new ones, then switch to them; a server "
+        "running on the data directory does it while it serves");
     std::string rebuild_config;
     std::string rebuild_data_dir;
     std::string rebuild_partitions;
+    std::string rebuild_server;
+    std::string rebuild_token;
     rebuild_cmd->add_option("--config", rebuild_config, "config file (.yaml, .yml or .toml)");
     rebuild_cmd->add_option("--data-dir", rebuild_data_dir, "data directory");
     rebuild_cmd->add_option("--partitions", rebuild_partitions, "partitions of the data directory");
+    rebuild_cmd->add_option("--server", rebuild_server,
+                            "the server's base URL (default: the configured listen address, "
+                            "when a server holds the data directory)");
+    rebuild_cmd->add_option("--token", rebuild_token,
+                            "an operator's bearer token for the server (default: MIGOPS_TOKEN, "
+                            "or one signed for the first of the operators setting)");
 
     auto* token_cmd = cli.add_subcommand(
         "token", "print a bearer token for a user, signed with the configured secret");
@@ -312,10 +270,10 @@ int run_cli(int argc, char** argv) {
     }
     if (verify_cmd->parsed()) return run_verify(verify_args);
     if (rebuild_cmd->parsed()) {
-        std::map<std::string, std::string> flags;
-        if (rebuild_cmd->count("--data-dir") > 0) flags["data_dir"] = rebuild_data_dir;
-        if (rebuild_cmd->count("--partitions") > 0) flags["partitions"] = rebuild_partitions;
-        return rebuild_projections(rebuild_config, flags);
+        rebuild_request r{rebuild_config, {}, rebuild_server, rebuild_token};
+        if (rebuild_cmd->count("--data-dir") > 0) r.flags["data_dir"] = rebuild_data_dir;
+        if (rebuild_cmd->count("--partitions") > 0) r.flags["partitions"] = rebuild_partitions;
+        return rebuild_projections(r);
     }
     if (serve_cmd->parsed()) {
         for (const auto& s : settings())

@@ -15,6 +15,7 @@
 
 #include <openssl/rand.h>
 
+#include "api/json_body.h"
 #include "api/smtp.h"
 #include "api/webhook.h"
 
@@ -54,29 +55,49 @@ result<void> one_of(const std::string& key, const std::string& value,
                    key + " must be one of " + names + ", not \"" + value + "\"");
 }
 
-// "https://a.example, http://localhost:3000" → the origins; each is "*" or
-// scheme://host[:port] as a browser sends it in Origin (no path, no slash).
-result<std::vector<std::string>> origin_list(const std::string& value) {
+// "a, b ,,c" → {"a", "b", "c"}: the items of a comma-separated value,
+// trimmed of spaces, empty ones left out.
+std::vector<std::string> comma_list(const std::string& value) {
     std::vector<std::string> out;
     std::size_t start = 0;
     for (;;) {
         const auto comma = value.find(',', start);
-        std::string o =
+        std::string item =
             value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        while (!o.empty() && o.front() == ' ') o.erase(0, 1);
-        while (!o.empty() && o.back() == ' ') o.pop_back();
+        while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        if (!item.empty()) out.push_back(std::move(item));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+// "https://a.example, http://localhost:3000" → the origins; each is "*" or
+// scheme://host[:port] as a browser sends it in Origin (no path, no slash).
+result<std::vector<std::string>> origin_list(const std::string& value) {
+    auto out = comma_list(value);
+    for (const auto& o : out) {
         const auto scheme = o.find("://");
         const bool ok =
             o == "*" || (scheme != std::string::npos && scheme > 0 && o.size() > scheme + 3 &&
                          o.find('/', scheme + 3) == std::string::npos);
-        if (!o.empty() && !ok)
+        if (!ok)
             return failure(errc::invalid_argument,
                            "ws_allowed_origins: \"" + o +
                                "\" is not an origin like https://ops.example.com or *");
-        if (!o.empty()) out.push_back(std::move(o));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
     }
+    return out;
+}
+
+// "alice, ops-bot" → the user ids.
+result<std::vector<std::string>> user_list(const std::string& key, const std::string& value) {
+    auto out = comma_list(value);
+    for (const auto& u : out)
+        if (u.size() > max_id_bytes || has_control_character(u))
+            return failure(errc::invalid_argument,
+                           key + ": \"" + u.substr(0, 64) +
+                               "\" is not a user id (at most 256 bytes, no control characters)");
     return out;
 }
 
@@ -159,21 +180,9 @@ result<void> set_smtp_tls(notify_config& n, const std::string& key, const std::s
 }
 
 result<void> set_webhook_urls(notify_config& n, const std::string&, const std::string& value) {
-    std::vector<std::string> urls;
-    std::size_t start = 0;
-    for (;;) {
-        const auto comma = value.find(',', start);
-        std::string u =
-            value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        while (!u.empty() && u.front() == ' ') u.erase(0, 1);
-        while (!u.empty() && u.back() == ' ') u.pop_back();
-        if (!u.empty()) {
-            if (auto r = check_webhook_url(u); !r) return r;
-            urls.push_back(std::move(u));
-        }
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
+    auto urls = comma_list(value);
+    for (const auto& u : urls)
+        if (auto r = check_webhook_url(u); !r) return r;
     n.webhook_urls = std::move(urls);
     return success();
 }
@@ -257,6 +266,9 @@ const std::vector<setting>& settings() {
          "browser origins allowed to open /v1/stream, comma-separated (\"*\" for any); the "
          "server's own origin always is"},
         {"ws_queue_limit", "frames waiting per /v1/stream client before it is closed (overflow)"},
+        {"operators",
+         "users (token subjects), comma-separated, who may rebuild the read models over HTTP "
+         "(/v1/admin/projections)"},
         {"kafka_brokers",
          "HOST:PORT[,HOST:PORT…] of Kafka brokers: Kafka becomes the log of record (default: "
          "none, the embedded log)"},
@@ -343,6 +355,10 @@ result<void> set_value(config& c, const std::string& key, const std::string& val
         auto origins = origin_list(value);
         if (!origins) return failure(origins.error());
         c.ws_allowed_origins = std::move(origins).value();
+    } else if (key == "operators") {
+        auto users = user_list(key, value);
+        if (!users) return failure(users.error());
+        c.operators = std::move(users).value();
     } else if (key == "ws_queue_limit") {
         auto n = number<std::size_t>(key, value, 1, 1'000'000);
         if (!n) return failure(n.error());

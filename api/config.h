@@ -57,6 +57,8 @@ struct config {
     std::string jwt_audience;             // checked when set
     std::vector<std::string> ws_allowed_origins;  // browser origins allowed on /v1/stream
     std::size_t ws_queue_limit = 1024;            // frames waiting per stream client
+    // Token subjects who may run operator actions over HTTP (/v1/admin/…).
+    std::vector<std::string> operators;
     // Kafka as the log of record (events/kafka/kafka_log.h); the embedded
     // log when kafka_brokers is empty.
     std::string kafka_brokers;

@@ -32,8 +32,8 @@ result<std::vector<ev::envelope>> run(const route_deps& deps, engine::command cm
     if (!events) return failure(events.error());
     if (events.value().empty()) return events;
     std::promise<void> shown;
-    deps.board_runner.when_applied(events.value().back().partition, events.value().back().pos,
-                                   [&shown] { shown.set_value(); });
+    deps.models.when_applied(events.value().back().partition, events.value().back().pos,
+                             [&shown](const auto&) { shown.set_value(); });
     shown.get_future().wait();
     return events;
 }
@@ -48,12 +48,12 @@ result<void> run_all(const route_deps& deps, std::vector<engine::command> comman
 // The space demo reads already, with its first journey, if any.
 result<std::optional<demo_info>> existing(const route_deps& deps) {
     const std::string prefix = std::string("reader/") + demo_user_name + "/";
-    auto readable = projections::board::scan(deps.db, deps.board_rows, prefix, 1);
+    auto readable = projections::board::scan(deps.db, deps.board_rows(), prefix, 1);
     if (!readable) return failure(readable.error());
     if (readable.value().empty()) return std::optional<demo_info>{};
     demo_info out;
     out.space = space_id{readable.value().front().key.substr(prefix.size())};
-    auto row = projections::board::get(deps.db, deps.board_rows, "space/" + out.space.value);
+    auto row = projections::board::get(deps.db, deps.board_rows(), "space/" + out.space.value);
     if (!row) return failure(row.error());
     if (row.value()) {
         const auto space = boost::json::parse(*row.value());

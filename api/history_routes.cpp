@@ -91,7 +91,7 @@ void history_route(const history_deps& deps, const http_request& req, const prin
         return respond(not_readable("task", q.task.value));
     q.space_allowed = may_read;
 
-    auto page = projections::query_audit_index(deps.db, deps.audit_index, q);
+    auto page = projections::query_audit_index(deps.db, deps.audit_index(), q);
     if (!page) return respond(to_response(problem_for(page.error())));
     boost::json::array answered;
     for (const auto& hit : page.value().hits) {

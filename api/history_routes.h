@@ -22,7 +22,8 @@ struct history_deps {
     const token_verifier& verifier;
     const scheduler::clock& clock;
     rocksdb::DB& db;
-    rocksdb::ColumnFamilyHandle* audit_index;
+    // The audit index's rows, of the read models served now.
+    std::function<rocksdb::ColumnFamilyHandle*()> audit_index;
     const events::event_log& log;
     // Whether the user may read the space's history. Called from the HTTP
     // threads, at most once per space and request.

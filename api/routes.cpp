@@ -65,7 +65,7 @@ std::string etag_of(const std::string& row) {
 
 http_response row_response(const route_deps& deps, const std::string& key, unsigned status,
                            const std::string& what) {
-    auto row = projections::board::get(deps.db, deps.board_rows, key);
+    auto row = projections::board::get(deps.db, deps.board_rows(), key);
     if (!row) return to_response(problem_for(row.error()));
     if (!row.value()) return not_found(what);
     http_response r;
@@ -130,22 +130,18 @@ void submit(const route_deps& deps, const http_request& req, const principal& wh
     sub.if_match = expected.value();
     sub.command_id = command_id_for(req, who.user);
     sub.traceparent = traceparent_of(req);
-    auto queued = deps.processor.submit(std::move(sub), [&board = deps.board_runner,
-                                                         &audit = deps.audit_runner, respond,
-                                                         after](auto outcome) {
-        if (!outcome) return fail(respond, outcome.error());
-        auto events = std::move(outcome).value();
-        if (events.empty()) return after(events, respond);
-        const auto partition = events.back().partition;
-        const auto pos = events.back().pos;
-        board.when_applied(
-            partition, pos,
-            [&audit, partition, pos, events = std::move(events), respond, after]() mutable {
-                audit.when_applied(partition, pos, [events = std::move(events), respond, after] {
-                    after(events, respond);
-                });
-            });
-    });
+    auto queued = deps.processor.submit(
+        std::move(sub), [&models = deps.models, respond, after](auto outcome) {
+            if (!outcome) return fail(respond, outcome.error());
+            auto events = std::move(outcome).value();
+            if (events.empty()) return after(events, respond);
+            const auto partition = events.back().partition;
+            const auto pos = events.back().pos;
+            models.when_applied(partition, pos,
+                                [events = std::move(events), respond, after](const auto&) mutable {
+                                    after(events, respond);
+                                });
+        });
     if (!queued) fail(respond, queued.error());
 }
 
@@ -174,7 +170,7 @@ std::string param(const path_params& p, const char* name) {
 // Reads of a row that belongs to a space the caller must be able to read.
 void read_in_space(const route_deps& deps, const principal& who, const space_id& space,
                    const std::string& key, const std::string& what, const responder& respond) {
-    if (!deps.board.may_read(who.user, space)) return respond(not_found(what));
+    if (!deps.may_read(who.user, space)) return respond(not_found(what));
     respond(row_response(deps, key, 200, what));
 }
 
@@ -191,11 +187,11 @@ void create_space(const route_deps& deps, const http_request& req, const princip
 
 void list_spaces(const route_deps& deps, const principal& who, const responder& respond) {
     const std::string prefix = "reader/" + who.user.value + "/";
-    auto readable = projections::board::scan(deps.db, deps.board_rows, prefix, max_list_page);
+    auto readable = projections::board::scan(deps.db, deps.board_rows(), prefix, max_list_page);
     if (!readable) return fail(respond, readable.error());
     boost::json::array spaces;
     for (const auto& row : readable.value()) {
-        auto space = projections::board::get(deps.db, deps.board_rows,
+        auto space = projections::board::get(deps.db, deps.board_rows(),
                                              "space/" + row.key.substr(prefix.size()));
         if (!space) return fail(respond, space.error());
         if (space.value()) spaces.push_back(boost::json::parse(*space.value()));
@@ -247,14 +243,14 @@ result<object> find_template(const route_deps& deps, const std::string& id,
                              const std::string& version) {
     if (!version.empty()) {
         auto row =
-            projections::board::get(deps.db, deps.board_rows, "template/" + id + "/" + version);
+            projections::board::get(deps.db, deps.board_rows(), "template/" + id + "/" + version);
         if (!row) return failure(row.error());
         if (!row.value())
             return failure(errc::not_found, "template " + id + " " + version + " does not exist");
         return boost::json::parse(*row.value()).as_object();
     }
     auto rows =
-        projections::board::scan(deps.db, deps.board_rows, "template/" + id + "/", max_list_page);
+        projections::board::scan(deps.db, deps.board_rows(), "template/" + id + "/", max_list_page);
     if (!rows) return failure(rows.error());
     if (rows.value().empty()) return failure(errc::not_found, "template " + id + " does not exist");
     std::optional<object> best;
@@ -433,9 +429,9 @@ void upload(const route_deps& deps, const http_request& req, const node_id& task
 
 void download(const route_deps& deps, const http_request& req, const node_id& task,
               const std::string& name, const principal& who, const responder& respond) {
-    if (!deps.board.may_read(who.user, engine::space_of_id(task.value)))
+    if (!deps.may_read(who.user, engine::space_of_id(task.value)))
         return respond(not_found(task.value));
-    auto row = projections::board::get(deps.db, deps.board_rows, "task/" + task.value);
+    auto row = projections::board::get(deps.db, deps.board_rows(), "task/" + task.value);
     if (!row) return fail(respond, row.error());
     if (!row.value()) return respond(not_found(task.value));
     auto t = boost::json::parse(*row.value()).as_object();
@@ -466,12 +462,12 @@ void my_tasks(const route_deps& deps, const principal& who, const responder& res
     boost::json::array tasks;
     std::set<std::string> seen;
     auto add_rows = [&](const std::string& prefix) -> result<void> {
-        auto rows = projections::board::scan(deps.db, deps.board_rows, prefix, max_list_page);
+        auto rows = projections::board::scan(deps.db, deps.board_rows(), prefix, max_list_page);
         if (!rows) return failure(rows.error());
         for (const auto& row : rows.value()) {
             const auto id = row.key.substr(prefix.size());
             if (!seen.insert(id).second) continue;
-            if (!deps.board.may_read(who.user, engine::space_of_id(id))) continue;
+            if (!deps.may_read(who.user, engine::space_of_id(id))) continue;
             tasks.push_back(boost::json::parse(row.value));
         }
         return success();
@@ -479,7 +475,7 @@ void my_tasks(const route_deps& deps, const principal& who, const responder& res
     if (auto r = add_rows("assigned/u/" + who.user.value + "/"); !r)
         return fail(respond, r.error());
     const std::string teams_prefix = "team_of/" + who.user.value + "/";
-    auto teams = projections::board::scan(deps.db, deps.board_rows, teams_prefix, max_list_page);
+    auto teams = projections::board::scan(deps.db, deps.board_rows(), teams_prefix, max_list_page);
     if (!teams) return fail(respond, teams.error());
     for (const auto& t : teams.value())
         if (auto r = add_rows("assigned/t/" + t.key.substr(teams_prefix.size()) + "/"); !r)
@@ -528,7 +524,8 @@ void help_step(const route_deps& deps, const http_request& req, const std::strin
 // ---- templates ---------------------------------------------------------------
 
 void list_templates(const route_deps& deps, const responder& respond) {
-    auto rows = projections::board::scan(deps.db, deps.board_rows, "template/", max_list_page * 4);
+    auto rows =
+        projections::board::scan(deps.db, deps.board_rows(), "template/", max_list_page * 4);
     if (!rows) return fail(respond, rows.error());
     boost::json::array out;
     for (const auto& row : rows.value()) {
@@ -560,9 +557,9 @@ void publish(const route_deps& deps, const http_request& req, const principal& w
 
 void journey_alerts(const route_deps& deps, const std::string& journey, const principal& who,
                     const responder& respond) {
-    if (!deps.board.may_read(who.user, engine::space_of_id(journey)))
+    if (!deps.may_read(who.user, engine::space_of_id(journey)))
         return respond(not_found("journey " + journey));
-    auto row = projections::board::get(deps.db, deps.board_rows, "journey/" + journey);
+    auto row = projections::board::get(deps.db, deps.board_rows(), "journey/" + journey);
     if (!row) return fail(respond, row.error());
     if (!row.value()) return respond(not_found("journey " + journey));
     auto j = boost::json::parse(*row.value()).as_object();

@@ -13,6 +13,7 @@
 #include "engine/domain.h"
 #include "engine/partition_processor.h"
 #include "projections/board.h"
+#include "projections/read_models.h"
 #include "scheduler/clock.h"
 
 namespace migops::api {
@@ -22,17 +23,21 @@ struct route_deps {
     engine::partition_processor& processor;
     const token_verifier& verifier;
     const scheduler::clock& clock;
-    projections::board& board;
-    projections::runner& board_runner;
+    // The board and the audit index, of the generation served now.
+    projections::read_models& models;
     rocksdb::DB& db;
-    rocksdb::ColumnFamilyHandle* board_rows;
-    // The as-of reads: the log of record and the audit index with its runner.
+    // The as-of reads: the log of record.
     const events::event_log& log;
-    rocksdb::ColumnFamilyHandle* audit_index;
-    projections::runner& audit_runner;
     engine::blob_store& blobs;
     idempotency_keys& idempotency;
     engine::limits bounds;
+
+    // The live generation's board rows; the handle stays valid for reads
+    // after a switch (read_models.h).
+    rocksdb::ColumnFamilyHandle* board_rows() const { return models.current()->board_rows; }
+    bool may_read(const user_id& u, const space_id& s) const {
+        return models.current()->board_model->may_read(u, s);
+    }
 };
 
 // The routes keep a reference to deps, which must outlive the router.

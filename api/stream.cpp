@@ -11,6 +11,7 @@
 #include "engine/commands.h"
 #include "events/codec.h"
 #include "projections/audit_index.h"
+#include "projections/board.h"
 
 namespace migops::api {
 
@@ -115,7 +116,7 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
         if (!token) return close_now(ws_close_policy, token.error().message);
         auto who = hub_.verifier_.verify(token.value(), hub_.clock_.now());
         if (!who) return close_now(ws_close_policy, "invalid token: " + who.error().message);
-        if (filter_.space && !hub_.board_.may_read(who.value().user, *filter_.space))
+        if (filter_.space && !hub_.may_read(who.value().user, *filter_.space))
             return close_now(ws_close_not_visible,
                              "space " + filter_.space->value + " is not visible to you");
         who_ = std::move(who).value();
@@ -149,7 +150,7 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
         if (!concerns_us) return;
         // A role revoked (or a space deleted) by this very batch is already
         // visible here: the board applied the batch before calling.
-        if (filter_.space && !hub_.board_.may_read(who_->user, *filter_.space))
+        if (filter_.space && !hub_.may_read(who_->user, *filter_.space))
             return close(ws_close_not_visible,
                          "space " + filter_.space->value + " is no longer visible to you");
         if (state_ != state::live) return;  // the catch-up reads the log
@@ -164,7 +165,7 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
                 schedule_step();
                 return;
             }
-            if (stream_matches(filter_, e) && hub_.board_.may_read(who_->user, e.space)) {
+            if (stream_matches(filter_, e) && hub_.may_read(who_->user, e.space)) {
                 if (in_flight_ >= hub_.options_.queue_limit) return overflow();
                 at = e.pos;
                 push(text(i));
@@ -196,7 +197,7 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
     }
 
     std::vector<position> checkpoint_positions() const {
-        const auto now = hub_.runner_.position_now();
+        const auto now = hub_.models_.current()->board_runner->position_now();
         std::vector<position> out(cursor_.size());
         for (std::size_t p = 0; p < out.size(); ++p) out[p] = now.at(static_cast<partition_id>(p));
         return out;
@@ -236,7 +237,7 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
         std::unique_lock lock(mutex_);
         step_pending_ = false;
         if (state_ != state::catching_up) return;
-        const auto target = hub_.runner_.position_now();
+        const auto target = hub_.models_.current()->board_runner->position_now();
         // Round robin, so a busy partition does not hold the others back.
         std::optional<partition_id> behind;
         for (std::size_t i = 1; i <= cursor_.size() && !behind; ++i) {
@@ -272,7 +273,7 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
             texts.resize(events.value().size());
             for (std::size_t i = 0; i < texts.size(); ++i) {
                 const auto& e = events.value()[i];
-                if (stream_matches(filter_, e) && hub_.board_.may_read(user, e.space))
+                if (stream_matches(filter_, e) && hub_.may_read(user, e.space))
                     texts[i] = hub_.encoded(e);
             }
         }
@@ -359,11 +360,10 @@ struct stream_hub::encodings {
     std::deque<std::pair<partition_id, position>> order;  // oldest first
 };
 
-stream_hub::stream_hub(projections::board& board, projections::runner& board_runner,
-                       const ev::event_log& log, const token_verifier& verifier,
-                       const scheduler::clock& clock, stream_options options)
-    : board_(board),
-      runner_(board_runner),
+stream_hub::stream_hub(projections::read_models& models, const ev::event_log& log,
+                       const token_verifier& verifier, const scheduler::clock& clock,
+                       stream_options options)
+    : models_(models),
       log_(log),
       verifier_(verifier),
       clock_(clock),
@@ -376,12 +376,13 @@ stream_hub::~stream_hub() {
 
 void stream_hub::start() {
     if (listen_token_ != 0) return;
-    listen_token_ = board_.listen([this](std::span<const ev::envelope> batch) { on_batch(batch); });
+    listen_token_ =
+        models_.listen([this](std::span<const ev::envelope> batch) { on_batch(batch); });
 }
 
 void stream_hub::stop() {
     // Not under mutex_: the board calls on_batch under its listeners' lock.
-    if (listen_token_ != 0) board_.unlisten(listen_token_);
+    if (listen_token_ != 0) models_.unlisten(listen_token_);
     listen_token_ = 0;
     std::vector<std::shared_ptr<subscription>> all;
     {
@@ -455,12 +456,16 @@ ws_upgrade_result stream_hub::upgrade(const http_request& req) {
         }
         who = std::move(verified).value();
         const auto& space = request.value().filter.space;
-        if (space && !board_.may_read(who->user, *space))
+        if (space && !may_read(who->user, *space))
             return refused(404, "/problems/not-found", "No such resource",
                            "space " + space->value + " does not exist or is not visible to you");
     }
     return std::make_shared<subscription>(*this, std::move(request).value(), std::move(who),
                                           log_.partitions());
+}
+
+bool stream_hub::may_read(const user_id& user, const space_id& space) const {
+    return models_.current()->board_model->may_read(user, space);
 }
 
 std::size_t stream_hub::clients() const {

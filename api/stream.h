@@ -15,6 +15,11 @@
 // subscription's lock, so every event is dealt with once: by the catch-up
 // when the checkpoint already held it at the switch, live otherwise.
 //
+// The board is the live generation's (projections/read_models.h). While a
+// rebuild switches generations both boards' batches may arrive; the cursor
+// drops what was dealt with, and a batch past it sends the subscription
+// back to the log, so the switch adds no gap and no duplicate.
+//
 // Each event's CloudEvent JSON is encoded once and shared by every client
 // (a bounded cache keyed by partition and position also serves catch-ups).
 //
@@ -36,8 +41,7 @@
 #include "api/stream_request.h"
 #include "api/websocket.h"
 #include "events/event_log.h"
-#include "projections/board.h"
-#include "projections/runner.h"
+#include "projections/read_models.h"
 #include "scheduler/clock.h"
 
 namespace migops::api {
@@ -55,9 +59,9 @@ class subscription;
 
 class stream_hub {
   public:
-    stream_hub(projections::board& board, projections::runner& board_runner,
-               const events::event_log& log, const token_verifier& verifier,
-               const scheduler::clock& clock, stream_options options);
+    stream_hub(projections::read_models& models, const events::event_log& log,
+               const token_verifier& verifier, const scheduler::clock& clock,
+               stream_options options);
     ~stream_hub();
     stream_hub(const stream_hub&) = delete;
     stream_hub& operator=(const stream_hub&) = delete;
@@ -93,9 +97,10 @@ class stream_hub {
     void add(const std::shared_ptr<subscription>& s);
     void remove(const subscription* s);
     bool origin_allowed(const std::string& origin, const std::string* host) const;
+    // By the live board.
+    bool may_read(const user_id& user, const space_id& space) const;
 
-    projections::board& board_;
-    projections::runner& runner_;
+    projections::read_models& models_;
     const events::event_log& log_;
     const token_verifier& verifier_;
     const scheduler::clock& clock_;

@@ -172,6 +172,8 @@ rocks_store::~rocks_store() {
     if (db_) {
         for (auto& [name, h] : handles_) db_->DestroyColumnFamilyHandle(h);
         handles_.clear();
+        for (auto* h : dropped_) db_->DestroyColumnFamilyHandle(h);
+        dropped_.clear();
         db_->Close();
         db_.reset();
     }
@@ -186,8 +188,39 @@ rocks_store::~rocks_store() {
 }
 
 rocksdb::ColumnFamilyHandle* rocks_store::column_family(const std::string& name) const {
+    std::lock_guard lock(handles_mutex_);
     auto it = handles_.find(name);
     return it == handles_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> rocks_store::column_family_names() const {
+    std::lock_guard lock(handles_mutex_);
+    std::vector<std::string> out;
+    out.reserve(handles_.size());
+    for (const auto& [name, h] : handles_) out.push_back(name);
+    return out;
+}
+
+result<rocksdb::ColumnFamilyHandle*> rocks_store::create_column_family(const std::string& name) {
+    std::lock_guard lock(handles_mutex_);
+    if (auto it = handles_.find(name); it != handles_.end()) return it->second;
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    rocksdb::ColumnFamilyOptions options(db_->GetOptions());
+    auto s = db_->CreateColumnFamily(options, name, &h);
+    if (!s.ok()) return failure(from_status(s, "cannot create column family " + name));
+    handles_[name] = h;
+    return h;
+}
+
+result<void> rocks_store::drop_column_family(const std::string& name) {
+    std::lock_guard lock(handles_mutex_);
+    auto it = handles_.find(name);
+    if (it == handles_.end()) return success();
+    auto s = db_->DropColumnFamily(it->second);
+    if (!s.ok()) return failure(from_status(s, "cannot drop column family " + name));
+    dropped_.push_back(it->second);
+    handles_.erase(it);
+    return success();
 }
 
 }  // namespace migops::events

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,14 @@ class rocks_store {
 
     rocksdb::DB& db() { return *db_; }
     rocksdb::ColumnFamilyHandle* column_family(const std::string& name) const;
+    // The names of the column families open now.
+    std::vector<std::string> column_family_names() const;
+    // Creates a column family while the database is in use (the one of that
+    // name when it exists already).
+    result<rocksdb::ColumnFamilyHandle*> create_column_family(const std::string& name);
+    // Drops a column family and its data. Its handle stays valid until the
+    // store closes, so a reader still holding it reads what it held.
+    result<void> drop_column_family(const std::string& name);
     const std::filesystem::path& dir() const { return dir_; }
 
   private:
@@ -51,7 +60,9 @@ class rocks_store {
     std::filesystem::path secondary_dir_;  // the reader's own files, removed on close
     int lock_fd_ = -1;
     std::unique_ptr<rocksdb::DB> db_;
+    mutable std::mutex handles_mutex_;  // handles_, dropped_
     std::map<std::string, rocksdb::ColumnFamilyHandle*> handles_;
+    std::vector<rocksdb::ColumnFamilyHandle*> dropped_;
 };
 
 // rocksdb::Status → error, keeping RocksDB's message.

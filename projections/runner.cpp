@@ -11,8 +11,8 @@ namespace {
 constexpr std::size_t read_chunk = 4096;
 }
 
-std::string column_family_of(const projection& p) {
-    return "projection." + p.name();
+std::string column_family_of(const projection& p, std::uint64_t generation) {
+    return "projection." + p.name() + (generation == 0 ? "" : ".g" + std::to_string(generation));
 }
 
 result<std::optional<std::string>> rows::get(std::string_view key) const {
@@ -37,8 +37,9 @@ runner::runner(events::rocks_store& store, events::event_log& log, projection& p
     : store_(store),
       log_(log),
       projection_(p),
-      options_(o),
-      cf_(store.column_family(column_family_of(p))),
+      options_(std::move(o)),
+      cf_(store.column_family(options_.column_family.empty() ? column_family_of(p)
+                                                             : options_.column_family)),
       checkpoint_(log.partitions()) {}
 
 runner::~runner() {
@@ -130,21 +131,44 @@ result<void> runner::restore_memory() {
 }
 
 // Reads what the log holds beyond the checkpoint, partition by partition.
-result<void> runner::catch_up() {
+// Live batches that arrive meanwhile and that the catch-up covers are let
+// go as it goes, so a long catch-up under load does not hold them all.
+result<void> runner::catch_up(const progress_fn& progress) {
+    std::uint64_t total = 0;
+    std::uint64_t done = 0;
+    const auto from = position_now();
+    for (partition_id p = 0; p < log_.partitions(); ++p) {
+        const auto head = log_.head(p).pos;
+        if (head > from.at(p)) total += head - from.at(p);
+    }
     for (partition_id p = 0; p < log_.partitions(); ++p) {
         for (;;) {
-            const position from = position_now().at(p) + 1;
-            auto events = log_.read(p, from, options_.batch_events);
+            const position next = position_now().at(p) + 1;
+            auto events = log_.read(p, next, options_.batch_events);
             if (!events) return failure(events.error());
             if (events.value().empty()) break;
             if (auto r = apply_batch(events.value()); !r) return r;
+            done += events.value().size();
+            if (progress && !progress(done, std::max(done, total)))
+                return failure(errc::shutting_down,
+                               "projection " + projection_.name() + ": catch-up stopped");
+            {
+                std::lock_guard lock(mutex_);
+                while (!pending_.empty() && !pending_.front().empty() &&
+                       pending_.front().back().pos <=
+                           checkpoint_.at(pending_.front().back().partition))
+                    pending_.pop_front();
+            }
             if (events.value().size() < options_.batch_events) break;
         }
     }
+    if (progress && !progress(done, std::max(done, total)))
+        return failure(errc::shutting_down,
+                       "projection " + projection_.name() + ": catch-up stopped");
     return success();
 }
 
-result<void> runner::start() {
+result<void> runner::start(const progress_fn& progress) {
     if (!cf_)
         return failure(errc::invalid_argument,
                        "the store has no column family " + column_family_of(projection_));
@@ -168,7 +192,7 @@ result<void> runner::start() {
         }
         wake_.notify_all();
     });
-    if (auto r = catch_up(); !r) {
+    if (auto r = catch_up(progress); !r) {
         log_.unsubscribe(token_);
         token_ = 0;
         return r;
@@ -232,7 +256,7 @@ bool runner::wait_caught_up(std::chrono::milliseconds timeout) {
     }) && !failed_;
 }
 
-result<void> runner::rebuild(const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+result<void> runner::rebuild(const progress_fn& progress) {
     if (thread_.joinable())
         return failure(errc::invalid_argument, "stop the runner before rebuilding");
     // Drop every row and the checkpoint.
@@ -250,23 +274,7 @@ result<void> runner::rebuild(const std::function<void(std::uint64_t, std::uint64
         failed_.reset();
     }
     projection_.reset();
-    std::uint64_t total = 0;
-    for (partition_id p = 0; p < log_.partitions(); ++p) total += log_.head(p).pos;
-    for (partition_id p = 0; p < log_.partitions(); ++p) {
-        for (;;) {
-            auto events = log_.read(p, position_now().at(p) + 1, options_.batch_events);
-            if (!events) return failure(events.error());
-            if (events.value().empty()) break;
-            if (auto r = apply_batch(events.value()); !r) return r;
-            if (progress) {
-                std::uint64_t done = 0;
-                const auto now = position_now();
-                for (partition_id q = 0; q < log_.partitions(); ++q) done += now.at(q);
-                progress(done, total);
-            }
-        }
-    }
-    return success();
+    return catch_up(progress);
 }
 
 checkpoint runner::position_now() const {

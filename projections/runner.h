@@ -65,11 +65,18 @@ class projection {
     virtual void reset() {}
 };
 
-// The column family a projection's rows and checkpoint live in.
-std::string column_family_of(const projection& p);
+// The column family a projection's rows and checkpoint live in, in a
+// generation of the read models (read_models.h): "projection.<name>" for
+// the first, "projection.<name>.g<n>" for the ones rebuilt after it.
+std::string column_family_of(const projection& p, std::uint64_t generation = 0);
+
+// Progress of a catch-up or rebuild: events applied, events in the log when
+// it began. Returning false stops it (errc::shutting_down).
+using progress_fn = std::function<bool(std::uint64_t done, std::uint64_t total)>;
 
 struct runner_options {
     std::size_t batch_events = 1024;  // events applied per WriteBatch during catch-up
+    std::string column_family{};      // default: column_family_of(p)
 };
 
 class runner {
@@ -81,7 +88,9 @@ class runner {
     runner(const runner&) = delete;
     runner& operator=(const runner&) = delete;
 
-    result<void> start();
+    // Catches up from the checkpoint (reporting to progress, if given),
+    // then follows the log on the runner's thread.
+    result<void> start(const progress_fn& progress = {});
     void stop();
 
     // Blocks until every partition's checkpoint is at least the log's head
@@ -90,8 +99,7 @@ class runner {
 
     // Drops every row and the checkpoint, then replays from position 1.
     // Only while stopped.
-    result<void> rebuild(
-        const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {});
+    result<void> rebuild(const progress_fn& progress = {});
 
     checkpoint position_now() const;
     // Runs f on the runner's thread once the projection has applied
@@ -102,7 +110,7 @@ class runner {
     std::optional<error> failed() const;
 
   private:
-    result<void> catch_up();
+    result<void> catch_up(const progress_fn& progress = {});
     result<void> restore_memory();
     void run_ready_waiters(bool all);
     result<void> apply_batch(std::span<const events::envelope> batch);

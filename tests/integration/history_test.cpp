@@ -35,11 +35,8 @@ class HistoryTest : public ::testing::Test {
     }
     std::string data() const { return (dir_.path() / "data").string(); }
     std::string token(const std::string& user) {
-        auto c = start_process(MIGOPS_BINARY, {"token", "--user", user, "--data-dir", data()},
-                               dir_.path() / ("token-" + user));
-        EXPECT_EQ(wait_exit(c, 10s), 0);
-        auto t = c.stderr_text();
-        if (!t.empty()) t.pop_back();
+        const auto t = cli_token(MIGOPS_BINARY, user, data(), dir_.path() / ("token-" + user));
+        EXPECT_FALSE(t.empty());
         return "Authorization: Bearer " + t;
     }
     std::string create_space(const std::string& auth, const std::string& name) {

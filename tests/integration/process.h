@@ -100,6 +100,17 @@ inline std::optional<int> wait_exit(child_process& c, std::chrono::milliseconds 
     }
 }
 
+// A bearer token for user, as `binary token` prints it with the data
+// directory's secret (its output goes to log); empty when it fails.
+inline std::string cli_token(const std::string& binary, const std::string& user,
+                             const std::string& data_dir, const std::filesystem::path& log) {
+    auto c = start_process(binary, {"token", "--user", user, "--data-dir", data_dir}, log);
+    if (wait_exit(c, std::chrono::seconds(10)) != 0) return {};
+    auto t = c.stderr_text();
+    if (!t.empty()) t.pop_back();  // the newline
+    return t;
+}
+
 inline void kill_process(child_process& c) {
     c.reap();
 }

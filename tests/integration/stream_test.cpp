@@ -82,11 +82,8 @@ class StreamTest : public ::testing::Test {
     std::string data() const { return (dir_.path() / "data").string(); }
     // The bare token of a user.
     std::string token(const std::string& user) {
-        auto c = start_process(MIGOPS_BINARY, {"token", "--user", user, "--data-dir", data()},
-                               dir_.path() / ("token-" + user));
-        EXPECT_EQ(wait_exit(c, 10s), 0);
-        auto t = c.stderr_text();
-        if (!t.empty()) t.pop_back();
+        const auto t = cli_token(MIGOPS_BINARY, user, data(), dir_.path() / ("token-" + user));
+        EXPECT_FALSE(t.empty());
         return t;
     }
     static std::vector<std::pair<std::string, std::string>> bearer(const std::string& t) {

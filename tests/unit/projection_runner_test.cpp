@@ -115,6 +115,7 @@ TEST_F(ProjectionRunnerTest, ResumesFromItsCheckpointWithoutLossOrDoubleCounting
         EXPECT_GE(done, last_done);
         last_done = done;
         last_total = total;
+        return true;
     }));
     EXPECT_EQ(last_done, last_total);
     EXPECT_EQ(listed(), incremental);

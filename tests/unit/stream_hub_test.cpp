@@ -9,6 +9,7 @@
 #include <future>
 #include <list>
 #include <mutex>
+#include <thread>
 
 #include <boost/json/parse.hpp>
 
@@ -156,26 +157,25 @@ decoded decode(const std::string& text) {
 class StreamHubTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        std::vector<std::string> families{events::events_column_family, events::meta_column_family,
-                                          projections::column_family_of(board_)};
+        std::vector<std::string> families{events::events_column_family, events::meta_column_family};
         store_ = std::move(events::rocks_store::open({dir_.path(), families, nullptr}).value());
         log_ = std::move(events::rocks_log::open(*store_, {.partitions = 2}).value());
         processor_ =
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
         ASSERT_TRUE(processor_->start());
-        runner_ = std::make_unique<projections::runner>(*store_, *log_, board_);
-        ASSERT_TRUE(runner_->start());
+        models_ = std::move(projections::read_models::open(*store_, *log_).value());
+        ASSERT_TRUE(models_->start());
         auth_.secret = std::string(32, 's');
         verifier_.emplace(token_verifier::create(auth_).value());
         run(engine::create_space{space_, "Space", ""}, alice_);
     }
     void TearDown() override {
         if (hub_) hub_->stop();
-        runner_->stop();
+        models_->stop();
         processor_->stop();
     }
     void make_hub(std::size_t queue_limit) {
-        hub_ = std::make_unique<stream_hub>(board_, *runner_, *log_, *verifier_, clock_,
+        hub_ = std::make_unique<stream_hub>(*models_, *log_, *verifier_, clock_,
                                             stream_options{.queue_limit = queue_limit});
         hub_->start();
     }
@@ -187,7 +187,7 @@ class StreamHubTest : public ::testing::Test {
                                        [&](auto r) { done.set_value(std::move(r)); }));
         auto r = f.get();
         EXPECT_TRUE(r) << r.error().message;
-        EXPECT_TRUE(runner_->wait_caught_up(10s));
+        EXPECT_TRUE(models_->current()->wait_caught_up(10s));
         return r ? r.value() : std::vector<events::envelope>{};
     }
     position rename(int i) {
@@ -224,11 +224,10 @@ class StreamHubTest : public ::testing::Test {
     }
 
     testing_support::temp_dir dir_;
-    projections::board board_;
     std::unique_ptr<events::rocks_store> store_;
     std::unique_ptr<events::rocks_log> log_;
     std::unique_ptr<engine::partition_processor> processor_;
-    std::unique_ptr<projections::runner> runner_;
+    std::unique_ptr<projections::read_models> models_;
     scheduler::manual_clock clock_{timestamp{1'700'000'000'000'000}};
     auth_options auth_;
     std::optional<token_verifier> verifier_;
@@ -299,6 +298,38 @@ TEST_F(StreamHubTest, WritesWhileCatchingUpAreSentOnceInOrder) {
     EXPECT_EQ(markers, 1);
 }
 
+// A rebuild of the read models switches the board under a live stream:
+// batches may come from both generations around the switch, and the client
+// still gets every event once, in order.
+TEST_F(StreamHubTest, ARebuildUnderALiveStreamAddsNoGapAndNoDuplicate) {
+    make_hub(4096);
+    auto& conn = connection();
+    auto e = subscribe("?space=s1", alice_, conn);
+    ASSERT_TRUE(e);
+    ASSERT_TRUE(conn.wait_frames(1));  // live
+    std::vector<position> expected;
+    for (int i = 0; i < 200; ++i) expected.push_back(rename(i));
+    std::atomic<bool> writing{true};
+    std::vector<position> during;
+    std::thread writer([&] {
+        for (int i = 200; writing.load() || i < 260; ++i) during.push_back(rename(i));
+    });
+    ASSERT_TRUE(models_->rebuild());
+    writing.store(false);
+    writer.join();
+    expected.insert(expected.end(), during.begin(), during.end());
+    EXPECT_EQ(models_->current()->number, 1u);
+    for (int i = 0; i < 5; ++i) expected.push_back(rename(1000 + i));
+    const auto want = expected.size() + 1;
+    ASSERT_TRUE(conn.wait_frames(want));
+    std::vector<position> got;
+    for (const auto& t : conn.texts()) {
+        auto d = decode(t);
+        if (!d.live) got.push_back(d.pos);
+    }
+    EXPECT_EQ(got, expected);
+}
+
 // The board moves its checkpoint, then calls its listeners. A catch-up that
 // reads the log in between turns live with the batch already sent; the
 // batch, arriving live afterwards, is not sent again.
@@ -310,7 +341,8 @@ TEST_F(StreamHubTest, ABatchReadFromTheLogIsNotSentAgainWhenItArrivesLive) {
     // Listeners are called in the order they were added: this one first.
     // It holds the batch of the rename only (an earlier batch may still be
     // on its way through the listeners).
-    const auto gate = board_.listen([&](std::span<const events::envelope> batch) {
+    auto* board = models_->current()->board_model;
+    const auto gate = board->listen([&](std::span<const events::envelope> batch) {
         const bool rename = std::any_of(batch.begin(), batch.end(), [](const auto& e) {
             return std::holds_alternative<events::space_renamed>(e.data);
         });
@@ -349,7 +381,7 @@ TEST_F(StreamHubTest, ABatchReadFromTheLogIsNotSentAgainWhenItArrivesLive) {
     EXPECT_EQ(texts.size(), 4u);
     EXPECT_EQ(decode(texts[3]).pos, second);
     hub_->stop();
-    board_.unlisten(gate);
+    board->unlisten(gate);
 }
 
 TEST_F(StreamHubTest, OverflowSendsWhatIsQueuedThenClosesWithItsCursor) {

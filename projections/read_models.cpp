@@ -1,0 +1,376 @@
+#include "projections/read_models.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "events/rocks_log.h"
+#include "projections/audit_index.h"
+#include "projections/board.h"
+#include "projections/catalogue.h"
+
+namespace migops::projections {
+
+namespace {
+
+// In the log's meta column family: the live generation, in decimal.
+constexpr std::string_view generation_key = "projections.generation";
+constexpr std::string_view family_prefix = "projection.";
+// How long a switch waits for the old generation to have what the new one
+// has, so that live listeners miss nothing in between.
+constexpr auto switch_wait = std::chrono::seconds(10);
+constexpr auto catch_up_poll = std::chrono::milliseconds(200);
+
+result<std::uint64_t> load_generation(events::rocks_store& store) {
+    auto* meta = store.column_family(events::meta_column_family);
+    if (!meta) return failure(errc::invalid_argument, "the store has no meta column family");
+    std::string value;
+    auto s = store.db().Get({}, meta, rocksdb::Slice(generation_key.data(), generation_key.size()),
+                            &value);
+    if (s.IsNotFound()) return std::uint64_t{0};
+    if (!s.ok()) return failure(events::from_status(s, "cannot read the read models' generation"));
+    std::uint64_t n = 0;
+    for (const char c : value) {
+        if (c < '0' || c > '9')
+            return failure(errc::corruption,
+                           "the read models' generation is not a number: " + value.substr(0, 32));
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return n;
+}
+
+result<void> store_generation(events::rocks_store& store, std::uint64_t n) {
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    const std::string value = std::to_string(n);
+    auto s = store.db().Put(synced, store.column_family(events::meta_column_family),
+                            rocksdb::Slice(generation_key.data(), generation_key.size()), value);
+    if (!s.ok())
+        return failure(events::from_status(s, "cannot record the read models' generation"));
+    return success();
+}
+
+std::uint64_t events_in(const events::event_log& log) {
+    std::uint64_t n = 0;
+    for (partition_id p = 0; p < log.partitions(); ++p) n += log.head(p).pos;
+    return n;
+}
+
+}  // namespace
+
+std::vector<std::string> column_families_of(std::uint64_t generation) {
+    std::vector<std::string> out;
+    for (const auto& p : all_projections()) out.push_back(column_family_of(*p, generation));
+    return out;
+}
+
+generation::~generation() {
+    for (auto& r : runners) r->stop();
+}
+
+bool generation::wait_caught_up(std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (const auto& r : runners) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (!r->wait_caught_up(std::max(left, std::chrono::milliseconds(0)))) return false;
+    }
+    return true;
+}
+
+std::string_view to_string(rebuild_status::state s) {
+    switch (s) {
+        case rebuild_status::state::none:
+            return "none";
+        case rebuild_status::state::running:
+            return "running";
+        case rebuild_status::state::switched:
+            return "switched";
+        case rebuild_status::state::failed:
+            return "failed";
+    }
+    return "none";
+}
+
+read_models::read_models(events::rocks_store& store, events::event_log& log, runner_options o,
+                         std::uint64_t live)
+    : store_(store), log_(log), options_(std::move(o)) {
+    status_.live_generation = live;
+    status_.generation = live;
+}
+
+result<std::unique_ptr<read_models>> read_models::open(events::rocks_store& store,
+                                                       events::event_log& log, runner_options o) {
+    auto live = load_generation(store);
+    if (!live) return failure(live.error());
+    const auto wanted = column_families_of(live.value());
+    for (const auto& name : store.column_family_names()) {
+        if (!name.starts_with(family_prefix)) continue;
+        if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) continue;
+        spdlog::info("dropping column family {}: not of the live read models (generation {})", name,
+                     live.value());
+        if (auto d = store.drop_column_family(name); !d) return failure(d.error());
+    }
+    std::unique_ptr<read_models> out(new read_models(store, log, std::move(o), live.value()));
+    auto g = out->make_generation(live.value());
+    if (!g) return failure(g.error());
+    out->live_ = std::move(g).value();
+    return out;
+}
+
+read_models::~read_models() {
+    stop();
+}
+
+result<std::shared_ptr<generation>> read_models::make_generation(std::uint64_t number) {
+    auto g = std::make_shared<generation>();
+    g->number = number;
+    g->models = all_projections();
+    for (auto& m : g->models) {
+        const auto family = column_family_of(*m, number);
+        auto cf = store_.create_column_family(family);
+        if (!cf) return failure(cf.error());
+        auto o = options_;
+        o.column_family = family;
+        g->runners.push_back(std::make_unique<runner>(store_, log_, *m, o));
+        if (auto* b = dynamic_cast<board*>(m.get())) {
+            g->board_model = b;
+            g->board_runner = g->runners.back().get();
+            g->board_rows = cf.value();
+        }
+        if (dynamic_cast<audit_index*>(m.get()) != nullptr) {
+            g->audit_runner = g->runners.back().get();
+            g->audit_rows = cf.value();
+        }
+    }
+    if (!g->board_model || !g->audit_runner)
+        return failure(errc::invalid_argument, "the read models lack the board or the audit index");
+    // Live listeners hear this generation once it serves (or is about to).
+    g->board_model->listen([this, raw = g.get()](std::span<const events::envelope> b) {
+        if (raw->serving.load()) forward(b);
+    });
+    return g;
+}
+
+result<void> read_models::start(const progress_fn& progress) {
+    auto g = std::const_pointer_cast<generation>(current());
+    g->serving.store(true);
+    for (auto& r : g->runners)
+        if (auto s = r->start(progress); !s) return s;
+    return success();
+}
+
+void read_models::stop() {
+    stopping_.store(true);
+    {
+        std::lock_guard lock(thread_mutex_);
+        if (rebuild_thread_.joinable()) rebuild_thread_.join();
+    }
+    std::shared_ptr<generation> g;
+    {
+        std::lock_guard lock(mutex_);
+        g = live_;
+    }
+    if (g)
+        for (auto& r : g->runners) r->stop();
+}
+
+std::shared_ptr<const generation> read_models::current() const {
+    std::lock_guard lock(mutex_);
+    return live_;
+}
+
+void read_models::when_applied(partition_id p, position pos,
+                               std::function<void(const std::shared_ptr<const generation>&)> f) {
+    auto g = current();
+    auto then = std::make_shared<decltype(f)>(std::move(f));
+    g->board_runner->when_applied(p, pos, [this, g, p, pos, then] {
+        g->audit_runner->when_applied(p, pos, [this, g, p, pos, then] {
+            // A switch stopped g before it had the events: ask the new one.
+            if (current() != g) return when_applied(p, pos, std::move(*then));
+            (*then)(g);
+        });
+    });
+}
+
+std::uint64_t read_models::listen(listener l) {
+    std::lock_guard lock(listeners_mutex_);
+    listeners_.emplace(next_listener_, std::move(l));
+    return next_listener_++;
+}
+
+void read_models::unlisten(std::uint64_t token) {
+    std::lock_guard lock(listeners_mutex_);
+    listeners_.erase(token);
+}
+
+void read_models::forward(std::span<const events::envelope> batch) {
+    std::lock_guard lock(listeners_mutex_);
+    for (const auto& [token, l] : listeners_) l(batch);
+}
+
+result<void> read_models::start_rebuild() {
+    std::lock_guard lock(thread_mutex_);
+    if (auto c = claim(); !c) return c;
+    if (rebuild_thread_.joinable()) rebuild_thread_.join();  // the last one, done
+    // Marked running before the thread starts, so status() says so at once.
+    set_status(
+        [](rebuild_status& s) {
+            s.now = rebuild_status::state::running;
+            s.doing = "starting";
+            s.started = std::chrono::system_clock::now();
+        },
+        {});
+    rebuild_thread_ = std::thread([this] {
+        if (auto r = run_rebuild({}); !r)
+            spdlog::error("rebuilding the read models: {}", r.error().message);
+    });
+    return success();
+}
+
+rebuild_status read_models::status() const {
+    std::lock_guard lock(mutex_);
+    return status_;
+}
+
+void read_models::set_status(const std::function<void(rebuild_status&)>& change,
+                             const std::function<void(const rebuild_status&)>& progress) {
+    rebuild_status now;
+    {
+        std::lock_guard lock(mutex_);
+        change(status_);
+        now = status_;
+    }
+    if (progress) progress(now);
+}
+
+// Stops a generation that is no longer served and drops its column
+// families; readers holding it keep reading what it held.
+void read_models::retire(const std::shared_ptr<generation>& g) {
+    for (auto& r : g->runners) r->stop();
+    for (auto& m : g->models)
+        if (auto d = store_.drop_column_family(column_family_of(*m, g->number)); !d)
+            spdlog::warn("cannot drop the column family of {} generation {}: {}", m->name(),
+                         g->number, d.error().message);
+}
+
+result<void> read_models::claim() {
+    if (stopping_.load()) return failure(errc::shutting_down, "the read models are stopping");
+    if (rebuilding_.exchange(true))
+        return failure(errc::rule_refused, "a rebuild of the read models is already running");
+    return success();
+}
+
+result<void> read_models::rebuild(const std::function<void(const rebuild_status&)>& progress) {
+    if (auto c = claim(); !c) return c;
+    return run_rebuild(progress);
+}
+
+result<void> read_models::run_rebuild(const std::function<void(const rebuild_status&)>& progress) {
+    struct release {
+        std::atomic<bool>& flag;
+        ~release() { flag.store(false); }
+    } released{rebuilding_};
+
+    auto old = std::const_pointer_cast<generation>(current());
+    const std::uint64_t number = old->number + 1;
+    set_status(
+        [&](rebuild_status& s) {
+            s = rebuild_status{};
+            s.now = rebuild_status::state::running;
+            s.live_generation = old->number;
+            s.generation = number;
+            s.doing = "creating the column families";
+            s.started = std::chrono::system_clock::now();
+        },
+        progress);
+    const auto fail = [&](const error& e, const std::shared_ptr<generation>& made) {
+        if (made) retire(made);
+        set_status(
+            [&](rebuild_status& s) {
+                s.now = rebuild_status::state::failed;
+                s.error = e.message;
+                s.finished = std::chrono::system_clock::now();
+            },
+            progress);
+        return failure(e);
+    };
+    // What a crash left of this generation before is dropped first.
+    for (const auto& family : column_families_of(number))
+        if (auto d = store_.drop_column_family(family); !d) return fail(d.error(), nullptr);
+    auto made = make_generation(number);
+    if (!made) return fail(made.error(), nullptr);
+    auto g = std::move(made).value();
+
+    for (std::size_t i = 0; i < g->runners.size(); ++i) {
+        const std::string doing = "replaying " + g->models[i]->name() + " (" +
+                                  std::to_string(i + 1) + "/" + std::to_string(g->models.size()) +
+                                  ")";
+        set_status(
+            [&](rebuild_status& s) {
+                s.doing = doing;
+                s.replaying = true;
+                s.events_done = 0;
+                s.events_total = events_in(log_);
+                s.events_per_second = 0;
+                s.replay_started = std::chrono::system_clock::now();
+            },
+            progress);
+        auto started = g->runners[i]->start([&](std::uint64_t done, std::uint64_t total) {
+            set_status(
+                [&](rebuild_status& s) {
+                    s.events_done = done;
+                    s.events_total = total;
+                    const double secs = std::chrono::duration<double>(
+                                            std::chrono::system_clock::now() - s.replay_started)
+                                            .count();
+                    if (secs > 0) s.events_per_second = static_cast<double>(done) / secs;
+                },
+                progress);
+            return !stopping_.load();
+        });
+        if (!started) return fail(started.error(), g);
+    }
+    // The new generation follows the log; it switches once it has what the
+    // log has (and the old one has what the new one showed, so a listener
+    // misses nothing between them).
+    set_status(
+        [&](rebuild_status& s) {
+            s.doing = "following the log";
+            s.replaying = false;
+        },
+        progress);
+    while (!g->wait_caught_up(catch_up_poll)) {
+        for (const auto& r : g->runners)
+            if (auto f = r->failed()) return fail(*f, g);
+        if (stopping_.load())
+            return fail(make_error(errc::shutting_down, "the read models are stopping"), g);
+    }
+    g->serving.store(true);
+    if (old->serving.load()) old->wait_caught_up(switch_wait);
+    set_status([&](rebuild_status& s) { s.doing = "switching"; }, progress);
+    rocksdb::FlushOptions wait;
+    wait.wait = true;
+    for (auto& m : g->models) {
+        auto s = store_.db().Flush(wait, store_.column_family(column_family_of(*m, number)));
+        if (!s.ok()) return fail(events::from_status(s, "cannot flush " + m->name()), g);
+    }
+    if (auto r = store_generation(store_, number); !r) return fail(r.error(), g);
+    {
+        std::lock_guard lock(mutex_);
+        live_ = g;
+    }
+    retire(old);
+    set_status(
+        [&](rebuild_status& s) {
+            s.now = rebuild_status::state::switched;
+            s.live_generation = number;
+            s.doing = "serving generation " + std::to_string(number);
+            s.finished = std::chrono::system_clock::now();
+        },
+        progress);
+    spdlog::info("read models rebuilt: generation {} is live", number);
+    return success();
+}
+
+}  // namespace migops::projections
