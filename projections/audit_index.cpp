@@ -132,7 +132,10 @@ std::string help_key(std::string_view request) {
     return id_prefix(help_tag, request);
 }
 
-result<concerns> concerns_of(const events::envelope& e, rows& r) {
+// help_targets: the targets of the help requests of the batch being applied
+// (their rows are not readable before the batch is written).
+result<concerns> concerns_of(const events::envelope& e, rows& r,
+                             std::map<std::string, std::string, std::less<>>& help_targets) {
     concerns c;
     for_each_named_id(
         e.data, [&](std::string_view id) { c.node(id); },
@@ -145,6 +148,7 @@ result<concerns> concerns_of(const events::envelope& e, rows& r) {
             using P = std::decay_t<decltype(p)>;
             if constexpr (std::is_same_v<P, events::help_requested>) {
                 r.put(help_key(p.request), p.target);
+                help_targets[p.request] = p.target;
             } else if constexpr (std::is_same_v<P, events::help_accepted> ||
                                  std::is_same_v<P, events::help_resolved> ||
                                  std::is_same_v<P, events::help_cancelled>) {
@@ -153,9 +157,13 @@ result<concerns> concerns_of(const events::envelope& e, rows& r) {
         },
         e.data);
     if (!request.empty()) {
-        auto target = r.get(help_key(request));
-        if (!target) return failure(target.error());
-        if (target.value()) c.target(*target.value());
+        if (auto known = help_targets.find(request); known != help_targets.end()) {
+            c.target(known->second);
+        } else {
+            auto target = r.get(help_key(request));
+            if (!target) return failure(target.error());
+            if (target.value()) c.target(*target.value());
+        }
     }
     return c;
 }
@@ -298,7 +306,7 @@ void for_each_named_id(const events::payload& data,
 }
 
 result<void> audit_index::apply(const events::envelope& e, rows& r) {
-    auto c = concerns_of(e, r);
+    auto c = concerns_of(e, r, help_targets_);
     if (!c) return failure(c.error());
     const auto value = encode_entry(e);
     r.put(local_key(space_tag, e.space.value, e.pos), value);
@@ -316,6 +324,11 @@ result<void> audit_index::apply(const events::envelope& e, rows& r) {
     std::string by_time(time_tag);
     append_timed_suffix(by_time, e);
     r.put(by_time, value);
+    return success();
+}
+
+result<void> audit_index::flush(rows&) {
+    help_targets_.clear();  // their rows are written with this batch
     return success();
 }
 

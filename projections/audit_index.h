@@ -25,6 +25,7 @@
 // conditions its index does not cover without reading the event.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,15 @@ class audit_index final : public projection {
   public:
     std::string name() const override { return "audit_index"; }
     result<void> apply(const events::envelope& e, rows& r) override;
+    // Its one read (a help request's target) is answered for the batch's
+    // own requests from help_targets_.
+    bool reads_own_writes() const override { return false; }
+    result<void> flush(rows&) override;
+    void reset() override { help_targets_.clear(); }
+
+  private:
+    // The help requests of the batch being applied → their targets.
+    std::map<std::string, std::string, std::less<>> help_targets_;
 };
 
 // At most this many events per page.

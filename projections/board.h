@@ -34,6 +34,8 @@ class board final : public projection {
   public:
     std::string name() const override { return "board"; }
     result<void> apply(const events::envelope& e, rows& r) override;
+    // Rendered from the fold in memory, never read back while applying.
+    bool reads_own_writes() const override { return false; }
     result<void> flush(rows& r) override;
     void committed(std::span<const events::envelope> batch) override;
     bool keeps_memory() const override { return true; }

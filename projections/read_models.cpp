@@ -1,6 +1,8 @@
 #include "projections/read_models.h"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -302,35 +304,81 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
     if (!made) return fail(made.error(), nullptr);
     auto g = std::move(made).value();
 
-    for (std::size_t i = 0; i < g->runners.size(); ++i) {
-        const std::string doing = "replaying " + g->models[i]->name() + " (" +
-                                  std::to_string(i + 1) + "/" + std::to_string(g->models.size()) +
-                                  ")";
-        set_status(
-            [&](rebuild_status& s) {
-                s.doing = doing;
-                s.replaying = true;
-                s.events_done = 0;
-                s.events_total = events_in(log_);
-                s.events_per_second = 0;
-                s.replay_started = std::chrono::system_clock::now();
-            },
-            progress);
-        auto started = g->runners[i]->start([&](std::uint64_t done, std::uint64_t total) {
+    // Every model replays on a thread of its own; the progress told is the
+    // slowest one's.
+    std::string names;
+    for (const auto& m : g->models) names += (names.empty() ? "" : ", ") + m->name();
+    set_status(
+        [&](rebuild_status& s) {
+            s.doing = "replaying " + names;
+            s.replaying = true;
+            s.events_done = 0;
+            s.events_total = events_in(log_);
+            s.events_per_second = 0;
+            s.replay_started = std::chrono::system_clock::now();
+        },
+        progress);
+    const std::size_t n = g->runners.size();
+    std::mutex progress_mutex;  // done, totals, and the calls of progress
+    std::vector<std::uint64_t> done(n, 0);
+    std::vector<std::uint64_t> totals(n, 0);
+    std::vector<std::optional<error>> failed(n);
+    std::atomic<bool> abandon{false};  // one failed: the others stop too
+    {
+        std::vector<std::thread> replays;
+        replays.reserve(n);
+        for (std::size_t i = 0; i < n; ++i)
+            replays.emplace_back([&, i] {
+                auto started =
+                    g->runners[i]->start([&](std::uint64_t applied, std::uint64_t total) {
+                        std::lock_guard lock(progress_mutex);
+                        done[i] = applied;
+                        totals[i] = total;
+                        set_status(
+                            [&](rebuild_status& s) {
+                                s.events_done = *std::min_element(done.begin(), done.end());
+                                s.events_total =
+                                    std::max(s.events_total,
+                                             *std::max_element(totals.begin(), totals.end()));
+                                const double secs =
+                                    std::chrono::duration<double>(std::chrono::system_clock::now() -
+                                                                  s.replay_started)
+                                        .count();
+                                if (secs > 0)
+                                    s.events_per_second = static_cast<double>(s.events_done) / secs;
+                            },
+                            progress);
+                        return !stopping_.load() && !abandon.load();
+                    });
+                if (!started) {
+                    failed[i] = started.error();
+                    abandon.store(true);
+                }
+            });
+        for (auto& t : replays) t.join();
+    }
+    // Every model has replayed what the log held when its replay ended.
+    {
+        std::uint64_t everywhere = std::numeric_limits<std::uint64_t>::max();
+        for (const auto& r : g->runners) {
+            std::uint64_t applied = 0;
+            const auto now = r->position_now();
+            for (partition_id p = 0; p < log_.partitions(); ++p) applied += now.at(p);
+            everywhere = std::min(everywhere, applied);
+        }
+        if (std::none_of(failed.begin(), failed.end(), [](const auto& f) { return f.has_value(); }))
             set_status(
                 [&](rebuild_status& s) {
-                    s.events_done = done;
-                    s.events_total = total;
-                    const double secs = std::chrono::duration<double>(
-                                            std::chrono::system_clock::now() - s.replay_started)
-                                            .count();
-                    if (secs > 0) s.events_per_second = static_cast<double>(done) / secs;
+                    s.events_done = everywhere;
+                    s.events_total = everywhere;
                 },
                 progress);
-            return !stopping_.load();
-        });
-        if (!started) return fail(started.error(), g);
     }
+    // The first failure that was not only the others stopping for it.
+    for (const auto& f : failed)
+        if (f && f->code != errc::shutting_down) return fail(*f, g);
+    for (const auto& f : failed)
+        if (f) return fail(*f, g);
     // The new generation follows the log; it switches once it has what the
     // log has (and the old one has what the new one showed, so a listener
     // misses nothing between them).

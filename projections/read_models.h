@@ -7,13 +7,12 @@
 // family); the first is generation 0.
 //
 // rebuild() makes the next generation beside the live one while the live
-// one serves: new column families, every event replayed from position 1,
-// then the log followed until the new generation has what the live one
-// has. Then it switches: the new rows are flushed, the data directory
-// records the new generation, readers get it from current(), and the old
-// generation stops and its column families are dropped. A crash before the
-// record leaves the old generation live (the half-built one is dropped on
-// the next open); after it, the new one resumes from its checkpoint.
+// one serves: new column families, every event replayed from position 1
+// (each model on a thread of its own), then the log followed until the new generation has what the
+// live one has. Then it switches: the new rows are flushed, the data directory records the new
+// generation, readers get it from current(), and the old generation stops and its column families
+// are dropped. A crash before the record leaves the old generation live (the half-built one is
+// dropped on the next open); after it, the new one resumes from its checkpoint.
 //
 // Readers take current() for the length of a request: what they hold stays
 // readable after a switch. when_applied() follows the switch, so a writer
@@ -71,10 +70,10 @@ struct rebuild_status {
     state now = state::none;
     std::uint64_t live_generation = 0;
     std::uint64_t generation = 0;    // the one being built, or built last
-    std::string doing;               // "replaying board (2/3)", "following the log", …
-    bool replaying = false;          // doing is a replay: the events count
-    std::uint64_t events_done = 0;   // of this replay
-    std::uint64_t events_total = 0;  // of this replay
+    std::string doing;               // "replaying board, …", "following the log", …
+    bool replaying = false;          // doing is the replay: the events count
+    std::uint64_t events_done = 0;   // replayed into every model (the slowest one's count)
+    std::uint64_t events_total = 0;  // in the log when the replay began
     double events_per_second = 0;    // of this replay, when it last reported
     std::chrono::system_clock::time_point replay_started{};
     std::chrono::system_clock::time_point started{};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 
 #include <rocksdb/comparator.h>
 
@@ -17,20 +18,29 @@ std::string column_family_of(const projection& p, std::uint64_t generation) {
 
 result<std::optional<std::string>> rows::get(std::string_view key) const {
     std::string value;
-    auto s = batch_.GetFromBatchAndDB(&db_, rocksdb::ReadOptions{}, cf_,
-                                      rocksdb::Slice(key.data(), key.size()), &value);
+    const rocksdb::Slice k(key.data(), key.size());
+    auto s = indexed_ ? indexed_->GetFromBatchAndDB(&db_, rocksdb::ReadOptions{}, cf_, k, &value)
+                      : db_.Get(rocksdb::ReadOptions{}, cf_, k, &value);
     if (s.IsNotFound()) return std::optional<std::string>{};
     if (!s.ok()) return failure(events::from_status(s, "cannot read a projection row"));
     return std::optional<std::string>{std::move(value)};
 }
 
 void rows::put(std::string_view key, std::string_view value) {
-    batch_.Put(cf_, rocksdb::Slice(key.data(), key.size()),
-               rocksdb::Slice(value.data(), value.size()));
+    const rocksdb::Slice k(key.data(), key.size());
+    const rocksdb::Slice v(value.data(), value.size());
+    if (indexed_)
+        indexed_->Put(cf_, k, v);
+    else
+        batch_.Put(cf_, k, v);
 }
 
 void rows::remove(std::string_view key) {
-    batch_.Delete(cf_, rocksdb::Slice(key.data(), key.size()));
+    const rocksdb::Slice k(key.data(), key.size());
+    if (indexed_)
+        indexed_->Delete(cf_, k);
+    else
+        batch_.Delete(cf_, k);
 }
 
 runner::runner(events::rocks_store& store, events::event_log& log, projection& p, runner_options o)
@@ -47,8 +57,17 @@ runner::~runner() {
 }
 
 result<void> runner::apply_batch(std::span<const events::envelope> batch) {
-    rocksdb::WriteBatchWithIndex wb(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-    rows r(store_.db(), cf_, wb);
+    std::optional<rocksdb::WriteBatchWithIndex> indexed;
+    std::optional<rocksdb::WriteBatch> plain;
+    std::optional<rows> r;
+    if (projection_.reads_own_writes()) {
+        indexed.emplace(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+        r.emplace(store_.db(), cf_, *indexed);
+    } else {
+        plain.emplace();
+        r.emplace(store_.db(), cf_, *plain);
+    }
+    rocksdb::WriteBatch& wb = indexed ? *indexed->GetWriteBatch() : *plain;
     checkpoint next = position_now();
     bool changed = false;
     for (const auto& e : batch) {
@@ -58,20 +77,20 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
                                                  std::to_string(e.partition) + " jumps from " +
                                                  std::to_string(next.at(e.partition)) + " to " +
                                                  std::to_string(e.pos));
-        if (auto a = projection_.apply(e, r); !a) return a;
+        if (auto a = projection_.apply(e, *r); !a) return a;
         next.advance(e.partition, e.pos);
         changed = true;
     }
     if (!changed) return success();
-    if (auto f = projection_.flush(r); !f) return f;
-    if (auto c = next.put(*wb.GetWriteBatch(), cf_); !c) return c;
+    if (auto f = projection_.flush(*r); !f) return f;
+    if (auto c = next.put(wb, cf_); !c) return c;
     // Not logged: the rows and their checkpoint live in one column family,
     // so they reach the disk together in its flushes; what a crash takes
     // before a flush is replayed from the log of record. This keeps read
     // models out of the log's synced write-ahead log.
     rocksdb::WriteOptions unlogged;
     unlogged.disableWAL = true;
-    auto s = store_.db().Write(unlogged, wb.GetWriteBatch());
+    auto s = store_.db().Write(unlogged, &wb);
     if (!s.ok())
         return failure(events::from_status(s, "cannot write projection " + projection_.name()));
     {

@@ -29,11 +29,14 @@
 
 namespace migops::projections {
 
-// The rows of one projection while a batch of events is applied: reads see
-// the batch's own writes.
+// The rows of one projection while a batch of events is applied. With an
+// indexed batch, reads see the batch's own writes; with a plain one (a
+// projection that does not read what it writes), what earlier batches wrote.
 class rows {
   public:
     rows(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatchWithIndex& batch)
+        : db_(db), cf_(cf), batch_(*batch.GetWriteBatch()), indexed_(&batch) {}
+    rows(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, rocksdb::WriteBatch& batch)
         : db_(db), cf_(cf), batch_(batch) {}
     result<std::optional<std::string>> get(std::string_view key) const;
     void put(std::string_view key, std::string_view value);
@@ -42,7 +45,8 @@ class rows {
   private:
     rocksdb::DB& db_;
     rocksdb::ColumnFamilyHandle* cf_;
-    rocksdb::WriteBatchWithIndex& batch_;
+    rocksdb::WriteBatch& batch_;
+    rocksdb::WriteBatchWithIndex* indexed_ = nullptr;
 };
 
 class projection {
@@ -51,6 +55,10 @@ class projection {
     // Its column family is "projection.<name>"; persisted: never rename.
     virtual std::string name() const = 0;
     virtual result<void> apply(const events::envelope& e, rows& r) = 0;
+    // Whether apply() or flush() reads rows its own batch wrote. Without,
+    // the batch is a plain WriteBatch (cheaper per row) and rows::get sees
+    // only what earlier batches wrote.
+    virtual bool reads_own_writes() const { return true; }
     // After a batch's events were applied, before its rows are written.
     virtual result<void> flush(rows&) { return success(); }
     // After a batch's rows and checkpoint were written (runner's thread).
