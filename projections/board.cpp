@@ -70,13 +70,44 @@ void board::mark_ancestors(const engine::journey_state& j, const node_id& id) {
 
 // A task's status, scope or presence shows in the tasks that wait on it.
 void board::mark_dependents(const engine::journey_state& j, const node_id& id) {
-    for (const auto& [other, n] : j.nodes)
-        if (n.dependencies.contains(id)) dirty_tasks_.insert(other);
+    auto known = dependents_.find(j.id);
+    if (known == dependents_.end()) {
+        known = dependents_.emplace(j.id, std::map<node_id, std::vector<node_id>>{}).first;
+        for (const auto& [other, n] : j.nodes)
+            for (const auto& d : n.dependencies) known->second[d].push_back(other);
+    }
+    if (auto it = known->second.find(id); it != known->second.end())
+        dirty_tasks_.insert(it->second.begin(), it->second.end());
 }
+
+namespace {
+
+// Whether the event may change which tasks depend on which (then the
+// journey's dependents_ are made again when next asked).
+bool changes_dependencies(const ev::payload& data) {
+    return std::holds_alternative<ev::dependency_added>(data) ||
+           std::holds_alternative<ev::dependency_removed>(data) ||
+           std::holds_alternative<ev::node_deleted>(data) ||
+           std::holds_alternative<ev::node_added>(data) ||
+           std::holds_alternative<ev::journey_created>(data) ||
+           std::holds_alternative<ev::journey_deleted>(data) ||
+           std::holds_alternative<ev::space_deleted>(data);
+}
+
+}  // namespace
 
 const board::space_tally* board::fold(const ev::envelope& e, bool track) {
     std::unique_lock lock(mutex_);
     auto& s = states_[e.partition];
+    // Before the event (what it removes may be asked about first) and after.
+    const auto forget_dependents = [&] {
+        if (!changes_dependencies(e.data)) return;
+        if (std::holds_alternative<ev::space_deleted>(e.data))
+            dependents_.clear();
+        else
+            dependents_.erase(journey_of(e.data, node_of(e.data)));
+    };
+    forget_dependents();
     space_tally* tally = nullptr;
     if (!e.space.empty()) {
         tally = &tallies_[e.space];
@@ -86,6 +117,7 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
     // Events without a space (chain checkpoints) change nothing shown.
     if (!track || e.space.empty()) {
         engine::apply(s, e);
+        forget_dependents();
         return tally;
     }
     const node_id node = node_of(e.data);
@@ -109,6 +141,7 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
                     for (const auto& p : j->phases) mark_task_tree(*j, p);
                 }
     engine::apply(s, e);
+    forget_dependents();
     if (journey.empty()) return tally;
     dirty_journeys_.insert(journey);
     const auto* j = s.journey(journey);
@@ -314,6 +347,7 @@ void board::reset() {
     assigned_.clear();
     progress_.clear();
     tallies_.clear();
+    dependents_.clear();
     dirty_spaces_.clear();
     dirty_journeys_.clear();
     dirty_tasks_.clear();

@@ -99,6 +99,10 @@ class board final : public projection {
     // A snapshot at every snapshot_interval-th event of a space, so that a
     // rebuild writes the same ones.
     std::map<space_id, space_tally> tallies_;
+    // Per journey, the tasks that depend on each node: made from the fold
+    // when first asked, dropped by an event that may change dependencies
+    // (a status change then finds the tasks waiting on it without a scan).
+    std::map<journey_id, std::map<node_id, std::vector<node_id>>> dependents_;
 
     // Changed by the batch being applied.
     std::set<space_id> dirty_spaces_;

@@ -172,6 +172,57 @@ TEST_F(BoardTest, ShowsTheJourneyWithProgressAndTasks) {
     EXPECT_TRUE(raw.value()->starts_with("{\"version\":"));
 }
 
+TEST_F(BoardTest, AWaitingTaskFollowsWhatItDependsOn) {
+    const auto j = journey_in(space_id{"deps"});
+    const auto journey = row("journey/" + j.value);
+    ASSERT_TRUE(journey);
+    const auto& tasks = journey->at("phases").at(0).at("modules").at(0).at("tasks").as_array();
+    ASSERT_GE(tasks.size(), 2u);
+    const node_id a{std::string(tasks.at(0).at("id").as_string())};
+    const node_id b{std::string(tasks.at(1).at("id").as_string())};
+    auto waiting = [&](const node_id& t) {
+        return row("task/" + t.value)->at("waiting").as_bool();
+    };
+    EXPECT_FALSE(waiting(b));
+    run(engine::add_dependency{b, a});
+    EXPECT_TRUE(waiting(b));
+    // A status change of what b waits on shows on b.
+    run(engine::change_task_status{a, events::task_status::out_of_scope, "", {}});
+    EXPECT_FALSE(waiting(b));
+    run(engine::change_task_status{a, events::task_status::planned, "", {}});
+    EXPECT_TRUE(waiting(b));
+    run(engine::remove_dependency{b, a});
+    EXPECT_FALSE(waiting(b));
+    run(engine::change_task_status{a, events::task_status::out_of_scope, "", {}});
+    run(engine::change_task_status{a, events::task_status::planned, "", {}});
+    EXPECT_FALSE(waiting(b));
+    // Deleted, a waits on nothing and shows no more.
+    run(engine::add_dependency{b, a});
+    EXPECT_TRUE(waiting(b));
+    run(engine::delete_node{a});
+    EXPECT_FALSE(waiting(b));
+    EXPECT_FALSE(row("task/" + a.value));
+    run(engine::change_task_status{b, events::task_status::in_progress, "", {}});
+    EXPECT_FALSE(row("task/" + a.value));
+    // Deleted, a task that waited shows no more when what it waited on
+    // changes.
+    const node_id module{
+        std::string(journey->at("phases").at(0).at("modules").at(0).at("id").as_string())};
+    const auto added = run(engine::add_task{
+        module, events::task_spec{"", "Check", "", {}, {}, {}, {}, {}}, std::nullopt});
+    const node_id c = std::get<events::node_added>(added.at(0).data).node;
+    run(engine::add_dependency{c, b});
+    EXPECT_TRUE(waiting(c));
+    run(engine::delete_node{c});
+    run(engine::change_task_status{b, events::task_status::blocked, "stuck", {}});
+    EXPECT_FALSE(row("task/" + c.value));
+    // A rebuild gives the same rows.
+    const auto incremental = all_rows();
+    runner_->stop();
+    ASSERT_TRUE(runner_->rebuild());
+    EXPECT_EQ(all_rows(), incremental);
+}
+
 TEST_F(BoardTest, MyTasksFollowDirectAndTeamAssignment) {
     const space_id s{"acme"};
     const auto j = journey_in(s);
