@@ -256,30 +256,50 @@ result<envelope> decode_binary(std::string_view bytes) {
     }
 }
 
-boost::json::object to_cloudevent(const envelope& e, bool include_hash) {
-    boost::json::object o(cloudevent_attributes);
-    o["specversion"] = specversion;
-    o["id"] = e.event_id;
+void for_each_attribute(const envelope& e, bool include_hash,
+                        const std::function<void(const cloudevent_attribute&)>& f) {
+    const auto text = [&](std::string_view name, std::string_view value) {
+        f(cloudevent_attribute{name, value, std::nullopt});
+    };
+    const auto number = [&](std::string_view name, std::uint64_t value) {
+        f(cloudevent_attribute{name, {}, value});
+    };
+    text("specversion", specversion);
+    text("id", e.event_id);
     // An event about a partition rather than a space (a chain checkpoint)
     // has its partition as source, and no subject or partition key (which
     // CloudEvents wants non-empty when present).
-    o["source"] =
-        e.space.empty() ? "/partitions/" + std::to_string(e.partition) : "/spaces/" + e.space.value;
-    o["type"] = cloudevents_type_of(e.data);
-    if (const auto subject = subject_of(e); !subject.empty()) o["subject"] = subject;
-    o["time"] = format_rfc3339(e.time);
-    o["datacontenttype"] = content_type;
-    if (!e.space.empty()) o["partitionkey"] = e.space.value;
-    o["sequence"] = sequence_of(e.pos);
-    o["migopspartition"] = e.partition;
-    o["migopsposition"] = e.pos;
-    o["migopsprevhash"] = to_hex(e.prev_hash);
-    if (include_hash) o["migopshash"] = to_hex(e.hash);
-    o["migopsactor"] = e.actor.value;
-    o["migopsactorrole"] = e.actor_role;
-    o["migopscorrelationid"] = e.correlation_id;
-    o["migopscausationid"] = e.causation_id;
-    o["data"] = std::visit([](const auto& p) { return to_json_value(p); }, e.data);
+    text("source", e.space.empty() ? "/partitions/" + std::to_string(e.partition)
+                                   : "/spaces/" + e.space.value);
+    text("type", cloudevents_type_of(e.data));
+    if (const auto subject = subject_of(e); !subject.empty()) text("subject", subject);
+    text("time", format_rfc3339(e.time));
+    text("datacontenttype", content_type);
+    if (!e.space.empty()) text("partitionkey", e.space.value);
+    text("sequence", sequence_of(e.pos));
+    number("migopspartition", e.partition);
+    number("migopsposition", e.pos);
+    text("migopsprevhash", to_hex(e.prev_hash));
+    if (include_hash) text("migopshash", to_hex(e.hash));
+    text("migopsactor", e.actor.value);
+    text("migopsactorrole", e.actor_role);
+    text("migopscorrelationid", e.correlation_id);
+    text("migopscausationid", e.causation_id);
+}
+
+boost::json::value data_of(const envelope& e) {
+    return std::visit([](const auto& p) { return to_json_value(p); }, e.data);
+}
+
+boost::json::object to_cloudevent(const envelope& e, bool include_hash) {
+    boost::json::object o(cloudevent_attributes);
+    for_each_attribute(e, include_hash, [&](const cloudevent_attribute& a) {
+        if (a.number)
+            o[a.name] = *a.number;
+        else
+            o[a.name] = a.text;
+    });
+    o["data"] = data_of(e);
     return o;
 }
 

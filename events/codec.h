@@ -8,6 +8,8 @@
 //     ensure_ascii=False) prints) without "migopshash" is what the hash
 //     covers.
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +29,20 @@ result<envelope> decode_binary(std::string_view bytes);
 // The CloudEvents JSON of an event; with include_hash false, the object the
 // hash is computed over.
 boost::json::object to_cloudevent(const envelope& e, bool include_hash = true);
+
+// One attribute of an event's CloudEvent: text, or an integer
+// (migopspartition, migopsposition). The views last for the call only.
+struct cloudevent_attribute {
+    std::string_view name;
+    std::string_view text;
+    std::optional<std::uint64_t> number;
+};
+// Calls f with each attribute to_cloudevent() writes but "data", in its
+// order, without building the JSON object.
+void for_each_attribute(const envelope& e, bool include_hash,
+                        const std::function<void(const cloudevent_attribute&)>& f);
+// The JSON of an event's "data".
+boost::json::value data_of(const envelope& e);
 result<envelope> from_cloudevent(const boost::json::object& o);
 
 // The canonical serialisation (see above) of any JSON value.

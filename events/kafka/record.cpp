@@ -15,6 +15,9 @@ constexpr std::string_view content_type_header = "content-type";
 // The CloudEvents distributed-tracing extension.
 constexpr std::string_view traceparent_attribute = "traceparent";
 constexpr std::string_view content_type_attribute = "datacontenttype";
+// The headers of a record at most: every attribute, traceparent and the
+// three migops_ ones.
+constexpr std::size_t cloudevent_headers = 24;
 // Attributes that to_cloudevent() writes as JSON integers.
 constexpr std::string_view integer_attributes[] = {"migopspartition", "migopsposition"};
 
@@ -33,24 +36,18 @@ const std::string* record::header(std::string_view name) const {
 }
 
 record to_record(const envelope& e) {
-    const boost::json::object ce = to_cloudevent(e);
     record r;
     r.key = e.space.value;
-    r.headers.reserve(ce.size() + 3);
-    for (const auto& kv : ce) {
-        const std::string_view name = kv.key();
-        if (name == "data") {
-            r.value = canonical_json(kv.value());
-        } else if (name == content_type_attribute) {
-            r.headers.emplace_back(content_type_header, kv.value().get_string());
-        } else if (kv.value().is_string()) {
-            r.headers.emplace_back(std::string(attribute_prefix) + std::string(name),
-                                   kv.value().get_string());
-        } else {
-            r.headers.emplace_back(std::string(attribute_prefix) + std::string(name),
-                                   canonical_json(kv.value()));
-        }
-    }
+    r.headers.reserve(cloudevent_headers);
+    for_each_attribute(e, /*include_hash=*/true, [&](const cloudevent_attribute& a) {
+        std::string value = a.number ? std::to_string(*a.number) : std::string(a.text);
+        if (a.name == content_type_attribute)
+            r.headers.emplace_back(content_type_header, std::move(value));
+        else
+            r.headers.emplace_back(std::string(attribute_prefix) + std::string(a.name),
+                                   std::move(value));
+    });
+    r.value = canonical_json(data_of(e));
     if (!e.traceparent.empty())
         r.headers.emplace_back(std::string(attribute_prefix) + std::string(traceparent_attribute),
                                e.traceparent);
