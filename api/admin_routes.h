@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "api/auth.h"
 #include "api/router.h"
 #include "projections/read_models.h"

@@ -139,8 +139,9 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
         hub_.remove(this);
     }
 
-    // A committed batch of the board (runner's thread).
-    void deliver(std::span<const ev::envelope> batch,
+    // A committed batch of the board (runner's thread); readability as the
+    // live board says.
+    void deliver(std::span<const ev::envelope> batch, const projections::board& board,
                  const std::function<std::shared_ptr<const std::string>(std::size_t)>& text) {
         std::lock_guard lock(mutex_);
         if (state_ != state::catching_up && state_ != state::live) return;
@@ -150,7 +151,7 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
         if (!concerns_us) return;
         // A role revoked (or a space deleted) by this very batch is already
         // visible here: the board applied the batch before calling.
-        if (filter_.space && !hub_.may_read(who_->user, *filter_.space))
+        if (filter_.space && !board.may_read(who_->user, *filter_.space))
             return close(ws_close_not_visible,
                          "space " + filter_.space->value + " is no longer visible to you");
         if (state_ != state::live) return;  // the catch-up reads the log
@@ -165,7 +166,7 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
                 schedule_step();
                 return;
             }
-            if (stream_matches(filter_, e) && hub_.may_read(who_->user, e.space)) {
+            if (stream_matches(filter_, e) && board.may_read(who_->user, e.space)) {
                 if (in_flight_ >= hub_.options_.queue_limit) return overflow();
                 at = e.pos;
                 push(text(i));
@@ -270,10 +271,11 @@ class subscription final : public ws_endpoint, public std::enable_shared_from_th
         auto events = hub_.log_.read(p, from, count);
         std::vector<std::shared_ptr<const std::string>> texts;
         if (events) {
+            const auto live = hub_.models_.current();
             texts.resize(events.value().size());
             for (std::size_t i = 0; i < texts.size(); ++i) {
                 const auto& e = events.value()[i];
-                if (stream_matches(filter_, e) && hub_.may_read(user, e.space))
+                if (stream_matches(filter_, e) && live->board_model->may_read(user, e.space))
                     texts[i] = hub_.encoded(e);
             }
         }
@@ -377,7 +379,8 @@ stream_hub::~stream_hub() {
 void stream_hub::start() {
     if (listen_token_ != 0) return;
     listen_token_ =
-        models_.listen([this](std::span<const ev::envelope> batch) { on_batch(batch); });
+        models_.listen([this](std::span<const ev::envelope> batch,
+                              const projections::board& board) { on_batch(batch, board); });
 }
 
 void stream_hub::stop() {
@@ -503,7 +506,7 @@ std::shared_ptr<const std::string> stream_hub::encoded(const ev::envelope& e) {
     return it->second;  // the first encoding wins, so clients share one
 }
 
-void stream_hub::on_batch(std::span<const ev::envelope> batch) {
+void stream_hub::on_batch(std::span<const ev::envelope> batch, const projections::board& board) {
     std::vector<std::shared_ptr<subscription>> all;
     {
         std::lock_guard lock(mutex_);
@@ -516,7 +519,7 @@ void stream_hub::on_batch(std::span<const ev::envelope> batch) {
         if (!texts[i]) texts[i] = encoded(batch[i]);
         return texts[i];
     };
-    for (const auto& s : all) s->deliver(batch, text);
+    for (const auto& s : all) s->deliver(batch, board, text);
 }
 
 }  // namespace migops::api

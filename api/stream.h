@@ -92,7 +92,7 @@ class stream_hub {
 
   private:
     friend class subscription;
-    void on_batch(std::span<const events::envelope> batch);
+    void on_batch(std::span<const events::envelope> batch, const projections::board& board);
     std::shared_ptr<const std::string> encoded(const events::envelope& e);
     void add(const std::shared_ptr<subscription>& s);
     void remove(const subscription* s);

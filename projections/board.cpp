@@ -99,7 +99,8 @@ bool changes_dependencies(const ev::payload& data) {
 const board::space_tally* board::fold(const ev::envelope& e, bool track) {
     std::unique_lock lock(mutex_);
     auto& s = states_[e.partition];
-    // Before the event (what it removes may be asked about first) and after.
+    // dependents_ holds what the fold says now: an event that may change it
+    // drops its journey's once applied.
     const auto forget_dependents = [&] {
         if (!changes_dependencies(e.data)) return;
         if (std::holds_alternative<ev::space_deleted>(e.data))
@@ -107,7 +108,6 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
         else
             dependents_.erase(journey_of(e.data, node_of(e.data)));
     };
-    forget_dependents();
     space_tally* tally = nullptr;
     if (!e.space.empty()) {
         tally = &tallies_[e.space];
@@ -311,8 +311,7 @@ void board::write_snapshot(const ev::envelope& e, const space_tally& tally, rows
 }
 
 void board::committed(std::span<const ev::envelope> batch) {
-    std::lock_guard lock(listeners_mutex_);
-    for (const auto& [token, l] : listeners_) l(batch);
+    listeners_.call(batch);
 }
 
 void board::restore(const ev::envelope& e) {
@@ -383,14 +382,11 @@ std::optional<boost::json::object> board::members_of(const space_id& space) cons
 }
 
 std::uint64_t board::listen(listener l) {
-    std::lock_guard lock(listeners_mutex_);
-    listeners_.emplace(next_listener_, std::move(l));
-    return next_listener_++;
+    return listeners_.add(std::move(l));
 }
 
 void board::unlisten(std::uint64_t token) {
-    std::lock_guard lock(listeners_mutex_);
-    listeners_.erase(token);
+    listeners_.remove(token);
 }
 
 result<std::optional<std::string>> board::get(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,

@@ -25,6 +25,7 @@
 #include <span>
 
 #include "engine/state.h"
+#include "projections/listeners.h"
 #include "projections/runner.h"
 #include "projections/views.h"
 
@@ -109,9 +110,7 @@ class board final : public projection {
     std::set<journey_id> dirty_journeys_;
     std::set<node_id> dirty_tasks_;
 
-    std::mutex listeners_mutex_;
-    std::map<std::uint64_t, listener> listeners_;
-    std::uint64_t next_listener_ = 1;
+    listener_list<std::span<const events::envelope>> listeners_;
 };
 
 }  // namespace migops::projections

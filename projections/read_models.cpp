@@ -1,6 +1,7 @@
 #include "projections/read_models.h"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 #include <optional>
 
@@ -32,12 +33,11 @@ result<std::uint64_t> load_generation(events::rocks_store& store) {
     if (s.IsNotFound()) return std::uint64_t{0};
     if (!s.ok()) return failure(events::from_status(s, "cannot read the read models' generation"));
     std::uint64_t n = 0;
-    for (const char c : value) {
-        if (c < '0' || c > '9')
-            return failure(errc::corruption,
-                           "the read models' generation is not a number: " + value.substr(0, 32));
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
+    const auto* end = value.data() + value.size();
+    const auto [ptr, ec] = std::from_chars(value.data(), end, n);
+    if (value.empty() || ec != std::errc{} || ptr != end)
+        return failure(errc::corruption,
+                       "the read models' generation is not a number: " + value.substr(0, 32));
     return n;
 }
 
@@ -149,7 +149,7 @@ result<std::shared_ptr<generation>> read_models::make_generation(std::uint64_t n
         return failure(errc::invalid_argument, "the read models lack the board or the audit index");
     // Live listeners hear this generation once it serves (or is about to).
     g->board_model->listen([this, raw = g.get()](std::span<const events::envelope> b) {
-        if (raw->serving.load()) forward(b);
+        if (raw->serving.load()) forward(b, *raw->board_model);
     });
     return g;
 }
@@ -196,19 +196,15 @@ void read_models::when_applied(partition_id p, position pos,
 }
 
 std::uint64_t read_models::listen(listener l) {
-    std::lock_guard lock(listeners_mutex_);
-    listeners_.emplace(next_listener_, std::move(l));
-    return next_listener_++;
+    return listeners_.add(std::move(l));
 }
 
 void read_models::unlisten(std::uint64_t token) {
-    std::lock_guard lock(listeners_mutex_);
-    listeners_.erase(token);
+    listeners_.remove(token);
 }
 
-void read_models::forward(std::span<const events::envelope> batch) {
-    std::lock_guard lock(listeners_mutex_);
-    for (const auto& [token, l] : listeners_) l(batch);
+void read_models::forward(std::span<const events::envelope> batch, const board& from) {
+    listeners_.call(batch, from);
 }
 
 result<void> read_models::start_rebuild() {

@@ -36,6 +36,7 @@
 
 #include "events/event_log.h"
 #include "events/rocks_store.h"
+#include "projections/listeners.h"
 #include "projections/runner.h"
 
 namespace migops::projections {
@@ -110,7 +111,9 @@ class read_models {
     // Called with every batch the live board committed (runner's thread),
     // after its rows were written. Around a switch a batch may come from
     // both generations: listeners drop what they have seen by position.
-    using listener = std::function<void(std::span<const events::envelope>)>;
+    // With the board that committed the batch: what it says of readers
+    // holds at the batch's last event.
+    using listener = std::function<void(std::span<const events::envelope>, const board&)>;
     std::uint64_t listen(listener l);
     void unlisten(std::uint64_t token);
 
@@ -130,7 +133,7 @@ class read_models {
     // Marks a rebuild running, unless one is or the models stop.
     result<void> claim();
     result<void> run_rebuild(const std::function<void(const rebuild_status&)>& progress);
-    void forward(std::span<const events::envelope> batch);
+    void forward(std::span<const events::envelope> batch, const board& from);
     void retire(const std::shared_ptr<generation>& g);
     void set_status(const std::function<void(rebuild_status&)>& change,
                     const std::function<void(const rebuild_status&)>& progress);
@@ -147,9 +150,7 @@ class read_models {
     std::mutex thread_mutex_;  // rebuild_thread_
     std::thread rebuild_thread_;
 
-    std::mutex listeners_mutex_;
-    std::map<std::uint64_t, listener> listeners_;
-    std::uint64_t next_listener_ = 1;
+    listener_list<std::span<const events::envelope>, const board&> listeners_;
 };
 
 // The read models' column families in a generation.

@@ -66,8 +66,17 @@ class RebuildTest : public ::testing::Test {
 TEST_F(RebuildTest, TheServerRebuildsWhileItServesAndSwitches) {
     // Enough history that the rebuild takes a while: the crash test's
     // writer appends spaces (4 partitions) for a few seconds.
-    auto history = start_process(MIGOPS_CRASH_WRITER, {data(), "r"}, dir_.path() / "writer.log");
-    std::this_thread::sleep_for(2s);
+    const auto acks = dir_.path() / "writer.log";
+    auto history = start_process(MIGOPS_CRASH_WRITER, {data(), "r"}, acks);
+    // About 40,000 acknowledged commands (an ACK line is about 50 bytes).
+    constexpr std::uintmax_t history_bytes = 2'000'000;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            std::error_code ec;
+            const auto size = std::filesystem::file_size(acks, ec);
+            return !ec && size >= history_bytes;
+        },
+        60s));
     kill_process(history);
     start();
     const std::string alice = "Authorization: Bearer " + token("alice");
