@@ -22,6 +22,7 @@
 #include <boost/json/value.hpp>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -123,27 +124,44 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 
 // ---- signatures ------------------------------------------------------------
 
-std::optional<std::string> hmac_sha256(EVP_PKEY* key, std::string_view data) {
-    md_ctx_ptr ctx(EVP_MD_CTX_new());
+struct mac_ctx_deleter {
+    void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+using mac_ctx_ptr = std::unique_ptr<EVP_MAC_CTX, mac_ctx_deleter>;
+
+// An HMAC-SHA256 context keyed with the secret once; each MAC is computed on
+// a copy of it, without fetching the algorithm or setting the key again.
+std::shared_ptr<EVP_MAC_CTX> hmac_key(std::string_view secret) {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    mac_ctx_ptr ctx(mac ? EVP_MAC_CTX_new(mac) : nullptr);
+    EVP_MAC_free(mac);  // the context holds its own reference
+    std::array<char, 7> digest{"SHA256"};
+    const std::array<OSSL_PARAM, 2> params{
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0),
+        OSSL_PARAM_construct_end()};
+    if (!ctx || EVP_MAC_init(ctx.get(), bytes(secret), secret.size(), params.data()) != 1) {
+        ERR_clear_error();
+        return nullptr;
+    }
+    return std::shared_ptr<EVP_MAC_CTX>(ctx.release(), mac_ctx_deleter{});
+}
+
+std::optional<std::string> hmac_sha256(const EVP_MAC_CTX* keyed, std::string_view data) {
+    mac_ctx_ptr ctx(EVP_MAC_CTX_dup(keyed));
     std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-    std::size_t size = mac.size();
-    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
-        EVP_DigestSign(ctx.get(), mac.data(), &size, bytes(data), data.size()) != 1) {
+    std::size_t size = 0;
+    if (!ctx || EVP_MAC_update(ctx.get(), bytes(data), data.size()) != 1 ||
+        EVP_MAC_final(ctx.get(), mac.data(), &size, mac.size()) != 1) {
         ERR_clear_error();
         return std::nullopt;
     }
     return std::string(reinterpret_cast<const char*>(mac.data()), size);
 }
 
-std::shared_ptr<EVP_PKEY> hmac_key(std::string_view secret) {
-    return adopt(
-        EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, nullptr, bytes(secret), secret.size()));
-}
-
-bool signature_matches(const auth_options& options, EVP_PKEY* key, std::string_view signed_part,
-                       std::string_view signature) {
+bool signature_matches(const auth_options& options, EVP_PKEY* key, const EVP_MAC_CTX* hmac,
+                       std::string_view signed_part, std::string_view signature) {
     if (options.algorithm == "HS256") {
-        auto expected = hmac_sha256(key, signed_part);
+        auto expected = hmac_sha256(hmac, signed_part);
         // The length of an HMAC-SHA256 is public; only the bytes must be
         // compared in constant time.
         return expected && expected->size() == signature.size() &&
@@ -278,8 +296,9 @@ result<void> check_hs256_secret(const std::string& secret) {
 
 }  // namespace
 
-token_verifier::token_verifier(auth_options options, std::shared_ptr<EVP_PKEY> key)
-    : options_(std::move(options)), key_(std::move(key)) {}
+token_verifier::token_verifier(auth_options options, std::shared_ptr<EVP_PKEY> key,
+                               std::shared_ptr<EVP_MAC_CTX> hmac)
+    : options_(std::move(options)), key_(std::move(key)), hmac_(std::move(hmac)) {}
 
 result<token_verifier> token_verifier::create(auth_options options) {
     if (options.leeway < std::chrono::seconds{0} || options.leeway > max_leeway)
@@ -289,13 +308,11 @@ result<token_verifier> token_verifier::create(auth_options options) {
     if (options.algorithm == "HS256") {
         auto ok = check_hs256_secret(options.secret);
         if (!ok) return failure(std::move(ok).error());
-        auto key = hmac_key(options.secret);
-        if (!key) {
-            ERR_clear_error();
+        auto hmac = hmac_key(options.secret);
+        if (!hmac)
             return failure(errc::invalid_argument,
                            "the HS256 secret cannot be used as an HMAC key");
-        }
-        return token_verifier(std::move(options), std::move(key));
+        return token_verifier(std::move(options), nullptr, std::move(hmac));
     }
     if (options.algorithm == "RS256") {
         const std::string& pem = options.public_key_pem;
@@ -318,7 +335,7 @@ result<token_verifier> token_verifier::create(auth_options options) {
                            "the RS256 public key has " +
                                std::to_string(EVP_PKEY_get_bits(key.get())) + " bits; at least " +
                                std::to_string(min_rsa_bits) + " are required");
-        return token_verifier(std::move(options), std::move(key));
+        return token_verifier(std::move(options), std::move(key), nullptr);
     }
     return failure(errc::invalid_argument,
                    "the token algorithm must be HS256 or RS256, not " + shown(options.algorithm));
@@ -374,7 +391,8 @@ result<principal> token_verifier::verify(std::string_view token, timestamp now) 
                        "the token header lists critical extensions (crit), which are not "
                        "supported");
 
-    if (!signature_matches(options_, key_.get(), token.substr(0, second_dot), *signature))
+    if (!signature_matches(options_, key_.get(), hmac_.get(), token.substr(0, second_dot),
+                           *signature))
         return failure(errc::permission_denied, "the token signature does not verify");
 
     // The payload is parsed only once its signature has verified.
@@ -451,7 +469,6 @@ result<std::string> issue_token(const auth_options& options, const user_id& user
     auto key = hmac_key(options.secret);
     auto mac = key ? hmac_sha256(key.get(), token) : std::nullopt;
     if (!mac) {
-        ERR_clear_error();
         return failure(errc::invalid_argument, "the HS256 secret cannot be used as an HMAC key");
     }
     return token + '.' + base64url_encode(*mac);

@@ -53,12 +53,14 @@ class token_verifier {
     result<principal> verify_header(std::string_view authorization, timestamp now) const;
 
   private:
-    token_verifier(auth_options options, std::shared_ptr<EVP_PKEY> key);
+    token_verifier(auth_options options, std::shared_ptr<EVP_PKEY> key,
+                   std::shared_ptr<EVP_MAC_CTX> hmac);
 
     auth_options options_;
-    // The HMAC key (HS256) or the RSA public key (RS256), built once; shared
-    // because copies of the verifier only read it.
+    // The RSA public key (RS256) or the keyed HMAC context (HS256), built
+    // once; shared because copies of the verifier only read them.
     std::shared_ptr<EVP_PKEY> key_;
+    std::shared_ptr<EVP_MAC_CTX> hmac_;
 };
 
 // A token for `user` signed with options.secret (HS256 only: with RS256 the
