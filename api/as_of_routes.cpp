@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "api/problems.h"
 #include "api/route_support.h"
@@ -51,13 +52,12 @@ std::variant<projections::as_of_point, http_response> moment_of(std::string_view
 }
 
 // Answers what `render` makes of the space as it was at the moment the
-// request names, once the audit index holds the space's partition up to
-// that moment.
-void read_as_of(
-    const route_deps& deps, const http_request& req, const space_id& space, const std::string& what,
-    std::string_view of,
-    std::function<std::optional<boost::json::object>(const projections::past_space&)> render,
-    const responder& respond) {
+// request names (a JSON object's text, to which "as_of" is added), once the audit index holds the
+// space's partition up to that moment.
+void read_as_of(const route_deps& deps, const http_request& req, const space_id& space,
+                const std::string& what, std::string_view of,
+                std::function<std::optional<std::string>(const projections::past_space&)> render,
+                const responder& respond) {
     auto moment = moment_of(req.target, of);
     if (auto* r = std::get_if<http_response>(&moment)) return respond(std::move(*r));
     const auto at = std::get<projections::as_of_point>(moment);
@@ -88,8 +88,11 @@ void read_as_of(
                                      past.value().time
                                          ? boost::json::value(format_rfc3339(*past.value().time))
                                          : boost::json::value(nullptr);
-                                 (*body)["as_of"] = std::move(as_of);
-                                 respond(json_response(200, *body));
+                                 body->pop_back();
+                                 *body += R"(,"as_of":)" + boost::json::serialize(as_of) + "}";
+                                 http_response r;
+                                 r.body = std::move(*body);
+                                 respond(std::move(r));
                              });
 }
 
@@ -111,11 +114,10 @@ void journey_as_of(const route_deps& deps, const http_request& req, const princi
     if (!deps.may_read(who.user, space)) return respond(not_found_then(what));
     read_as_of(
         deps, req, space, what, "/v1/journeys/{journey}",
-        [space,
-         journey](const projections::past_space& past) -> std::optional<boost::json::object> {
+        [space, journey](const projections::past_space& past) -> std::optional<std::string> {
             const auto* j = past.state.journey(journey);
             if (!j || !live_space(past, space)) return std::nullopt;
-            return projections::journey_view(*j);
+            return projections::journey_json(*j);
         },
         respond);
 }
@@ -133,10 +135,10 @@ void space_members(const route_deps& deps, const http_request& req, const princi
     }
     read_as_of(
         deps, req, space, what, "/v1/spaces/{space}/members",
-        [space](const projections::past_space& past) -> std::optional<boost::json::object> {
+        [space](const projections::past_space& past) -> std::optional<std::string> {
             const auto* sp = live_space(past, space);
             if (!sp) return std::nullopt;
-            return projections::members_view(past.state, *sp);
+            return boost::json::serialize(projections::members_view(past.state, *sp));
         },
         respond);
 }

@@ -239,6 +239,7 @@ result<void> board::flush(rows& r) {
             j = s->journey(engine::journey_of_id(id.value));
             n = s->node(id);
         }
+        task_text_.erase(id);
         auto old = assigned_.find(id);
         if (old != assigned_.end()) {
             if (!old->second.first.empty()) r.remove(assigned_key(old->second.first, id));
@@ -261,7 +262,16 @@ result<void> board::flush(rows& r) {
         const auto* sp = live_space(space);
         const auto* j = sp ? find_state(space)->journey(id) : nullptr;
         if (j) {
-            r.put("journey/" + id.value, boost::json::serialize(journey_view(*j)));
+            r.put("journey/" + id.value,
+                  journey_json(*j, [&](const engine::node_state& task, std::string& out) {
+                      auto text = task_text_.find(task.id);
+                      if (text == task_text_.end())
+                          text = task_text_
+                                     .emplace(task.id,
+                                              boost::json::serialize(task_view(*j, task, false)))
+                                     .first;
+                      out += text->second;
+                  }));
             progress_[id] = progress_of(*j);
         } else {
             r.remove("journey/" + id.value);
@@ -323,6 +333,7 @@ void board::restored() {
     readers_.clear();
     assigned_.clear();
     progress_.clear();
+    task_text_.clear();
     for (const auto& [p, s] : states_) {
         for (const auto& [id, sp] : s.spaces)
             if (!sp.deleted) {
@@ -345,6 +356,7 @@ void board::reset() {
     readers_.clear();
     assigned_.clear();
     progress_.clear();
+    task_text_.clear();
     tallies_.clear();
     dependents_.clear();
     dirty_spaces_.clear();

@@ -97,6 +97,9 @@ class board final : public projection {
     std::map<node_id, std::pair<user_id, team_id>> assigned_;
     // Each journey's progress as last rendered, for the space overviews.
     std::map<journey_id, progress> progress_;
+    // The module tasks' text in the journey rows as last rendered (views.h
+    // journey_json); a changed task's is dropped and rendered again.
+    std::map<node_id, std::string> task_text_;
     // A snapshot at every snapshot_interval-th event of a space, so that a
     // rebuild writes the same ones.
     std::map<space_id, space_tally> tallies_;

@@ -1,6 +1,7 @@
 #include "projections/views.h"
 
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "engine/domain.h"
 #include "events/fields.h"
@@ -210,53 +211,77 @@ object task_view(const engine::journey_state& j, const engine::node_state& n, bo
     return o;
 }
 
-object journey_view(const engine::journey_state& j) {
-    object o;
-    o["version"] = j.version;
-    o["id"] = j.id.value;
-    o["space"] = engine::space_of_id(j.id.value).value;
-    o["name"] = j.name;
-    o["description"] = j.description;
-    o["status"] = to_string(j.status);
-    o["target_date"] = time_or_null(j.target_date);
+namespace {
+
+// An object's text without its closing brace, for members that follow.
+std::string opened(const object& o) {
+    auto text = boost::json::serialize(o);
+    text.pop_back();
+    return text;
+}
+
+}  // namespace
+
+std::string journey_json(const engine::journey_state& j, const task_text_fn& task_text) {
+    object head;
+    head["version"] = j.version;
+    head["id"] = j.id.value;
+    head["space"] = engine::space_of_id(j.id.value).value;
+    head["name"] = j.name;
+    head["description"] = j.description;
+    head["status"] = to_string(j.status);
+    head["target_date"] = time_or_null(j.target_date);
     if (!j.template_id.empty())
-        o["template"] = object{{"id", j.template_id},
-                               {"version", j.template_version},
-                               {"content_hash", j.template_hash}};
-    if (!j.copied_from.empty()) o["copied_from"] = j.copied_from.value;
-    o["progress"] = progress_of(j).to_json();
-    array phases;
-    for (const auto& pid : j.phases) {
-        const auto& phase = j.nodes.at(pid);
-        array modules;
-        for (const auto& mid : phase.children) {
-            const auto& module = j.nodes.at(mid);
-            array tasks;
-            for (const auto& tid : module.children)
-                tasks.push_back(task_view(j, j.nodes.at(tid), false));
-            modules.push_back(object{{"id", module.id.value},
-                                     {"title", module.title},
-                                     {"description", module.description},
-                                     {"in_scope", module.in_scope},
-                                     {"version", module.version},
-                                     {"progress", progress_of(j, module).to_json()},
-                                     {"tasks", std::move(tasks)}});
+        head["template"] = object{{"id", j.template_id},
+                                  {"version", j.template_version},
+                                  {"content_hash", j.template_hash}};
+    if (!j.copied_from.empty()) head["copied_from"] = j.copied_from.value;
+    head["progress"] = progress_of(j).to_json();
+    auto out = opened(head);
+    // Phases, modules and tasks in the tree's order, each node's own
+    // members first and its children last.
+    auto node_head = [&](const engine::node_state& n) {
+        return opened(object{{"id", n.id.value},
+                             {"title", n.title},
+                             {"description", n.description},
+                             {"in_scope", n.in_scope},
+                             {"version", n.version},
+                             {"progress", progress_of(j, n).to_json()}});
+    };
+    auto join = [&](const auto& ids, auto&& append) {
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (i > 0) out += ',';
+            append(j.nodes.at(ids[i]));
         }
-        phases.push_back(object{{"id", phase.id.value},
-                                {"title", phase.title},
-                                {"description", phase.description},
-                                {"in_scope", phase.in_scope},
-                                {"version", phase.version},
-                                {"progress", progress_of(j, phase).to_json()},
-                                {"modules", std::move(modules)}});
-    }
-    o["phases"] = std::move(phases);
-    o["members"] = grants_json(j.members);
-    o["alert_rules"] = ev::to_json_value(j.rules);
+    };
+    out += R"(,"phases":[)";
+    join(j.phases, [&](const engine::node_state& phase) {
+        out += node_head(phase);
+        out += R"(,"modules":[)";
+        join(phase.children, [&](const engine::node_state& module) {
+            out += node_head(module);
+            out += R"(,"tasks":[)";
+            join(module.children, [&](const engine::node_state& task) { task_text(task, out); });
+            out += "]}";
+        });
+        out += "]}";
+    });
+    out += R"(],"members":)";
+    out += boost::json::serialize(grants_json(j.members));
+    out += R"(,"alert_rules":)";
+    out += boost::json::serialize(ev::to_json_value(j.rules));
     array help;
     for (const auto& [id, h] : j.help) help.push_back(help_json(h));
-    o["help_requests"] = std::move(help);
-    return o;
+    out += R"(,"help_requests":)";
+    out += boost::json::serialize(help);
+    out += '}';
+    return out;
+}
+
+std::string journey_json(const engine::journey_state& j) {
+    return journey_json(j, [&j](const engine::node_state& task, std::string& out) {
+        out += boost::json::serialize(task_view(j, task, false));
+    });
 }
 
 object space_view(const engine::partition_state& s, const engine::space_state& sp,

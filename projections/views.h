@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include <boost/json/object.hpp>
 
@@ -30,8 +31,13 @@ struct progress {
 boost::json::object task_view(const engine::journey_state& j, const engine::node_state& n,
                               bool with_details);
 
-// The whole tree of a journey with progress per module, phase and journey.
-boost::json::object journey_view(const engine::journey_state& j);
+// The whole tree of a journey with progress per module, phase and journey,
+// as JSON text. task_text appends a module's task as task_view(j, task,
+// false) serialized: the board passes what it keeps rendered, so that a
+// change renders its own tasks again and not the whole tree.
+using task_text_fn = std::function<void(const engine::node_state& task, std::string& out)>;
+std::string journey_json(const engine::journey_state& j, const task_text_fn& task_text);
+std::string journey_json(const engine::journey_state& j);
 
 // A space: details, members, teams and its journeys with their progress
 // (progress_for gives a journey's, e.g. from a cache).

@@ -223,6 +223,77 @@ TEST_F(BoardTest, AWaitingTaskFollowsWhatItDependsOn) {
     EXPECT_EQ(all_rows(), incremental);
 }
 
+// The journey row keeps each task's text from the render before and renders
+// only what an event changed: after every kind of change it is the text a
+// whole render of the log's fold gives.
+TEST_F(BoardTest, TheJourneyRowIsWhatAWholeRenderGives) {
+    const space_id s{"tree"};
+    const auto j = journey_in(s);
+    auto check = [&](const std::string& after) {
+        const auto folded = fold_log();
+        const engine::journey_state* js = nullptr;
+        for (const auto& [p, state] : folded)
+            if (const auto* found = state.journey(j)) js = found;
+        ASSERT_NE(js, nullptr);
+        auto stored = board::get(store_->db(), cf_, "journey/" + j.value);
+        ASSERT_TRUE(stored && stored.value());
+        EXPECT_EQ(*stored.value(), journey_json(*js)) << "after " << after;
+    };
+    check("creation");
+    const auto journey = row("journey/" + j.value);
+    const auto& module = journey->at("phases").at(0).at("modules").at(0);
+    const node_id module_id{std::string(module.at("id").as_string())};
+    const auto& tasks = module.at("tasks").as_array();
+    ASSERT_GE(tasks.size(), 2u);
+    const node_id a{std::string(tasks.at(0).at("id").as_string())};
+    const node_id b{std::string(tasks.at(1).at("id").as_string())};
+
+    run(engine::add_dependency{b, a});
+    check("a dependency");
+    run(engine::change_task_status{a, events::task_status::in_progress, "", {}});
+    check("a status change of what another task waits on");
+    run(engine::scope_node{module_id, false});
+    check("a module out of scope");
+    run(engine::scope_node{module_id, true});
+    check("a module back in scope");
+    run(engine::edit_node{module_id, "Renamed module", "Other words", {}, {}, {}});
+    check("a module edit");
+    run(engine::edit_node{a, "Renamed task", {}, {}, {}, {}});
+    check("a task edit");
+    run(engine::move_node{b, 0});
+    check("a move");
+    const auto added = run(engine::add_task{
+        a, events::task_spec{"", "A subtask", "", {}, {}, {}, {}, {}}, std::nullopt});
+    const auto sub = std::get<events::node_added>(added.at(0).data).node;
+    check("a subtask added");
+    run(engine::change_task_status{sub, events::task_status::in_progress, "", {}});
+    check("a subtask's status");
+    run(engine::add_comment{sub, "half done"});
+    check("a comment on a subtask");
+    run(engine::upload_artifact{a, "plan.csv", "text/csv", 4, std::string(64, 'b')});
+    check("a file");
+    const auto help = run(engine::request_help{j, a.value, events::help_kind::advice, "how?"});
+    check("a help request");
+    run(engine::accept_help{j, std::get<events::help_requested>(help.at(0).data).request});
+    check("accepted help");
+    run(engine::set_due_date{b, timestamp{86'400'000'000}});
+    check("a due date");
+    run(engine::set_effort{b, 60, 15});
+    check("effort");
+    run(engine::add_step{b, "Do it"});
+    check("a step");
+    run(engine::edit_journey{j, "Renamed journey", {}, {}});
+    check("a journey edit");
+    run(engine::grant_role{s, j, user_id{"ann"}, {}, events::role::journey_contributor});
+    check("a journey member");
+    run(engine::delete_node{sub});
+    check("a subtask deleted");
+    run(engine::delete_node{a});
+    check("a task deleted that another waited on");
+    run(engine::change_task_status{b, events::task_status::blocked, "waiting on a licence", {}});
+    check("a blocked task");
+}
+
 TEST_F(BoardTest, MyTasksFollowDirectAndTeamAssignment) {
     const space_id s{"acme"};
     const auto j = journey_in(s);
@@ -394,7 +465,7 @@ TEST_F(BoardTest, AsOfReadsShowTheBoardAsItWasThen) {
         ASSERT_TRUE(past) << past.error().message;
         const auto* js = past.value().state.journey(j);
         ASSERT_NE(js, nullptr);
-        EXPECT_EQ(boost::json::serialize(journey_view(*js)), m.journey) << "at " << m.pos;
+        EXPECT_EQ(journey_json(*js), m.journey) << "at " << m.pos;
         EXPECT_EQ(
             boost::json::serialize(members_view(past.value().state, *past.value().state.space(s))),
             m.members);
@@ -420,8 +491,7 @@ TEST_F(BoardTest, AsOfReadsShowTheBoardAsItWasThen) {
     ASSERT_TRUE(store_->db().Put({}, cf_, "snapshot/acme/" + snapshots.back(), "damaged").ok());
     auto past = as_of(s, {.pos = seen.back().pos, .time = {}});
     ASSERT_TRUE(past);
-    EXPECT_EQ(boost::json::serialize(journey_view(*past.value().state.journey(j))),
-              seen.back().journey);
+    EXPECT_EQ(journey_json(*past.value().state.journey(j)), seen.back().journey);
     EXPECT_GT(past.value().replayed, snapshot_interval);
 
     // A restart and a rebuild write the same snapshots at the same events.
