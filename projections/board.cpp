@@ -288,8 +288,7 @@ result<void> board::flush(rows& r) {
                 if (it == progress_.end()) it = progress_.emplace(j.id, progress_of(j)).first;
                 return it->second;
             };
-            r.put("space/" + id.value,
-                  boost::json::serialize(space_view(*find_state(id), *sp, cached)));
+            r.put("space/" + id.value, space_json(*find_state(id), *sp, cached));
             now = readers_of(*find_state(id), *sp);
         } else {
             r.remove("space/" + id.value);

@@ -229,12 +229,26 @@ void runner::run() {
             if (stopping_) return;
             batch = std::move(pending_.front());
             pending_.pop_front();
+            // What was appended while the last batch was applied goes in one
+            // write with it: a busy log costs one flush per such run, not
+            // one per appended group.
+            while (!pending_.empty() &&
+                   batch.size() + pending_.front().size() <= options_.batch_events) {
+                batch.insert(batch.end(), std::make_move_iterator(pending_.front().begin()),
+                             std::make_move_iterator(pending_.front().end()));
+                pending_.pop_front();
+            }
         }
-        // A batch that starts past the checkpoint (it cannot, but the log is
-        // the truth): read the gap from the log first.
+        // A batch that goes past what a partition has next (it cannot, but
+        // the log is the truth): read the gap from the log first.
         result<void> r = success();
-        if (!batch.empty() && batch.front().pos > position_now().at(batch.front().partition) + 1)
-            r = catch_up();
+        auto next = position_now();
+        const bool gap = std::any_of(batch.begin(), batch.end(), [&](const events::envelope& e) {
+            if (e.pos > next.at(e.partition) + 1) return true;
+            next.advance(e.partition, std::max(e.pos, next.at(e.partition)));
+            return false;
+        });
+        if (gap) r = catch_up();
         if (r) r = apply_batch(batch);
         if (!r) {
             std::lock_guard lock(mutex_);

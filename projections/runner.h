@@ -83,8 +83,10 @@ std::string column_family_of(const projection& p, std::uint64_t generation = 0);
 using progress_fn = std::function<bool(std::uint64_t done, std::uint64_t total)>;
 
 struct runner_options {
-    std::size_t batch_events = 1024;  // events applied per WriteBatch during catch-up
-    std::string column_family{};      // default: column_family_of(p)
+    // Events applied per WriteBatch: during catch-up, and when following the
+    // log, by the appended batches that queued while the last one was applied.
+    std::size_t batch_events = 1024;
+    std::string column_family{};  // default: column_family_of(p)
 };
 
 class runner {

@@ -90,16 +90,18 @@ void progress::add(const progress& other) {
     completed += other.completed;
 }
 
-object progress::to_json() const {
-    object counts;
-    for (std::size_t i = 0; i < by_status.size(); ++i)
-        counts[to_string(static_cast<ev::task_status>(i + 1))] = by_status.at(i);
+void progress::append_json(std::string& out) const {
     // Whole percent, rounded down: 100 only when everything is done.
     const std::uint32_t percent = total == 0 ? 0 : completed * 100 / total;
-    return object{{"completed", completed},
-                  {"total", total},
-                  {"percent", percent},
-                  {"by_status", std::move(counts)}};
+    out += R"({"completed":)" + std::to_string(completed) + R"(,"total":)" + std::to_string(total) +
+           R"(,"percent":)" + std::to_string(percent) + R"(,"by_status":{)";
+    for (std::size_t i = 0; i < by_status.size(); ++i) {
+        if (i > 0) out += ',';
+        // Status names are plain lower-case words: nothing to escape.
+        out += '"' + std::string(to_string(static_cast<ev::task_status>(i + 1))) + R"(":)" +
+               std::to_string(by_status.at(i));
+    }
+    out += "}}";
 }
 
 progress progress_of(const engine::journey_state& j, const engine::node_state& n) {
@@ -236,17 +238,19 @@ std::string journey_json(const engine::journey_state& j, const task_text_fn& tas
                                   {"version", j.template_version},
                                   {"content_hash", j.template_hash}};
     if (!j.copied_from.empty()) head["copied_from"] = j.copied_from.value;
-    head["progress"] = progress_of(j).to_json();
     auto out = opened(head);
+    out += R"(,"progress":)";
+    progress_of(j).append_json(out);
     // Phases, modules and tasks in the tree's order, each node's own
     // members first and its children last.
     auto node_head = [&](const engine::node_state& n) {
-        return opened(object{{"id", n.id.value},
+        out += opened(object{{"id", n.id.value},
                              {"title", n.title},
                              {"description", n.description},
                              {"in_scope", n.in_scope},
-                             {"version", n.version},
-                             {"progress", progress_of(j, n).to_json()}});
+                             {"version", n.version}});
+        out += R"(,"progress":)";
+        progress_of(j, n).append_json(out);
     };
     auto join = [&](const auto& ids, auto&& append) {
         for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -256,10 +260,10 @@ std::string journey_json(const engine::journey_state& j, const task_text_fn& tas
     };
     out += R"(,"phases":[)";
     join(j.phases, [&](const engine::node_state& phase) {
-        out += node_head(phase);
+        node_head(phase);
         out += R"(,"modules":[)";
         join(phase.children, [&](const engine::node_state& module) {
-            out += node_head(module);
+            node_head(module);
             out += R"(,"tasks":[)";
             join(module.children, [&](const engine::node_state& task) { task_text(task, out); });
             out += "]}";
@@ -284,8 +288,8 @@ std::string journey_json(const engine::journey_state& j) {
     });
 }
 
-object space_view(const engine::partition_state& s, const engine::space_state& sp,
-                  const std::function<progress(const engine::journey_state&)>& progress_for) {
+std::string space_json(const engine::partition_state& s, const engine::space_state& sp,
+                       const std::function<progress(const engine::journey_state&)>& progress_for) {
     object o;
     o["version"] = sp.version;
     o["id"] = sp.id.value;
@@ -295,18 +299,24 @@ object space_view(const engine::partition_state& s, const engine::space_state& s
     o["created_at"] = format_rfc3339(sp.created_at);
     o["members"] = grants_json(sp.members);
     o["teams"] = teams_json(sp);
-    array journeys;
+    auto out = opened(o);
+    out += R"(,"journeys":[)";
+    bool first = true;
     for (const auto& jid : sp.journeys) {
         const auto* j = s.journey(jid);
         if (!j) continue;
-        journeys.push_back(object{{"id", j->id.value},
-                                  {"name", j->name},
-                                  {"status", to_string(j->status)},
-                                  {"version", j->version},
-                                  {"progress", progress_for(*j).to_json()}});
+        if (!first) out += ',';
+        first = false;
+        out += opened(object{{"id", j->id.value},
+                             {"name", j->name},
+                             {"status", to_string(j->status)},
+                             {"version", j->version}});
+        out += R"(,"progress":)";
+        progress_for(*j).append_json(out);
+        out += '}';
     }
-    o["journeys"] = std::move(journeys);
-    return o;
+    out += "]}";
+    return out;
 }
 
 object members_view(const engine::partition_state& s, const engine::space_state& sp) {

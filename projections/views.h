@@ -23,7 +23,8 @@ struct progress {
     std::uint32_t total = 0;
     std::uint32_t completed = 0;
     void add(const progress& other);
-    boost::json::object to_json() const;
+    // {"completed", "total", "percent", "by_status": {status: count}}
+    void append_json(std::string& out) const;
 };
 
 // A task or subtask as the board shows it (subtasks nested). With details:
@@ -41,9 +42,9 @@ std::string journey_json(const engine::journey_state& j);
 
 // A space: details, members, teams and its journeys with their progress
 // (progress_for gives a journey's, e.g. from a cache).
-boost::json::object space_view(
-    const engine::partition_state& s, const engine::space_state& sp,
-    const std::function<progress(const engine::journey_state&)>& progress_for);
+// As JSON text.
+std::string space_json(const engine::partition_state& s, const engine::space_state& sp,
+                       const std::function<progress(const engine::journey_state&)>& progress_for);
 
 // Who holds which role: the space's members and teams, and each journey's
 // own members.

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <future>
+#include <map>
+#include <mutex>
 
 #include "engine/partition_processor.h"
 #include "events/rocks_log.h"
@@ -15,15 +18,59 @@
 namespace migops::projections {
 namespace {
 
+// Records the batches it is given; its first flush waits until let_go().
+class gated final : public projection {
+  public:
+    std::string name() const override { return "gated"; }
+    result<void> apply(const events::envelope& e, rows&) override {
+        std::lock_guard lock(mutex_);
+        applied_.emplace_back(e.partition, e.pos);
+        ++in_batch_;
+        return success();
+    }
+    result<void> flush(rows&) override {
+        std::unique_lock lock(mutex_);
+        batches_.push_back(in_batch_);
+        in_batch_ = 0;
+        changed_.notify_all();
+        changed_.wait(lock, [&] { return open_; });
+        return success();
+    }
+    void wait_for_first_flush() {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return !batches_.empty(); });
+    }
+    void let_go() {
+        std::lock_guard lock(mutex_);
+        open_ = true;
+        changed_.notify_all();
+    }
+    std::vector<std::size_t> batches() const {
+        std::lock_guard lock(mutex_);
+        return batches_;
+    }
+    std::vector<std::pair<partition_id, position>> applied() const {
+        std::lock_guard lock(mutex_);
+        return applied_;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    bool open_ = false;
+    std::size_t in_batch_ = 0;
+    std::vector<std::size_t> batches_;
+    std::vector<std::pair<partition_id, position>> applied_;
+};
+
 class ProjectionRunnerTest : public ::testing::Test {
   protected:
-    void open() {
+    void open(const std::string& other_column_family = {}) {
         space_directory probe;
-        store_ = std::move(
-            events::rocks_store::open({dir_.path(),
-                                       {events::events_column_family, events::meta_column_family,
-                                        column_family_of(probe)}})
-                .value());
+        std::vector<std::string> families{events::events_column_family, events::meta_column_family,
+                                          column_family_of(probe)};
+        if (!other_column_family.empty()) families.push_back(other_column_family);
+        store_ = std::move(events::rocks_store::open({dir_.path(), families}).value());
         log_ = std::move(events::rocks_log::open(*store_, {.partitions = 4}).value());
         processor_ =
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
@@ -119,6 +166,30 @@ TEST_F(ProjectionRunnerTest, ResumesFromItsCheckpointWithoutLossOrDoubleCounting
     }));
     EXPECT_EQ(last_done, last_total);
     EXPECT_EQ(listed(), incremental);
+}
+
+// Appended batches that queue while one is applied are applied together,
+// up to batch_events per write, in log order and each event once.
+TEST_F(ProjectionRunnerTest, AppliesWhatQueuedMeanwhileInOneWrite) {
+    gated g;
+    open(column_family_of(g));
+    runner r(*store_, *log_, g, runner_options{.batch_events = 7});
+    ASSERT_TRUE(r.start());
+    run(engine::create_space{space_id{"first"}, "First", ""});
+    g.wait_for_first_flush();
+    // One event per appended group, in all partitions, while the runner
+    // waits in its first flush.
+    for (int i = 0; i < 20; ++i)
+        run(engine::create_space{space_id{"s" + std::to_string(i)}, "Space", ""});
+    g.let_go();
+    ASSERT_TRUE(r.wait_caught_up(std::chrono::seconds(10)));
+    EXPECT_EQ(g.batches(), (std::vector<std::size_t>{1, 7, 7, 6}));
+    std::map<partition_id, position> last;
+    for (const auto& [p, pos] : g.applied()) {
+        EXPECT_EQ(pos, last[p] + 1) << "partition " << p;
+        last[p] = pos;
+    }
+    EXPECT_EQ(g.applied().size(), 21u);
 }
 
 TEST_F(ProjectionRunnerTest, RefusesAStoreWithoutItsColumnFamily) {
