@@ -228,27 +228,34 @@ result<void> check_audience(const json::object& claims, const std::string& audie
     return failure(errc::invalid_argument, "token aud claim is neither a string nor an array");
 }
 
-result<principal> check_claims(const auth_options& options, const json::object& claims,
-                               timestamp now) {
+// RFC 7519 sections 4.1.4 and 4.1.5: now must be before exp and not before
+// nbf, both with the configured leeway.
+result<void> check_times(const auth_options& options, const token_claims& c, timestamp now) {
     const std::int64_t leeway = options.leeway.count() * micros_per_second;
+    if (now.micros >= saturating_add(c.expires, leeway))
+        return failure(errc::permission_denied,
+                       "token expired at " + format_rfc3339(timestamp{c.expires}));
+    if (c.not_before && saturating_add(now.micros, leeway) < *c.not_before)
+        return failure(errc::permission_denied,
+                       "token is not valid before " + format_rfc3339(timestamp{*c.not_before}));
+    return success();
+}
 
+result<token_claims> check_claims(const auth_options& options, const json::object& claims,
+                                  timestamp now) {
+    token_claims out;
     // A token without exp would never expire; every token must say when it does.
     const json::value* exp = claims.if_contains("exp");
     if (!exp) return failure(errc::permission_denied, "token has no exp claim");
     auto expires = numeric_date_micros(*exp);
     if (!expires) return failure(errc::invalid_argument, "token exp claim is not a number");
-    // RFC 7519 section 4.1.4: the current time must be before exp.
-    if (now.micros >= saturating_add(*expires, leeway))
-        return failure(errc::permission_denied,
-                       "token expired at " + format_rfc3339(timestamp{*expires}));
-
+    out.expires = *expires;
     if (const json::value* nbf = claims.if_contains("nbf")) {
-        auto not_before = numeric_date_micros(*nbf);
-        if (!not_before) return failure(errc::invalid_argument, "token nbf claim is not a number");
-        if (saturating_add(now.micros, leeway) < *not_before)
-            return failure(errc::permission_denied,
-                           "token is not valid before " + format_rfc3339(timestamp{*not_before}));
+        out.not_before = numeric_date_micros(*nbf);
+        if (!out.not_before)
+            return failure(errc::invalid_argument, "token nbf claim is not a number");
     }
+    if (auto times = check_times(options, out, now); !times) return failure(times.error());
 
     if (!options.issuer.empty()) {
         const json::value* iss = claims.if_contains("iss");
@@ -273,8 +280,8 @@ result<principal> check_claims(const auth_options& options, const json::object& 
         return failure(errc::invalid_argument, "token sub claim is not a string");
     if (sub->get_string().empty())
         return failure(errc::permission_denied, "token sub claim is empty");
-
-    return principal{user_id{std::string(sub->get_string())}, timestamp{*expires}};
+    out.user = user_id{std::string(sub->get_string())};
+    return out;
 }
 
 // Parses a decoded header or payload; Boost.JSON keeps the last of duplicate
@@ -296,9 +303,31 @@ result<void> check_hs256_secret(const std::string& secret) {
 
 }  // namespace
 
+bool verified_tokens::equal::operator()(std::string_view a, std::string_view b) const {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::optional<token_claims> verified_tokens::find(std::string_view token) const {
+    std::lock_guard lock(mutex_);
+    auto it = claims_.find(token);
+    if (it == claims_.end()) return std::nullopt;
+    return it->second;
+}
+
+void verified_tokens::add(std::string_view token, const token_claims& claims) {
+    std::lock_guard lock(mutex_);
+    // Full: start again rather than keep count of use; the tokens in use
+    // come back after one verification each.
+    if (claims_.size() >= max_verified_tokens) claims_.clear();
+    claims_.emplace(std::string(token), claims);
+}
+
 token_verifier::token_verifier(auth_options options, std::shared_ptr<EVP_PKEY> key,
                                std::shared_ptr<EVP_MAC_CTX> hmac)
-    : options_(std::move(options)), key_(std::move(key)), hmac_(std::move(hmac)) {}
+    : options_(std::move(options)),
+      key_(std::move(key)),
+      hmac_(std::move(hmac)),
+      verified_(std::make_shared<verified_tokens>()) {}
 
 result<token_verifier> token_verifier::create(auth_options options) {
     if (options.leeway < std::chrono::seconds{0} || options.leeway > max_leeway)
@@ -346,7 +375,18 @@ result<principal> token_verifier::verify(std::string_view token, timestamp now) 
     if (token.size() > max_token_size)
         return failure(errc::invalid_argument, "the bearer token is longer than " +
                                                    std::to_string(max_token_size) + " bytes");
+    // A token that verified before (the same bytes) is only checked for time.
+    if (auto known = verified_->find(token)) {
+        if (auto times = check_times(options_, *known, now); !times) return failure(times.error());
+        return principal{known->user, timestamp{known->expires}};
+    }
+    auto claims = verify_claims(token, now);
+    if (!claims) return failure(claims.error());
+    verified_->add(token, claims.value());
+    return principal{claims.value().user, timestamp{claims.value().expires}};
+}
 
+result<token_claims> token_verifier::verify_claims(std::string_view token, timestamp now) const {
     // JWS compact serialization: header.payload.signature, nothing else.
     const std::size_t first_dot = token.find('.');
     const std::size_t second_dot =

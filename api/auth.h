@@ -8,9 +8,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <openssl/types.h>
 
@@ -38,6 +42,37 @@ struct principal {
     timestamp expires;  // from `exp`
 };
 
+// What a verified token says: its user and when it is valid.
+struct token_claims {
+    user_id user;
+    std::int64_t expires = 0;                // exp, in microseconds since the epoch
+    std::optional<std::int64_t> not_before;  // nbf, likewise
+};
+
+// Tokens whose signature and claims verified, by their exact text; a
+// request with one of them is checked only against the time. Tokens are
+// compared in constant time, as signatures are.
+inline constexpr std::size_t max_verified_tokens = 4096;
+class verified_tokens {
+  public:
+    std::optional<token_claims> find(std::string_view token) const;
+    void add(std::string_view token, const token_claims& claims);
+
+  private:
+    struct hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    struct equal {
+        using is_transparent = void;
+        bool operator()(std::string_view a, std::string_view b) const;
+    };
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, token_claims, hash, equal> claims_;
+};
+
 class token_verifier {
   public:
     // Refuses unusable options: an unknown algorithm, an HS256 secret shorter
@@ -55,12 +90,15 @@ class token_verifier {
   private:
     token_verifier(auth_options options, std::shared_ptr<EVP_PKEY> key,
                    std::shared_ptr<EVP_MAC_CTX> hmac);
+    // Signature and claims, without the cache.
+    result<token_claims> verify_claims(std::string_view token, timestamp now) const;
 
     auth_options options_;
     // The RSA public key (RS256) or the keyed HMAC context (HS256), built
     // once; shared because copies of the verifier only read them.
     std::shared_ptr<EVP_PKEY> key_;
     std::shared_ptr<EVP_MAC_CTX> hmac_;
+    std::shared_ptr<verified_tokens> verified_;  // shared by the copies
 };
 
 // A token for `user` signed with options.secret (HS256 only: with RS256 the

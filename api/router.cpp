@@ -17,22 +17,23 @@ std::vector<std::string_view> split(std::string_view path) {
     return out;
 }
 
-// Matches one route's pattern against the path's segments.
-bool matches(std::string_view pattern, const std::vector<std::string_view>& segments,
+bool is_parameter(std::string_view part) {
+    return part.size() > 2 && part.front() == '{' && part.back() == '}';
+}
+
+// Matches one route's pattern against the path's segments: the literal
+// segments first, then the parameters are decoded.
+bool matches(const std::vector<std::string>& parts, const std::vector<std::string_view>& segments,
              path_params& params) {
-    const auto parts = split(pattern);
     if (parts.size() != segments.size()) return false;
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        if (is_parameter(parts[i]) ? segments[i].empty() : parts[i] != segments[i]) return false;
     path_params found;
     for (std::size_t i = 0; i < parts.size(); ++i) {
-        const auto part = parts[i];
-        if (part.size() > 2 && part.front() == '{' && part.back() == '}') {
-            if (segments[i].empty()) return false;
-            auto decoded = percent_decode(segments[i]);
-            if (!decoded) return false;
-            found.emplace(std::string(part.substr(1, part.size() - 2)), std::move(*decoded));
-        } else if (part != segments[i]) {
-            return false;
-        }
+        if (!is_parameter(parts[i])) continue;
+        auto decoded = percent_decode(segments[i]);
+        if (!decoded) return false;
+        found.emplace(parts[i].substr(1, parts[i].size() - 2), std::move(*decoded));
     }
     params = std::move(found);
     return true;
@@ -71,7 +72,9 @@ std::optional<std::string> percent_decode(std::string_view s) {
 }
 
 void router::add(std::string method, std::string pattern, std::string name, route_handler handler) {
-    routes_.push_back({std::move(method), std::move(pattern), std::move(name), std::move(handler)});
+    const auto parts = split(pattern);
+    routes_.push_back({std::move(method), std::move(pattern), std::move(name), std::move(handler),
+                       std::vector<std::string>(parts.begin(), parts.end())});
 }
 
 route_match router::match(std::string_view method, std::string_view target) const {
@@ -81,7 +84,7 @@ route_match router::match(std::string_view method, std::string_view target) cons
     const auto segments = split(path);
     for (const auto& r : routes_) {
         path_params params;
-        if (!matches(r.pattern, segments, params)) continue;
+        if (!matches(r.segments, segments, params)) continue;
         if (r.method == method || (method == "HEAD" && r.method == "GET")) {
             m.matched = &r;
             m.params = std::move(params);

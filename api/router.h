@@ -23,6 +23,7 @@ struct route {
     std::string pattern;
     std::string name;  // for metrics and logs, e.g. "get_space"
     route_handler handler;
+    std::vector<std::string> segments;  // the pattern's, split once when added
 };
 
 struct route_match {

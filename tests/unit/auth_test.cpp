@@ -438,6 +438,27 @@ TEST_F(Hs256, RefusesATokenNotYetValid) {
                  "alice"));
 }
 
+// A token verified once is kept; it is still checked against the time on
+// every use, and a token that differs from it in any byte is verified anew.
+TEST_F(Hs256, AKeptTokenIsStillCheckedForTime) {
+    const auto token = hs256(hs_header, claims_with(R"("sub":"alice","nbf":)" + at(-10)));
+    ASSERT_TRUE(accepted(v.verify(token, now), "alice"));
+    ASSERT_TRUE(accepted(v.verify(token, now), "alice"));
+    // good_claims() expire an hour from now; the leeway is 30 s.
+    EXPECT_TRUE(refused(v.verify(token, timestamp{now.micros + 3631 * 1'000'000LL}),
+                        errc::permission_denied, "expired at"));
+    EXPECT_TRUE(refused(v.verify(token, timestamp{now.micros - 41 * 1'000'000LL}),
+                        errc::permission_denied, "not valid before"));
+    // The same claims signed with another secret.
+    const auto forged =
+        hs256(hs_header, claims_with(R"("sub":"alice","nbf":)" + at(-10)), "another secret");
+    EXPECT_TRUE(refused(v.verify(forged, now), errc::permission_denied, "signature"));
+    EXPECT_TRUE(refused(v.verify(forged, now), errc::permission_denied, "signature"));
+    // A copy of the verifier knows the token too.
+    const token_verifier copy = v;
+    EXPECT_TRUE(accepted(copy.verify(token, now), "alice"));
+}
+
 TEST_F(Hs256, RefusesATokenWithoutExpiry) {
     auto token = hs256(hs_header,
                        R"({"sub":"alice","iss":")" + issuer + R"(","aud":")" + audience + R"("})");
