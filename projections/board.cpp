@@ -250,7 +250,9 @@ result<void> board::flush(rows& r) {
             r.remove("task/" + id.value);
             continue;
         }
-        r.put("task/" + id.value, boost::json::serialize(task_view(*j, *n, true)));
+        auto texts = task_json(*j, *n);
+        r.put("task/" + id.value, texts.detailed);
+        task_text_[id] = std::move(texts.brief);
         if (n->assignee_user.empty() && n->assignee_team.empty()) continue;
         const auto summary = boost::json::serialize(task_summary(*j, *n));
         if (!n->assignee_user.empty()) r.put(assigned_key(n->assignee_user, id), summary);

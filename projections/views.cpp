@@ -121,7 +121,17 @@ progress progress_of(const engine::journey_state& j) {
     return p;
 }
 
-object task_view(const engine::journey_state& j, const engine::node_state& n, bool with_details) {
+namespace {
+
+array subtasks_of(const engine::journey_state& j, const engine::node_state& n, bool with_details) {
+    array subtasks;
+    for (const auto& c : n.children) subtasks.push_back(task_view(j, j.nodes.at(c), with_details));
+    return subtasks;
+}
+
+// What a task shows on the board; its subtasks with or without details.
+object task_members(const engine::journey_state& j, const engine::node_state& n,
+                    bool with_details) {
     object o;
     o["version"] = n.version;
     o["id"] = n.id.value;
@@ -150,9 +160,7 @@ object task_view(const engine::journey_state& j, const engine::node_state& n, bo
     for (const auto& s : n.steps)
         steps.push_back(object{{"id", s.id}, {"text", s.text}, {"checked", s.checked}});
     o["steps"] = std::move(steps);
-    array subtasks;
-    for (const auto& c : n.children) subtasks.push_back(task_view(j, j.nodes.at(c), with_details));
-    o["subtasks"] = std::move(subtasks);
+    o["subtasks"] = subtasks_of(j, n, with_details);
     array deps;
     for (const auto& d : n.dependencies) deps.emplace_back(d.value);
     o["dependencies"] = std::move(deps);
@@ -182,7 +190,11 @@ object task_view(const engine::journey_state& j, const engine::node_state& n, bo
     for (const auto& [message, why] : n.failed_notifications)
         failed.push_back(object{{"message_id", message}, {"reason", why}});
     o["failed_notifications"] = std::move(failed);
-    if (!with_details) return o;
+    return o;
+}
+
+// Run book, tools, links, comments, help requests and evidence.
+void add_details(const engine::journey_state& j, const engine::node_state& n, object& o) {
     o["journey"] = j.id.value;
     o["parent"] = n.parent.value;
     o["description"] = n.description;
@@ -210,7 +222,24 @@ object task_view(const engine::journey_state& j, const engine::node_state& n, bo
                                {"approver", id_or_null(n.evidence.approver.value)},
                                {"acknowledged", strings(n.evidence.acknowledged)}};
     }
+}
+
+}  // namespace
+
+object task_view(const engine::journey_state& j, const engine::node_state& n, bool with_details) {
+    auto o = task_members(j, n, with_details);
+    if (with_details) add_details(j, n, o);
     return o;
+}
+
+task_texts task_json(const engine::journey_state& j, const engine::node_state& n) {
+    auto o = task_members(j, n, false);
+    task_texts out;
+    out.brief = boost::json::serialize(o);
+    if (!n.children.empty()) o["subtasks"] = subtasks_of(j, n, true);
+    add_details(j, n, o);
+    out.detailed = boost::json::serialize(o);
+    return out;
 }
 
 namespace {
@@ -244,11 +273,15 @@ std::string journey_json(const engine::journey_state& j, const task_text_fn& tas
     // Phases, modules and tasks in the tree's order, each node's own
     // members first and its children last.
     auto node_head = [&](const engine::node_state& n) {
-        out += opened(object{{"id", n.id.value},
-                             {"title", n.title},
-                             {"description", n.description},
-                             {"in_scope", n.in_scope},
-                             {"version", n.version}});
+        out += R"({"id":)";
+        out += boost::json::serialize(n.id.value);
+        out += R"(,"title":)";
+        out += boost::json::serialize(n.title);
+        out += R"(,"description":)";
+        out += boost::json::serialize(n.description);
+        out += n.in_scope ? R"(,"in_scope":true)" : R"(,"in_scope":false)";
+        out += R"(,"version":)";
+        out += std::to_string(n.version);
         out += R"(,"progress":)";
         progress_of(j, n).append_json(out);
     };

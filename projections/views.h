@@ -32,6 +32,14 @@ struct progress {
 boost::json::object task_view(const engine::journey_state& j, const engine::node_state& n,
                               bool with_details);
 
+// A task's text as the journey shows it (task_view without details) and as
+// its own row does (with details), rendered together.
+struct task_texts {
+    std::string brief;
+    std::string detailed;
+};
+task_texts task_json(const engine::journey_state& j, const engine::node_state& n);
+
 // The whole tree of a journey with progress per module, phase and journey,
 // as JSON text. task_text appends a module's task as task_view(j, task,
 // false) serialized: the board passes what it keeps rendered, so that a
