@@ -211,12 +211,24 @@ result<void> rocks_log::put_meta(std::span<const meta_put> meta) {
     for (const auto& m : meta)
         if (auto s = wb.Put(meta_, m.key, m.value); !s.ok())
             return failure(from_status(s, "cannot build the batch"));
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync;
-    if (auto s = store_.db().Write(wo, &wb); !s.ok()) {
+    if (auto written = write_durably(wb); !written) {
         write_failed_.store(true);
-        return failure(from_status(s, "cannot write " + std::to_string(meta.size()) + " values"));
+        return failure(written.error().code, "cannot write " + std::to_string(meta.size()) +
+                                                 " values: " + written.error().message);
     }
+    return success();
+}
+
+// The write, then (when syncing) the sync of the write-ahead log, outside
+// RocksDB's write queue: the read models' unlogged writes, queued behind
+// this one, go on while the disk syncs instead of waiting for it. What is
+// written is read only up to the heads, which move after the sync.
+result<void> rocks_log::write_durably(rocksdb::WriteBatch& wb) {
+    if (auto s = store_.db().Write(rocksdb::WriteOptions{}, &wb); !s.ok())
+        return failure(from_status(s, "the write failed"));
+    if (!options_.sync) return success();
+    if (auto s = store_.db().SyncWAL(); !s.ok())
+        return failure(from_status(s, "the sync of the write-ahead log failed"));
     return success();
 }
 
@@ -255,12 +267,10 @@ result<void> rocks_log::append_group(std::span<const partition_batch> group,
     for (const auto& m : meta)
         if (auto s = wb.Put(meta_, m.key, m.value); !s.ok())
             return failure(from_status(s, "cannot build the batch"));
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync;
-    auto s = store_.db().Write(wo, &wb);
-    if (!s.ok()) {
+    if (auto written = write_durably(wb); !written) {
         write_failed_.store(true);
-        return failure(from_status(s, "cannot append to the log"));
+        return failure(written.error().code,
+                       "cannot append to the log: " + written.error().message);
     }
     {
         std::lock_guard lock(heads_mutex_);
@@ -282,7 +292,8 @@ result<std::vector<envelope>> rocks_log::read(partition_id p, position from,
     if (p >= partitions_) return failure(errc::invalid_argument, "no such partition");
     std::vector<envelope> out;
     rocksdb::ReadOptions ro;
-    const auto upper = key(p + 1, 0);
+    // Up to the head: an append is read once it is synced.
+    const auto upper = key(p, head(p).pos + 1);
     rocksdb::Slice upper_slice(upper.data(), upper.size());
     ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator(ro, events_));

@@ -1,12 +1,14 @@
 #pragma once
 // RocksLog: the embedded log of record. Events live in the "events" column
 // family, keyed by big-endian (partition u32, position u64), valued by the
-// binary codec. One append is one WriteBatch with one WAL sync.
+// binary codec. One append is one WriteBatch, then one sync of the WAL
+// (SyncWAL, outside RocksDB's write queue, so that the read models' writes
+// do not wait for the disk). read() returns events up to the head, which
+// moves once the sync is done: nothing is read before it is durable.
 //
 // Thread-safety: append() of one partition is called by one thread at a
-// time (its partition processor); different partitions append concurrently
-// and RocksDB's group commit merges their syncs. read() and head() may be
-// called from any thread.
+// time (its partition processor); different partitions append
+// concurrently. read() and head() may be called from any thread.
 
 #include <array>
 #include <atomic>
@@ -94,6 +96,7 @@ class rocks_log final : public event_log {
   private:
     rocks_log(rocks_store& store, const rocks_log_options& options);
     result<chain_head> load_head(partition_id p) const;
+    result<void> write_durably(rocksdb::WriteBatch& wb);
 
     rocks_store& store_;
     rocksdb::ColumnFamilyHandle* events_;

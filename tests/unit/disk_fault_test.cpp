@@ -124,6 +124,10 @@ TEST_P(IoErrorTest, StopsThePartitionUntilReopenedThenTheStateIsTheLogs) {
     expect_unavailable(comment("failed", "ik-failed"));
     EXPECT_GT(node_.fs().injected(), 0u);
     node_.fs().clear_faults();
+    // What was written but not synced is not read.
+    auto shown = node_.log().read(partition_, 1, std::numeric_limits<std::size_t>::max());
+    ASSERT_TRUE(shown);
+    EXPECT_EQ(shown.value().size(), head.pos);
 
     // The fault is gone, RocksDB is not: the partition refuses, undecided.
     for (int i = 0; i < 3; ++i) {
