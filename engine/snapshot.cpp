@@ -17,13 +17,43 @@ space_snapshot snapshot_of(const partition_state& s, const space_id& space, posi
     return out;
 }
 
-std::string encode_snapshot(const space_snapshot& s) {
+namespace {
+
+// space_snapshot's encoding (events::save_value of its fields in order),
+// from parts that need not be copied into one first.
+std::string encode(position pos, timestamp latest, const space_state& space,
+                   const std::vector<const journey_state*>& journeys) {
+    static_assert(std::tuple_size_v<decltype(space_snapshot::fields())> == 4,
+                  "encode() writes pos, latest, space and journeys");
     std::ostringstream os(std::ios::binary);
     {
         cereal::PortableBinaryOutputArchive ar(os);
-        events::save_value(ar, s);
+        ar(events::format_version_of<space_snapshot>());
+        events::save_value(ar, pos);
+        events::save_value(ar, latest);
+        events::save_value(ar, space);
+        ar(static_cast<std::uint32_t>(journeys.size()));
+        for (const auto* j : journeys) events::save_value(ar, *j);
     }
     return std::move(os).str();
+}
+
+}  // namespace
+
+std::string encode_snapshot(const space_snapshot& s) {
+    std::vector<const journey_state*> journeys;
+    for (const auto& j : s.journeys) journeys.push_back(&j);
+    return encode(s.pos, s.latest, s.space, journeys);
+}
+
+std::string encode_snapshot(const partition_state& s, const space_id& space, position pos,
+                            timestamp latest) {
+    const auto* sp = s.space(space);
+    std::vector<const journey_state*> journeys;
+    if (sp)
+        for (const auto& id : sp->journeys)
+            if (const auto* j = s.journey(id)) journeys.push_back(j);
+    return encode(pos, latest, sp ? *sp : space_state{}, journeys);
 }
 
 result<space_snapshot> decode_snapshot(std::string_view bytes) {

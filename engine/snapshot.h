@@ -36,6 +36,10 @@ space_snapshot snapshot_of(const partition_state& s, const space_id& space, posi
                            timestamp latest);
 
 std::string encode_snapshot(const space_snapshot& s);
+// The same bytes as encode_snapshot(snapshot_of(s, space, pos, latest)),
+// written from the state without copying it.
+std::string encode_snapshot(const partition_state& s, const space_id& space, position pos,
+                            timestamp latest);
 // errc::corruption when the bytes are not a snapshot this build knows.
 result<space_snapshot> decode_snapshot(std::string_view bytes);
 

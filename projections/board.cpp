@@ -316,8 +316,8 @@ void board::write_snapshot(const ev::envelope& e, const space_tally& tally, rows
     if (tally.events % snapshot_interval != 0) return;
     const auto state = states_.find(e.partition);
     if (state == states_.end() || !state->second.spaces.contains(e.space)) return;
-    r.put(snapshot_key(e.space, e.pos), engine::encode_snapshot(engine::snapshot_of(
-                                            state->second, e.space, e.pos, tally.latest)));
+    r.put(snapshot_key(e.space, e.pos),
+          engine::encode_snapshot(state->second, e.space, e.pos, tally.latest));
     r.put(snapshot_time_key(e.space, tally.latest, e.pos), "");
 }
 

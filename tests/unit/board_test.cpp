@@ -391,6 +391,9 @@ TEST_F(BoardTest, SnapshotsKeepEverythingTheFoldHolds) {
         for (const auto& [id, sp] : state.spaces) {
             const auto snap = engine::snapshot_of(state, id, state.head.pos, timestamp{now_});
             ASSERT_EQ(snap.journeys.size(), sp.journeys.size());
+            EXPECT_EQ(engine::encode_snapshot(state, id, state.head.pos, timestamp{now_}),
+                      engine::encode_snapshot(snap))
+                << "written from the state, a snapshot has the bytes of its copy";
             auto decoded = engine::decode_snapshot(engine::encode_snapshot(snap));
             ASSERT_TRUE(decoded) << decoded.error().message;
             EXPECT_EQ(decoded.value(), snap);
