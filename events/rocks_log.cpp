@@ -219,16 +219,12 @@ result<void> rocks_log::put_meta(std::span<const meta_put> meta) {
     return success();
 }
 
-// The write, then (when syncing) the sync of the write-ahead log, outside
-// RocksDB's write queue: the read models' unlogged writes, queued behind
-// this one, go on while the disk syncs instead of waiting for it. What is
-// written is read only up to the heads, which move after the sync.
+// The write, synced when the log syncs.
 result<void> rocks_log::write_durably(rocksdb::WriteBatch& wb) {
-    if (auto s = store_.db().Write(rocksdb::WriteOptions{}, &wb); !s.ok())
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    if (auto s = store_.db().Write(wo, &wb); !s.ok())
         return failure(from_status(s, "the write failed"));
-    if (!options_.sync) return success();
-    if (auto s = store_.db().SyncWAL(); !s.ok())
-        return failure(from_status(s, "the sync of the write-ahead log failed"));
     return success();
 }
 

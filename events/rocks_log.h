@@ -1,10 +1,9 @@
 #pragma once
 // RocksLog: the embedded log of record. Events live in the "events" column
 // family, keyed by big-endian (partition u32, position u64), valued by the
-// binary codec. One append is one WriteBatch, then one sync of the WAL
-// (SyncWAL, outside RocksDB's write queue, so that the read models' writes
-// do not wait for the disk). read() returns events up to the head, which
-// moves once the sync is done: nothing is read before it is durable.
+// binary codec. One append is one WriteBatch with one WAL sync. read()
+// returns events up to the head, which moves once the append is synced:
+// nothing is read before it is durable.
 //
 // Thread-safety: append() of one partition is called by one thread at a
 // time (its partition processor); different partitions append
