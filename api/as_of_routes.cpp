@@ -52,8 +52,8 @@ std::variant<projections::as_of_point, http_response> moment_of(std::string_view
 }
 
 // Answers what `render` makes of the space as it was at the moment the
-// request names (a JSON object's text, to which "as_of" is added), once the audit index holds the
-// space's partition up to that moment.
+// request names (a JSON object's text, to which "as_of" is added), once
+// the audit index holds the space's partition up to that moment.
 void read_as_of(const route_deps& deps, const http_request& req, const space_id& space,
                 const std::string& what, std::string_view of,
                 std::function<std::optional<std::string>(const projections::past_space&)> render,

@@ -1,5 +1,6 @@
 #include "api/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 
@@ -92,12 +93,14 @@ result<std::vector<std::string>> origin_list(const std::string& value) {
 
 // "alice, ops-bot" → the user ids.
 result<std::vector<std::string>> user_list(const std::string& key, const std::string& value) {
+    // Compared as they are with token subjects: no control character at all.
+    const auto is_control = [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; };
     auto out = comma_list(value);
     for (const auto& u : out)
-        if (u.size() > max_id_bytes || has_control_character(u))
+        if (u.size() > max_id_bytes || std::any_of(u.begin(), u.end(), is_control))
             return failure(errc::invalid_argument,
-                           key + ": \"" + u.substr(0, 64) +
-                               "\" is not a user id (at most 256 bytes, no control characters)");
+                           key + ": \"" + u.substr(0, 64) + "\" is not a user id (at most " +
+                               std::to_string(max_id_bytes) + " bytes, no control characters)");
     return out;
 }
 

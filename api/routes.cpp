@@ -187,12 +187,14 @@ void create_space(const route_deps& deps, const http_request& req, const princip
 
 void list_spaces(const route_deps& deps, const principal& who, const responder& respond) {
     const std::string prefix = "reader/" + who.user.value + "/";
-    auto readable = projections::board::scan(deps.db, deps.board_rows(), prefix, max_list_page);
+    // One generation's rows for the whole answer.
+    auto* const board_rows = deps.board_rows();
+    auto readable = projections::board::scan(deps.db, board_rows, prefix, max_list_page);
     if (!readable) return fail(respond, readable.error());
     boost::json::array spaces;
     for (const auto& row : readable.value()) {
-        auto space = projections::board::get(deps.db, deps.board_rows(),
-                                             "space/" + row.key.substr(prefix.size()));
+        auto space =
+            projections::board::get(deps.db, board_rows, "space/" + row.key.substr(prefix.size()));
         if (!space) return fail(respond, space.error());
         if (space.value()) spaces.push_back(boost::json::parse(*space.value()));
     }
@@ -461,13 +463,15 @@ void download(const route_deps& deps, const http_request& req, const node_id& ta
 void my_tasks(const route_deps& deps, const principal& who, const responder& respond) {
     boost::json::array tasks;
     std::set<std::string> seen;
+    // One generation's rows and readers for the whole answer.
+    const auto live = deps.models.current();
     auto add_rows = [&](const std::string& prefix) -> result<void> {
-        auto rows = projections::board::scan(deps.db, deps.board_rows(), prefix, max_list_page);
+        auto rows = projections::board::scan(deps.db, live->board_rows, prefix, max_list_page);
         if (!rows) return failure(rows.error());
         for (const auto& row : rows.value()) {
             const auto id = row.key.substr(prefix.size());
             if (!seen.insert(id).second) continue;
-            if (!deps.may_read(who.user, engine::space_of_id(id))) continue;
+            if (!live->board_model->may_read(who.user, engine::space_of_id(id))) continue;
             tasks.push_back(boost::json::parse(row.value));
         }
         return success();
@@ -475,7 +479,7 @@ void my_tasks(const route_deps& deps, const principal& who, const responder& res
     if (auto r = add_rows("assigned/u/" + who.user.value + "/"); !r)
         return fail(respond, r.error());
     const std::string teams_prefix = "team_of/" + who.user.value + "/";
-    auto teams = projections::board::scan(deps.db, deps.board_rows(), teams_prefix, max_list_page);
+    auto teams = projections::board::scan(deps.db, live->board_rows, teams_prefix, max_list_page);
     if (!teams) return fail(respond, teams.error());
     for (const auto& t : teams.value())
         if (auto r = add_rows("assigned/t/" + t.key.substr(teams_prefix.size()) + "/"); !r)

@@ -239,7 +239,6 @@ result<void> board::flush(rows& r) {
             j = s->journey(engine::journey_of_id(id.value));
             n = s->node(id);
         }
-        task_text_.erase(id);
         auto old = assigned_.find(id);
         if (old != assigned_.end()) {
             if (!old->second.first.empty()) r.remove(assigned_key(old->second.first, id));
@@ -248,6 +247,7 @@ result<void> board::flush(rows& r) {
         }
         if (!j || !n || !n->is_task()) {
             r.remove("task/" + id.value);
+            task_text_.erase(id);
             continue;
         }
         auto texts = task_json(*j, *n);

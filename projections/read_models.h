@@ -8,11 +8,13 @@
 //
 // rebuild() makes the next generation beside the live one while the live
 // one serves: new column families, every event replayed from position 1
-// (each model on a thread of its own), then the log followed until the new generation has what the
-// live one has. Then it switches: the new rows are flushed, the data directory records the new
-// generation, readers get it from current(), and the old generation stops and its column families
-// are dropped. A crash before the record leaves the old generation live (the half-built one is
-// dropped on the next open); after it, the new one resumes from its checkpoint.
+// (each model on a thread of its own), then the log followed until the new
+// generation has what the live one has. Then it switches: the new rows are
+// flushed, the data directory records the new generation, readers get it
+// from current(), and the old generation stops and its column families are
+// dropped. A crash before the record leaves the old generation live (the
+// half-built one is dropped on the next open); after it, the new one
+// resumes from its checkpoint.
 //
 // Readers take current() for the length of a request: what they hold stays
 // readable after a switch. when_applied() follows the switch, so a writer

@@ -1,5 +1,7 @@
 #include "projections/views.h"
 
+#include <vector>
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -267,12 +269,25 @@ std::string journey_json(const engine::journey_state& j, const task_text_fn& tas
                                   {"version", j.template_version},
                                   {"content_hash", j.template_hash}};
     if (!j.copied_from.empty()) head["copied_from"] = j.copied_from.value;
+    // Each module's progress counted once; a phase's is the sum of its
+    // modules' (none when out of scope), the journey's the sum of phases'.
+    std::vector<std::vector<progress>> module_progress(j.phases.size());
+    std::vector<progress> phase_progress(j.phases.size());
+    progress total;
+    for (std::size_t i = 0; i < j.phases.size(); ++i) {
+        const auto& phase = j.nodes.at(j.phases[i]);
+        for (const auto& mid : phase.children) {
+            module_progress[i].push_back(progress_of(j, j.nodes.at(mid)));
+            if (phase.in_scope) phase_progress[i].add(module_progress[i].back());
+        }
+        total.add(phase_progress[i]);
+    }
     auto out = opened(head);
     out += R"(,"progress":)";
-    progress_of(j).append_json(out);
+    total.append_json(out);
     // Phases, modules and tasks in the tree's order, each node's own
     // members first and its children last.
-    auto node_head = [&](const engine::node_state& n) {
+    auto node_head = [&](const engine::node_state& n, const progress& p) {
         out += R"({"id":)";
         out += boost::json::serialize(n.id.value);
         out += R"(,"title":)";
@@ -283,22 +298,23 @@ std::string journey_json(const engine::journey_state& j, const task_text_fn& tas
         out += R"(,"version":)";
         out += std::to_string(n.version);
         out += R"(,"progress":)";
-        progress_of(j, n).append_json(out);
+        p.append_json(out);
     };
     auto join = [&](const auto& ids, auto&& append) {
         for (std::size_t i = 0; i < ids.size(); ++i) {
             if (i > 0) out += ',';
-            append(j.nodes.at(ids[i]));
+            append(j.nodes.at(ids[i]), i);
         }
     };
     out += R"(,"phases":[)";
-    join(j.phases, [&](const engine::node_state& phase) {
-        node_head(phase);
+    join(j.phases, [&](const engine::node_state& phase, std::size_t p) {
+        node_head(phase, phase_progress[p]);
         out += R"(,"modules":[)";
-        join(phase.children, [&](const engine::node_state& module) {
-            node_head(module);
+        join(phase.children, [&](const engine::node_state& module, std::size_t m) {
+            node_head(module, module_progress[p][m]);
             out += R"(,"tasks":[)";
-            join(module.children, [&](const engine::node_state& task) { task_text(task, out); });
+            join(module.children,
+                 [&](const engine::node_state& task, std::size_t) { task_text(task, out); });
             out += "]}";
         });
         out += "]}";

@@ -48,9 +48,8 @@ using task_text_fn = std::function<void(const engine::node_state& task, std::str
 std::string journey_json(const engine::journey_state& j, const task_text_fn& task_text);
 std::string journey_json(const engine::journey_state& j);
 
-// A space: details, members, teams and its journeys with their progress
-// (progress_for gives a journey's, e.g. from a cache).
-// As JSON text.
+// A space as JSON text: details, members, teams and its journeys with their
+// progress (progress_for gives a journey's, e.g. from a cache).
 std::string space_json(const engine::partition_state& s, const engine::space_state& sp,
                        const std::function<progress(const engine::journey_state&)>& progress_for);
 

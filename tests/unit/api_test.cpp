@@ -88,6 +88,23 @@ TEST(HttpConfig, ReadTimeoutIsWholeSecondsFromOneToAnHour) {
         EXPECT_FALSE(set_value(c, "http_read_timeout", bad)) << bad;
 }
 
+TEST(AdminConfig, OperatorsAreUserIds) {
+    config c;
+    ASSERT_TRUE(set_value(c, "operators", " alice, ops-bot ,,"));
+    EXPECT_EQ(c.operators, (std::vector<std::string>{"alice", "ops-bot"}));
+    ASSERT_TRUE(set_value(c, "operators", ""));
+    EXPECT_TRUE(c.operators.empty());
+    ASSERT_TRUE(set_value(c, "operators", "alice"));
+    for (const std::string& bad :
+         {std::string("alice,bo\nb"), std::string(max_id_bytes + 1, 'x')}) {
+        auto r = set_value(c, "operators", bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_NE(r.error().message.find("is not a user id"), std::string::npos);
+        EXPECT_EQ(c.operators, std::vector<std::string>{"alice"})
+            << "a refused value changes nothing";
+    }
+}
+
 TEST(Problems, EveryErrorCodeHasAStatusAndAType) {
     const std::vector<std::pair<errc, unsigned>> expected{{errc::invalid_argument, 400},
                                                           {errc::not_found, 404},
