@@ -83,9 +83,13 @@ std::string column_family_of(const projection& p, std::uint64_t generation = 0);
 using progress_fn = std::function<bool(std::uint64_t done, std::uint64_t total)>;
 
 struct runner_options {
-    // Events applied per WriteBatch: during catch-up, and when following the
-    // log, by the appended batches that queued while the last one was applied.
+    // Events applied per WriteBatch when following the log, by the appended
+    // batches that queued while the last one was applied.
     std::size_t batch_events = 1024;
+    // Events applied per WriteBatch during a catch-up or rebuild: larger,
+    // since a batch renders each row it touches once (a journey with a
+    // hundred changes in a batch is rendered once).
+    std::size_t catch_up_events = 4096;
     std::string column_family{};  // default: column_family_of(p)
 };
 

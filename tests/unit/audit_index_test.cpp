@@ -53,8 +53,8 @@ class AuditIndexTest : public ::testing::Test {
         store_.reset();
     }
     void start_runner() {
-        runner_ =
-            std::make_unique<runner>(*store_, *log_, index_, runner_options{.batch_events = 5});
+        runner_ = std::make_unique<runner>(*store_, *log_, index_,
+                                           runner_options{.batch_events = 5, .catch_up_events = 5});
         ASSERT_TRUE(runner_->start());
     }
 

@@ -39,8 +39,8 @@ class BoardTest : public ::testing::Test {
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
         ASSERT_TRUE(processor_->start());
         board_ = std::make_unique<board>();
-        runner_ =
-            std::make_unique<runner>(*store_, *log_, *board_, runner_options{.batch_events = 5});
+        runner_ = std::make_unique<runner>(*store_, *log_, *board_,
+                                           runner_options{.batch_events = 5, .catch_up_events = 5});
         ASSERT_TRUE(runner_->start());
         cf_ = store_->column_family(column_family_of(*board_));
         audit_runner_ = std::make_unique<runner>(*store_, *log_, audit_);

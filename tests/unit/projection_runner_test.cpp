@@ -63,6 +63,29 @@ class gated final : public projection {
     std::vector<std::pair<partition_id, position>> applied_;
 };
 
+// Writes rows out of key order, several times to the same keys, within
+// each event; reads its own writes or not, as told.
+class overwriting final : public projection {
+  public:
+    explicit overwriting(bool indexed) : indexed_(indexed) {}
+    std::string name() const override { return indexed_ ? "overwriting_indexed" : "overwriting"; }
+    bool reads_own_writes() const override { return indexed_; }
+    result<void> apply(const events::envelope& e, rows& r) override {
+        const std::string n = std::to_string(e.pos);
+        r.put("z/" + n, "first");
+        r.put("a/" + n, "first");
+        r.remove("z/" + n);
+        r.put("a/" + n, "second");
+        r.put("m/last", n);
+        r.put("gone", n);
+        r.remove("gone");
+        return success();
+    }
+
+  private:
+    bool indexed_;
+};
+
 class ProjectionRunnerTest : public ::testing::Test {
   protected:
     void open(const std::string& other_column_family = {}) {
@@ -83,8 +106,8 @@ class ProjectionRunnerTest : public ::testing::Test {
         store_.reset();
     }
     void start_runner() {
-        runner_ =
-            std::make_unique<runner>(*store_, *log_, directory_, runner_options{.batch_events = 7});
+        runner_ = std::make_unique<runner>(*store_, *log_, directory_,
+                                           runner_options{.batch_events = 7, .catch_up_events = 7});
         ASSERT_TRUE(runner_->start());
     }
     void run(engine::command c) {
@@ -173,7 +196,7 @@ TEST_F(ProjectionRunnerTest, ResumesFromItsCheckpointWithoutLossOrDoubleCounting
 TEST_F(ProjectionRunnerTest, AppliesWhatQueuedMeanwhileInOneWrite) {
     gated g;
     open(column_family_of(g));
-    runner r(*store_, *log_, g, runner_options{.batch_events = 7});
+    runner r(*store_, *log_, g, runner_options{.batch_events = 7, .catch_up_events = 7});
     ASSERT_TRUE(r.start());
     run(engine::create_space{space_id{"first"}, "First", ""});
     g.wait_for_first_flush();
@@ -190,6 +213,42 @@ TEST_F(ProjectionRunnerTest, AppliesWhatQueuedMeanwhileInOneWrite) {
         last[p] = pos;
     }
     EXPECT_EQ(g.applied().size(), 21u);
+}
+
+// Rows are written in key order, and the writes of one key keep their
+// order: the last put or remove of a key in a batch is what the batch
+// leaves, with a plain and with an indexed batch.
+TEST_F(ProjectionRunnerTest, TheLastWriteOfAKeyInABatchStands) {
+    overwriting plain(false);
+    overwriting indexed(true);
+    const auto plain_family = column_family_of(plain);
+    const auto indexed_family = column_family_of(indexed);
+    space_directory probe;
+    store_ = std::move(
+        events::rocks_store::open({dir_.path(),
+                                   {events::events_column_family, events::meta_column_family,
+                                    plain_family, indexed_family, column_family_of(probe)}})
+            .value());
+    log_ = std::move(events::rocks_log::open(*store_, {.partitions = 1}).value());
+    processor_ = std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
+    ASSERT_TRUE(processor_->start());
+    for (int i = 0; i < 12; ++i)
+        run(engine::create_space{space_id{"s" + std::to_string(i)}, "Space", ""});
+    for (auto* p : {&plain, &indexed}) {
+        runner r(*store_, *log_, *p, runner_options{.batch_events = 5, .catch_up_events = 5});
+        ASSERT_TRUE(r.start());
+        ASSERT_TRUE(r.wait_caught_up(std::chrono::seconds(10)));
+        auto* cf = store_->column_family(column_family_of(*p));
+        std::map<std::string, std::string> held;
+        std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator({}, cf));
+        for (it->SeekToFirst(); it->Valid(); it->Next())
+            if (!it->key().starts_with("checkpoint"))
+                held[it->key().ToString()] = it->value().ToString();
+        const position head = log_->head(0).pos;
+        std::map<std::string, std::string> wanted{{"m/last", std::to_string(head)}};
+        for (position pos = 1; pos <= head; ++pos) wanted["a/" + std::to_string(pos)] = "second";
+        EXPECT_EQ(held, wanted) << p->name();
+    }
 }
 
 TEST_F(ProjectionRunnerTest, RefusesAStoreWithoutItsColumnFamily) {

@@ -36,7 +36,8 @@ class ReadModelsTest : public ::testing::Test {
         processor_ =
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
         ASSERT_TRUE(processor_->start());
-        auto m = read_models::open(*store_, *log_, runner_options{.batch_events = 64});
+        auto m = read_models::open(*store_, *log_,
+                                   runner_options{.batch_events = 64, .catch_up_events = 64});
         ASSERT_TRUE(m) << m.error().message;
         models_ = std::move(m).value();
     }
