@@ -1,7 +1,5 @@
 #include "engine/snapshot.h"
 
-#include <sstream>
-
 namespace migops::engine {
 
 space_snapshot snapshot_of(const partition_state& s, const space_id& space, position pos,
@@ -25,9 +23,9 @@ std::string encode(position pos, timestamp latest, const space_state& space,
                    const std::vector<const journey_state*>& journeys) {
     static_assert(std::tuple_size_v<decltype(space_snapshot::fields())> == 4,
                   "encode() writes pos, latest, space and journeys");
-    std::ostringstream os(std::ios::binary);
+    events::bytes_output out;
     {
-        cereal::PortableBinaryOutputArchive ar(os);
+        cereal::PortableBinaryOutputArchive ar(out.stream());
         ar(events::format_version_of<space_snapshot>());
         events::save_value(ar, pos);
         events::save_value(ar, latest);
@@ -35,7 +33,7 @@ std::string encode(position pos, timestamp latest, const space_state& space,
         ar(static_cast<std::uint32_t>(journeys.size()));
         for (const auto* j : journeys) events::save_value(ar, *j);
     }
-    return std::move(os).str();
+    return std::move(out).take();
 }
 
 }  // namespace
@@ -58,12 +56,11 @@ std::string encode_snapshot(const partition_state& s, const space_id& space, pos
 
 result<space_snapshot> decode_snapshot(std::string_view bytes) {
     try {
-        std::istringstream is(std::string(bytes), std::ios::binary);
-        events::bounded_input_archive ar(is, bytes.size());
+        events::bytes_input in(bytes);
+        events::bounded_input_archive ar(in.stream(), bytes.size());
         space_snapshot s;
         events::load_value(ar, s);
-        if (is.peek() != std::char_traits<char>::eof())
-            return failure(errc::corruption, "trailing bytes after the snapshot");
+        if (!in.at_end()) return failure(errc::corruption, "trailing bytes after the snapshot");
         return s;
     } catch (const std::exception& ex) {
         return failure(errc::corruption, std::string("snapshot does not decode: ") + ex.what());

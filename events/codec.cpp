@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <sstream>
 
 #include <openssl/evp.h>
 
@@ -198,9 +197,9 @@ hash_bytes hash_member(const boost::json::object& o, std::string_view key) {
 }  // namespace
 
 std::string encode_binary(const envelope& e) {
-    std::ostringstream os(std::ios::binary);
+    bytes_output out;
     {
-        cereal::PortableBinaryOutputArchive ar(os);
+        cereal::PortableBinaryOutputArchive ar(out.stream());
         ar(envelope_version);
         save_value(ar, e.event_id);
         ar(e.partition, e.pos);
@@ -215,13 +214,13 @@ std::string encode_binary(const envelope& e) {
         ar(type_id_of(e.data));
         std::visit([&](const auto& p) { save_value(ar, p); }, e.data);
     }
-    return std::move(os).str();
+    return std::move(out).take();
 }
 
 result<envelope> decode_binary(std::string_view bytes) {
     try {
-        std::istringstream is(std::string(bytes), std::ios::binary);
-        bounded_input_archive ar(is, bytes.size());
+        bytes_input in(bytes);
+        bounded_input_archive ar(in.stream(), bytes.size());
         std::uint32_t version = 0;
         ar(version);
         if (version == 0 || version > envelope_version)
@@ -248,8 +247,7 @@ result<envelope> decode_binary(std::string_view bytes) {
         if (!known)
             return failure(errc::corruption,
                            "event type " + std::to_string(type_id) + " is not known");
-        if (is.peek() != std::char_traits<char>::eof())
-            return failure(errc::corruption, "trailing bytes after the event");
+        if (!in.at_end()) return failure(errc::corruption, "trailing bytes after the event");
         return e;
     } catch (const std::exception& ex) {
         return failure(errc::corruption, std::string("event does not decode: ") + ex.what());

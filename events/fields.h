@@ -17,13 +17,18 @@
 //     same hash.
 //   - no std::variant, no size_t: counts are u32 on the wire.
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
+#include <cstring>
+#include <istream>
 #include <limits>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <stdexcept>
+#include <streambuf>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -113,6 +118,71 @@ concept named_enum = std::is_enum_v<E> && requires(E e, std::string_view s) {
 
 // ---- binary ------------------------------------------------------------
 
+// Stored bytes as an input stream, read in place (no copy, no string
+// stream): the binary archives read each field through it.
+class bytes_input {
+  public:
+    explicit bytes_input(std::string_view bytes) : buffer_(bytes), stream_(&buffer_) {}
+    bytes_input(const bytes_input&) = delete;
+    bytes_input& operator=(const bytes_input&) = delete;
+    std::istream& stream() { return stream_; }
+    // Whether every byte was read.
+    bool at_end() const { return buffer_.left() == 0; }
+
+  private:
+    class buffer final : public std::streambuf {
+      public:
+        explicit buffer(std::string_view bytes) {
+            // std::streambuf's get area is non-const; nothing writes to it.
+            char* begin = const_cast<char*>(bytes.data());
+            setg(begin, begin, begin + bytes.size());
+        }
+        std::streamsize left() const { return egptr() - gptr(); }
+
+      protected:
+        std::streamsize xsgetn(char* out, std::streamsize n) override {
+            const std::streamsize taken = std::min(n, left());
+            if (taken > 0) {
+                std::memcpy(out, gptr(), static_cast<std::size_t>(taken));
+                gbump(static_cast<int>(taken));
+            }
+            return taken;
+        }
+    };
+    buffer buffer_;
+    std::istream stream_;
+};
+
+// An output stream that appends to a string (the binary archives write
+// each field through it); take() hands the string over.
+class bytes_output {
+  public:
+    bytes_output() : stream_(&buffer_) {}
+    bytes_output(const bytes_output&) = delete;
+    bytes_output& operator=(const bytes_output&) = delete;
+    std::ostream& stream() { return stream_; }
+    std::string take() && { return std::move(buffer_.bytes); }
+
+  private:
+    class buffer final : public std::streambuf {
+      public:
+        std::string bytes;
+
+      protected:
+        std::streamsize xsputn(const char* in, std::streamsize n) override {
+            bytes.append(in, static_cast<std::size_t>(n));
+            return n;
+        }
+        int_type overflow(int_type c) override {
+            if (!traits_type::eq_int_type(c, traits_type::eof()))
+                bytes.push_back(traits_type::to_char_type(c));
+            return traits_type::not_eof(c);
+        }
+    };
+    buffer buffer_;
+    std::ostream stream_;
+};
+
 // An input archive that knows how many bytes it was given, so that no
 // stored length or count can make it allocate more than that.
 class bounded_input_archive : public cereal::PortableBinaryInputArchive {
@@ -157,7 +227,7 @@ void save_value(cereal::PortableBinaryOutputArchive& ar, const M& v) {
     } else if constexpr (std::is_same_v<M, timestamp>) {
         ar(v.micros);
     } else if constexpr (std::is_same_v<M, hash_bytes>) {
-        for (auto b : v) ar(b);
+        ar(cereal::binary_data(v.data(), v.size()));  // the bytes in order, as one by one
     } else if constexpr (is_optional<M>::value) {
         ar(v.has_value());
         if (v) save_value(ar, *v);
@@ -212,7 +282,7 @@ void load_value(bounded_input_archive& ar, M& v) {
     } else if constexpr (std::is_same_v<M, timestamp>) {
         ar(v.micros);
     } else if constexpr (std::is_same_v<M, hash_bytes>) {
-        for (auto& b : v) ar(b);
+        ar(cereal::binary_data(v.data(), v.size()));
     } else if constexpr (is_optional<M>::value) {
         bool has = false;
         load_value(ar, has);

@@ -57,9 +57,12 @@ TEST(Golden, EveryCurrentTypeAndVersionHasFiles) {
         }
         ASSERT_TRUE(fs::exists(bin)) << bin << " is missing (run with MIGOPS_WRITE_GOLDEN=1)";
         ASSERT_TRUE(fs::exists(json)) << json << " is missing";
-        auto decoded = decode_binary(read_file(bin));
+        const auto stored = read_file(bin);
+        auto decoded = decode_binary(stored);
         ASSERT_TRUE(decoded) << stem << ": " << decoded.error().message;
         EXPECT_EQ(decoded.value(), sample) << stem;
+        // This build writes the current version byte for byte as stored.
+        EXPECT_EQ(encode_binary(sample), stored) << stem;
     });
 }
 
