@@ -144,7 +144,7 @@ class bytes_input {
             const std::streamsize taken = std::min(n, left());
             if (taken > 0) {
                 std::memcpy(out, gptr(), static_cast<std::size_t>(taken));
-                gbump(static_cast<int>(taken));
+                setg(eback(), gptr() + taken, egptr());  // gbump takes an int
             }
             return taken;
         }
