@@ -187,7 +187,20 @@ class StreamHubTest : public ::testing::Test {
                                        [&](auto r) { done.set_value(std::move(r)); }));
         auto r = f.get();
         EXPECT_TRUE(r) << r.error().message;
-        EXPECT_TRUE(models_->current()->wait_caught_up(10s));
+        if (!models_->current()->wait_caught_up(10s)) {
+            // Which model stopped short, and where.
+            auto g = models_->current();
+            for (std::size_t i = 0; i < g->runners.size(); ++i) {
+                const auto at = g->runners[i]->position_now();
+                std::string line = g->models[i]->name() + " of generation " +
+                                   std::to_string(g->number) + " is not caught up:";
+                for (partition_id p = 0; p < log_->partitions(); ++p)
+                    line += " partition " + std::to_string(p) + " at " + std::to_string(at.at(p)) +
+                            " of " + std::to_string(log_->head(p).pos);
+                if (auto bad = g->runners[i]->failed()) line += "; failed: " + bad->message;
+                ADD_FAILURE() << line;
+            }
+        }
         return r ? r.value() : std::vector<events::envelope>{};
     }
     position rename(int i) {
