@@ -1,6 +1,5 @@
 #include "api/config.h"
 
-#include <algorithm>
 #include <charconv>
 #include <filesystem>
 
@@ -93,11 +92,9 @@ result<std::vector<std::string>> origin_list(const std::string& value) {
 
 // "alice, ops-bot" → the user ids.
 result<std::vector<std::string>> user_list(const std::string& key, const std::string& value) {
-    // Compared as they are with token subjects: no control character at all.
-    const auto is_control = [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; };
     auto out = comma_list(value);
     for (const auto& u : out)
-        if (u.size() > max_id_bytes || std::any_of(u.begin(), u.end(), is_control))
+        if (u.size() > max_id_bytes || has_any_control_character(u))
             return failure(errc::invalid_argument,
                            key + ": \"" + u.substr(0, 64) + "\" is not a user id (at most " +
                                std::to_string(max_id_bytes) + " bytes, no control characters)");

@@ -7,14 +7,22 @@
 
 namespace migops::api {
 
+namespace {
+bool is_control(char c) {
+    constexpr char del = 0x7f;
+    return static_cast<unsigned char>(c) < 0x20 || c == del;
+}
+}  // namespace
+
 // Text may hold tabs and line breaks; other control characters (NUL, ESC,
 // DEL, …) are never text and would reach events, logs and emails as they are.
 bool has_control_character(std::string_view s) {
-    constexpr char del = 0x7f;
-    return std::any_of(s.begin(), s.end(), [](char c) {
-        return (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
-               c == del;
-    });
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return is_control(c) && c != '\t' && c != '\n' && c != '\r'; });
+}
+
+bool has_any_control_character(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), is_control);
 }
 
 std::variant<boost::json::object, problem> json_object_body(const http_request& req) {

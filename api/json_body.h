@@ -33,6 +33,9 @@ std::variant<boost::json::object, problem> json_object_body(const http_request& 
 // Whether text holds a control character other than a tab or a line break
 // (NUL, ESC, DEL, …), which no text the API takes may hold.
 bool has_control_character(std::string_view s);
+// Whether text holds any control character, tabs and line breaks included
+// (ids, compared as they are with token subjects).
+bool has_any_control_character(std::string_view s);
 
 // A string field: absent is nullopt (or an error when required); wrong
 // type, too long, or holding a control character other than a tab or a line

@@ -264,8 +264,9 @@ result<void> board::flush(rows& r) {
         const auto* sp = live_space(space);
         const auto* j = sp ? find_state(space)->journey(id) : nullptr;
         if (j) {
+            auto counted = progress_tree(*j);
             r.put("journey/" + id.value,
-                  journey_json(*j, [&](const engine::node_state& task, std::string& out) {
+                  journey_json(*j, counted, [&](const engine::node_state& task, std::string& out) {
                       auto text = task_text_.find(task.id);
                       if (text == task_text_.end())
                           text = task_text_
@@ -274,7 +275,7 @@ result<void> board::flush(rows& r) {
                                      .first;
                       out += text->second;
                   }));
-            progress_[id] = progress_of(*j);
+            progress_[id] = counted.total;
         } else {
             r.remove("journey/" + id.value);
             progress_.erase(id);

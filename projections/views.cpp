@@ -118,9 +118,7 @@ progress progress_of(const engine::journey_state& j, const engine::node_state& n
 }
 
 progress progress_of(const engine::journey_state& j) {
-    progress p;
-    for (const auto& phase : j.phases) p.add(progress_of(j, j.nodes.at(phase)));
-    return p;
+    return progress_tree(j).total;
 }
 
 namespace {
@@ -255,7 +253,30 @@ std::string opened(const object& o) {
 
 }  // namespace
 
+journey_progress progress_tree(const engine::journey_state& j) {
+    // Each module counted once; a phase is the sum of its modules (none when
+    // out of scope, as progress_of(j, phase) says), the journey the sum of
+    // its phases.
+    journey_progress out;
+    out.modules.resize(j.phases.size());
+    out.phases.resize(j.phases.size());
+    for (std::size_t i = 0; i < j.phases.size(); ++i) {
+        const auto& phase = j.nodes.at(j.phases[i]);
+        for (const auto& mid : phase.children) {
+            out.modules[i].push_back(progress_of(j, j.nodes.at(mid)));
+            if (phase.in_scope) out.phases[i].add(out.modules[i].back());
+        }
+        out.total.add(out.phases[i]);
+    }
+    return out;
+}
+
 std::string journey_json(const engine::journey_state& j, const task_text_fn& task_text) {
+    return journey_json(j, progress_tree(j), task_text);
+}
+
+std::string journey_json(const engine::journey_state& j, const journey_progress& p,
+                         const task_text_fn& task_text) {
     object head;
     head["version"] = j.version;
     head["id"] = j.id.value;
@@ -269,25 +290,12 @@ std::string journey_json(const engine::journey_state& j, const task_text_fn& tas
                                   {"version", j.template_version},
                                   {"content_hash", j.template_hash}};
     if (!j.copied_from.empty()) head["copied_from"] = j.copied_from.value;
-    // Each module's progress counted once; a phase's is the sum of its
-    // modules' (none when out of scope), the journey's the sum of phases'.
-    std::vector<std::vector<progress>> module_progress(j.phases.size());
-    std::vector<progress> phase_progress(j.phases.size());
-    progress total;
-    for (std::size_t i = 0; i < j.phases.size(); ++i) {
-        const auto& phase = j.nodes.at(j.phases[i]);
-        for (const auto& mid : phase.children) {
-            module_progress[i].push_back(progress_of(j, j.nodes.at(mid)));
-            if (phase.in_scope) phase_progress[i].add(module_progress[i].back());
-        }
-        total.add(phase_progress[i]);
-    }
     auto out = opened(head);
     out += R"(,"progress":)";
-    total.append_json(out);
+    p.total.append_json(out);
     // Phases, modules and tasks in the tree's order, each node's own
     // members first and its children last.
-    auto node_head = [&](const engine::node_state& n, const progress& p) {
+    auto node_head = [&](const engine::node_state& n, const progress& of_node) {
         out += R"({"id":)";
         out += boost::json::serialize(n.id.value);
         out += R"(,"title":)";
@@ -298,7 +306,7 @@ std::string journey_json(const engine::journey_state& j, const task_text_fn& tas
         out += R"(,"version":)";
         out += std::to_string(n.version);
         out += R"(,"progress":)";
-        p.append_json(out);
+        of_node.append_json(out);
     };
     auto join = [&](const auto& ids, auto&& append) {
         for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -307,11 +315,11 @@ std::string journey_json(const engine::journey_state& j, const task_text_fn& tas
         }
     };
     out += R"(,"phases":[)";
-    join(j.phases, [&](const engine::node_state& phase, std::size_t p) {
-        node_head(phase, phase_progress[p]);
+    join(j.phases, [&](const engine::node_state& phase, std::size_t i) {
+        node_head(phase, p.phases[i]);
         out += R"(,"modules":[)";
         join(phase.children, [&](const engine::node_state& module, std::size_t m) {
-            node_head(module, module_progress[p][m]);
+            node_head(module, p.modules[i][m]);
             out += R"(,"tasks":[)";
             join(module.children,
                  [&](const engine::node_state& task, std::size_t) { task_text(task, out); });

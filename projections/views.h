@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -46,6 +47,10 @@ task_texts task_json(const engine::journey_state& j, const engine::node_state& n
 // change renders its own tasks again and not the whole tree.
 using task_text_fn = std::function<void(const engine::node_state& task, std::string& out)>;
 std::string journey_json(const engine::journey_state& j, const task_text_fn& task_text);
+// The same, with the journey's progress_tree() already counted.
+struct journey_progress;
+std::string journey_json(const engine::journey_state& j, const journey_progress& p,
+                         const task_text_fn& task_text);
 std::string journey_json(const engine::journey_state& j);
 
 // A space as JSON text: details, members, teams and its journeys with their
@@ -63,5 +68,14 @@ boost::json::object task_summary(const engine::journey_state& j, const engine::n
 // The progress of one node's subtree (a phase, a module) or of the journey.
 progress progress_of(const engine::journey_state& j, const engine::node_state& n);
 progress progress_of(const engine::journey_state& j);
+
+// A journey's progress in all, per phase and per module (modules[phase]
+// [module]), in the tree's order; each module counted once.
+struct journey_progress {
+    progress total;
+    std::vector<progress> phases;
+    std::vector<std::vector<progress>> modules;
+};
+journey_progress progress_tree(const engine::journey_state& j);
 
 }  // namespace migops::projections
