@@ -20,6 +20,7 @@
 #include <future>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/partition_processor.h"
@@ -38,15 +39,25 @@ namespace {
 
 constexpr std::uint32_t partitions = 8;
 constexpr std::size_t event_bytes = 300;  // the stored event, as in log.throughput
-// Commands in flight: a few clients, and a crowd (the raw producer has
-// every record in flight at once).
+// Commands in flight: a few clients, and a crowd (the raw producer has as
+// many records in flight as the few, or every record at once).
 constexpr int few_submitters = 64;
 constexpr int many_submitters = 4096;
-constexpr std::size_t commands = 20'000;
-// Unmeasured rounds against a cold broker (its JVM compiles for a while:
-// with fewer, its compiler threads take a third of the CPU the measured
-// rounds share), then measured rounds.
-constexpr int warm_rounds = 8;
+// Commands per run: with a crowd in flight, enough for a run of several
+// seconds (a short one is mostly its first and last round trips).
+constexpr std::size_t few_commands = 20'000;
+constexpr std::size_t many_commands = 100'000;
+// Unmeasured rounds against a cold broker first: its JVM compiles its hot
+// paths for a while, and the raw producer's rate keeps rising for a dozen
+// rounds or more. At least min_warm_rounds, then until a round's raw rate is
+// no more than warm_gain above the best before it (at most max_warm_rounds).
+constexpr int min_warm_rounds = 8;
+constexpr int max_warm_rounds = 40;
+constexpr double warm_gain = 1.1;
+// Each measured run starts after this pause, so that none pays for the
+// broker's work left over from the run before it (its collector, its log
+// flushes).
+constexpr auto settle = std::chrono::seconds(2);
 constexpr int measured_rounds = 5;
 constexpr auto broker_script_timeout = std::chrono::minutes(5);
 
@@ -109,7 +120,7 @@ std::size_t description_for_target() {
 
 // Through the engine: submitters commands in flight, each answered after
 // its event is confirmed by the broker and stored locally.
-double engine_rate(events::kafka::kafka_log& log, int submitters) {
+double engine_rate(events::kafka::kafka_log& log, int submitters, std::size_t commands) {
     const std::size_t description = description_for_target();
     engine::partition_processor proc(log, {});
     if (!proc.start()) fail("the processor did not start");
@@ -200,7 +211,7 @@ double raw_rate(const std::string& brokers, const std::string& topic,
 // The engine's events of a finished run, to send again through the raw
 // producer, in the order of their commands (each command's time is its
 // number), so that the partitions take turns as they did in the engine.
-std::vector<events::envelope> stored_events(events::kafka::kafka_log& log) {
+std::vector<events::envelope> stored_events(events::kafka::kafka_log& log, std::size_t commands) {
     std::vector<events::envelope> events;
     for (partition_id p = 0; p < partitions; ++p) {
         auto stored = log.read(p, 1, commands);
@@ -228,40 +239,51 @@ void throughput(const fs::path& dir) {
         return std::make_pair(open_node(dir / name, brokers, name), name);
     };
 
-    // Unmeasured runs of both first: the broker's JVM compiles its hot
-    // paths while it serves them, and a run that meets a cold broker would
-    // carry that cost alone.
+    // Unmeasured runs of both first, until the broker is warm.
     std::vector<events::envelope> events;
-    for (int i = 0; i < warm_rounds; ++i) {
+    double best_raw = 0;
+    int warmed = 0;
+    for (; warmed < max_warm_rounds; ++warmed) {
         auto [warm, name] = fresh("warm");
-        (void)engine_rate(*warm.log, many_submitters);
-        events = stored_events(*warm.log);
+        (void)engine_rate(*warm.log, many_submitters, few_commands);
+        events = stored_events(*warm.log, few_commands);
         warm = {};
-        auto [raw_node, raw_topic] = fresh("warm-raw");
-        (void)raw_rate(brokers, raw_topic, events, 0);
         auto [few_node, few_topic] = fresh("warm-raw-64");
         (void)raw_rate(brokers, few_topic, events, few_submitters);
+        auto [raw_node, raw_topic] = fresh("warm-raw");
+        const double rate = raw_rate(brokers, raw_topic, events, 0);
+        const bool rising = rate > best_raw * warm_gain;
+        best_raw = std::max(best_raw, rate);
+        if (warmed + 1 >= min_warm_rounds && !rising) break;
     }
-    // Then rounds that take turns, each on a topic of its own; the median
-    // of each kind is reported.
+    std::fprintf(stderr, "warm after %d rounds (raw %.0f events/s)\n", warmed + 1, best_raw);
+    // Then rounds that take turns, each on a topic of its own, each run
+    // after a pause once its topic is made; the median of each kind is reported.
+    auto measured = [&](const std::string& kind) {
+        auto made = fresh(kind);
+        std::this_thread::sleep_for(settle);
+        return made;
+    };
     std::vector<double> few, many, raw_few, raw;
     for (int i = 0; i < measured_rounds; ++i) {
         {
-            auto [n, name] = fresh("few");
-            few.push_back(engine_rate(*n.log, few_submitters));
+            auto [n, name] = measured("few");
+            few.push_back(engine_rate(*n.log, few_submitters, few_commands));
         }
         {
-            auto [n, name] = fresh("many");
-            many.push_back(engine_rate(*n.log, many_submitters));
-            events = stored_events(*n.log);
+            auto [n, name] = measured("many");
+            many.push_back(engine_rate(*n.log, many_submitters, many_commands));
+            events = stored_events(*n.log, many_commands);
         }
         // The baselines' topics are created like the engine's, then left
         // to them.
         {
-            auto [raw_node, raw_topic] = fresh("raw-64");
-            raw_few.push_back(raw_rate(brokers, raw_topic, events, few_submitters));
+            auto [raw_node, raw_topic] = measured("raw-64");
+            raw_few.push_back(raw_rate(brokers, raw_topic,
+                                       {events.begin(), events.begin() + few_commands},
+                                       few_submitters));
         }
-        auto [raw_node, raw_topic] = fresh("raw");
+        auto [raw_node, raw_topic] = measured("raw");
         raw.push_back(raw_rate(brokers, raw_topic, events, 0));
         std::fprintf(stderr,
                      "round %d: engine 64 %.0f, raw 64 %.0f, engine 4096 %.0f, raw %.0f events/s\n",
