@@ -1,7 +1,10 @@
 #include "events/codec.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <span>
+#include <stdexcept>
 
 #include <openssl/evp.h>
 
@@ -17,6 +20,8 @@ constexpr std::size_t sequence_digits = 20;
 // The attributes to_cloudevent() writes at most, "data" included: reserved
 // at once rather than grown.
 constexpr std::size_t cloudevent_attributes = 18;
+// Objects of at most this many members are sorted without an allocation.
+constexpr std::size_t small_object = 16;
 
 template <class F>
 bool for_type_id(std::uint32_t type_id, F&& f) {
@@ -45,8 +50,13 @@ bool for_type_name(std::string_view ce_type, F&& f) {
 void append_escaped(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     out.push_back('"');
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
+    // Runs of characters written as they are go in one append.
+    std::size_t plain = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + plain, i - plain);
+        plain = i + 1;
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -70,15 +80,12 @@ void append_escaped(std::string& out, std::string_view s) {
                 out += "\\f";
                 break;
             default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    out.push_back(hex[c >> 4]);
-                    out.push_back(hex[c & 0xf]);
-                } else {
-                    out.push_back(ch);
-                }
+                out += "\\u00";
+                out.push_back(hex[c >> 4]);
+                out.push_back(hex[c & 0xf]);
         }
     }
+    out.append(s.data() + plain, s.size() - plain);
     out.push_back('"');
 }
 
@@ -115,9 +122,14 @@ void append_canonical(std::string& out, const boost::json::value& v) {
         }
         case boost::json::kind::object: {
             const auto& o = v.get_object();
-            std::vector<const boost::json::key_value_pair*> items;
-            items.reserve(o.size());
-            for (const auto& kv : o) items.push_back(&kv);
+            // The members in key order; a payload's few on the stack.
+            std::array<const boost::json::key_value_pair*, small_object> few{};
+            std::vector<const boost::json::key_value_pair*> many;
+            if (o.size() > few.size()) many.resize(o.size());
+            const std::span<const boost::json::key_value_pair*> items =
+                many.empty() ? std::span(few.data(), o.size()) : std::span(many);
+            std::size_t n = 0;
+            for (const auto& kv : o) items[n++] = &kv;
             std::sort(items.begin(), items.end(),
                       [](const auto* a, const auto* b) { return a->key() < b->key(); });
             out.push_back('{');
@@ -348,8 +360,47 @@ hash_bytes sha256(std::string_view bytes) {
     return out;
 }
 
+// canonical_json(to_cloudevent(e, false)), written without building the
+// object: each member's canonical value goes into one buffer, then the
+// members are written in key order.
 hash_bytes compute_hash(const envelope& e) {
-    return sha256(canonical_json(to_cloudevent(e, /*include_hash=*/false)));
+    struct member {
+        std::string_view name;
+        std::size_t begin = 0;
+        std::size_t end = 0;
+    };
+    std::array<member, cloudevent_attributes> members{};
+    std::size_t count = 0;
+    std::string values;
+    values.reserve(1024);
+    const auto add = [&](std::string_view name, std::size_t begin) {
+        if (count == members.size()) throw std::logic_error("an event has too many attributes");
+        members[count++] = {name, begin, values.size()};
+    };
+    for_each_attribute(e, /*include_hash=*/false, [&](const cloudevent_attribute& a) {
+        const auto begin = values.size();
+        if (a.number)
+            values += std::to_string(*a.number);
+        else
+            append_escaped(values, a.text);
+        add(a.name, begin);
+    });
+    const auto data_begin = values.size();
+    append_canonical(values, data_of(e));
+    add("data", data_begin);
+    std::sort(members.begin(), members.begin() + static_cast<std::ptrdiff_t>(count),
+              [](const member& a, const member& b) { return a.name < b.name; });
+    std::string out;
+    out.reserve(values.size() + 24 * count);
+    out.push_back('{');
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i > 0) out.push_back(',');
+        append_escaped(out, members[i].name);
+        out.push_back(':');
+        out.append(values, members[i].begin, members[i].end - members[i].begin);
+    }
+    out.push_back('}');
+    return sha256(out);
 }
 
 chain_head seal(envelope& e, const chain_head& head) {

@@ -66,6 +66,32 @@ TEST(Codec, CanonicalJsonMatchesPythonsSortedCompactDump) {
               "\"b\":\"é\\u0001\\n\\\"\\\\/\x7f\xe2\x80\xa8\",\"z\":\"x\",\"é\":1}");
 }
 
+TEST(Chain, HashIsTheSha256OfTheCanonicalCloudEventWithoutItsHash) {
+    // The definition (DESIGN.md invariant 5), against compute_hash(), which
+    // writes the same bytes without building the object.
+    auto every = every_sample();
+    auto odd = sample_envelope(sample_of<space_created>());
+    odd.actor = user_id{"quote\" backslash\\ tab\t nul\x01 \u00e9 end"};
+    odd.correlation_id = "\x7f\n\r\b\f";
+    odd.data = space_created{"a \"name\"\n", std::string(300, 'd') + "\x1f"};
+    seal(odd, chain_head{7, sha256("before")});
+    every.push_back(odd);
+    for (const auto& e : every)
+        EXPECT_EQ(compute_hash(e), sha256(canonical_json(to_cloudevent(e, false))))
+            << type_name_of(e.data);
+}
+
+TEST(Codec, CanonicalJsonSortsLargeObjects) {
+    boost::json::object o;
+    std::string expected = "{";
+    for (char c = 'a'; c <= 'z'; ++c) {
+        expected += std::string(expected.size() > 1 ? "," : "") + "\"" + c +
+                    "\":" + std::to_string(c - 'a');
+    }
+    for (char c = 'z'; c >= 'a'; --c) o[std::string(1, c)] = c - 'a';
+    EXPECT_EQ(canonical_json(o), expected + "}");
+}
+
 TEST(Codec, RejectsGarbageAndUnknownTypes) {
     EXPECT_EQ(decode_binary("").error().code, errc::corruption);
     EXPECT_EQ(decode_binary("\x01\x02\x03").error().code, errc::corruption);
