@@ -407,8 +407,8 @@ result<void> kafka_log::append_locked(std::span<const partition_batch> group) {
         for (const auto& e : b.events) {
             pending->outcomes[index].partition = b.partition;
             auto t = std::make_unique<ticket>(ticket{pending, index});
-            refused = produce(rk, producer_->topic, static_cast<std::int32_t>(b.partition),
-                              to_record(e), t.get());
+            refused =
+                produce(rk, producer_->topic, static_cast<std::int32_t>(b.partition), e, t.get());
             if (refused) break;
             (void)t.release();  // on_delivery() owns it now
             ++index;

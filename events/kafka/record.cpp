@@ -1,6 +1,10 @@
 #include "events/kafka/record.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <limits>
+#include <stdexcept>
 
 #include <boost/json/parse.hpp>
 
@@ -15,9 +19,8 @@ constexpr std::string_view content_type_header = "content-type";
 // The CloudEvents distributed-tracing extension.
 constexpr std::string_view traceparent_attribute = "traceparent";
 constexpr std::string_view content_type_attribute = "datacontenttype";
-// The headers of a record at most: every attribute, traceparent and the
-// three migops_ ones.
-constexpr std::size_t cloudevent_headers = 24;
+// The longest header name: "ce_" and an attribute's name.
+constexpr std::size_t header_name_capacity = 48;
 // Attributes that to_cloudevent() writes as JSON integers.
 constexpr std::string_view integer_attributes[] = {"migopspartition", "migopsposition"};
 
@@ -35,25 +38,45 @@ const std::string* record::header(std::string_view name) const {
     return nullptr;
 }
 
+void for_each_header(const envelope& e,
+                     const std::function<void(std::string_view, std::string_view)>& f) {
+    std::array<char, header_name_capacity> name{};
+    std::copy(attribute_prefix.begin(), attribute_prefix.end(), name.begin());
+    std::array<char, std::numeric_limits<std::uint64_t>::digits10 + 1> digits{};
+    const auto decimal = [&](std::uint64_t n) {
+        const auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), n);
+        return std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data()));
+    };
+    for_each_attribute(e, /*include_hash=*/true, [&](const cloudevent_attribute& a) {
+        const std::string_view value = a.number ? decimal(*a.number) : a.text;
+        if (a.name == content_type_attribute) {
+            f(content_type_header, value);
+            return;
+        }
+        if (attribute_prefix.size() + a.name.size() > name.size())
+            throw std::logic_error("CloudEvents attribute name too long: " + std::string(a.name));
+        std::copy(a.name.begin(), a.name.end(), name.begin() + attribute_prefix.size());
+        f({name.data(), attribute_prefix.size() + a.name.size()}, value);
+    });
+    if (!e.traceparent.empty())
+        f(std::string(attribute_prefix) + std::string(traceparent_attribute), e.traceparent);
+    f("migops_position", decimal(e.pos));
+    f("migops_prev_hash", to_hex(e.prev_hash));
+    f("migops_hash", to_hex(e.hash));
+}
+
+std::string record_value(const envelope& e) {
+    return canonical_json(data_of(e));
+}
+
 record to_record(const envelope& e) {
     record r;
     r.key = e.space.value;
-    r.headers.reserve(cloudevent_headers);
-    for_each_attribute(e, /*include_hash=*/true, [&](const cloudevent_attribute& a) {
-        std::string value = a.number ? std::to_string(*a.number) : std::string(a.text);
-        if (a.name == content_type_attribute)
-            r.headers.emplace_back(content_type_header, std::move(value));
-        else
-            r.headers.emplace_back(std::string(attribute_prefix) + std::string(a.name),
-                                   std::move(value));
+    r.headers.reserve(max_record_headers);
+    for_each_header(e, [&](std::string_view name, std::string_view value) {
+        r.headers.emplace_back(name, value);
     });
-    r.value = canonical_json(data_of(e));
-    if (!e.traceparent.empty())
-        r.headers.emplace_back(std::string(attribute_prefix) + std::string(traceparent_attribute),
-                               e.traceparent);
-    r.headers.emplace_back("migops_position", std::to_string(e.pos));
-    r.headers.emplace_back("migops_prev_hash", to_hex(e.prev_hash));
-    r.headers.emplace_back("migops_hash", to_hex(e.hash));
+    r.value = record_value(e);
     return r;
 }
 

@@ -8,6 +8,7 @@
 // (DESIGN.md section 4, "Kafka"). The record is the persisted form of the
 // topic: header names and formats never change.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,7 +27,19 @@ struct record {
     const std::string* header(std::string_view name) const;
 };
 
+// The headers of a record at most: every attribute, traceparent and the
+// three migops_ ones.
+inline constexpr std::size_t max_record_headers = 24;
+
 record to_record(const envelope& e);
+
+// The headers of e's record, in order, as to_record() writes them; both
+// views last only for the call (a producer copies them without building
+// the record).
+void for_each_header(const envelope& e,
+                     const std::function<void(std::string_view name, std::string_view value)>& f);
+// The value of e's record.
+std::string record_value(const envelope& e);
 
 // The envelope a record carries; its hash is recomputed and must match
 // (errc::corruption otherwise), so a record that decodes is intact.

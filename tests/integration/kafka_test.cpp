@@ -183,6 +183,16 @@ TEST_F(KafkaBrokerTest, KcatReadsTheCloudEventsHeaders) {
                                              R"({"name":"name 2"})"};
     for (const auto& expected : wanted)
         EXPECT_NE(text.find(expected), std::string::npos) << expected << " not in:\n" << text;
+    // Each record as the log produced it is to_record()'s: every header, in
+    // order, then the value.
+    for (const auto& e : events) {
+        const auto r = to_record(e);
+        std::string line = r.key + " ";
+        for (const auto& [name, value] : r.headers)
+            line += (&name == &r.headers.front().first ? "" : ",") + name + "=" + value;
+        line += " " + r.value + "\n";
+        EXPECT_NE(text.find(line), std::string::npos) << line << " not in:\n" << text;
+    }
 }
 
 TEST_F(KafkaBrokerTest, AStoppedBrokerFailsAppendsAsUnavailableAndTheLogGoesOnAfterIt) {

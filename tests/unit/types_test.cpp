@@ -9,6 +9,12 @@ TEST(Rfc3339, FormatsWithMicroseconds) {
     EXPECT_EQ(format_rfc3339(timestamp{0}), "1970-01-01T00:00:00.000000Z");
     EXPECT_EQ(format_rfc3339(timestamp{1'795'000'000'123'456}), "2026-11-18T11:06:40.123456Z");
     EXPECT_EQ(format_rfc3339(timestamp{-1}), "1969-12-31T23:59:59.999999Z");
+    EXPECT_EQ(format_rfc3339(timestamp{951'825'905'007'009}), "2000-02-29T12:05:05.007009Z");
+    // The ends of four-digit years, and beyond them.
+    EXPECT_EQ(format_rfc3339(timestamp{-62'167'219'200'000'000}), "0000-01-01T00:00:00.000000Z");
+    EXPECT_EQ(format_rfc3339(timestamp{253'402'300'799'999'999}), "9999-12-31T23:59:59.999999Z");
+    EXPECT_EQ(format_rfc3339(timestamp{253'402'300'800'000'000}), "10000-01-01T00:00:00.000000Z");
+    EXPECT_EQ(format_rfc3339(timestamp{-62'167'219'200'000'001}), "-001-12-31T23:59:59.999999Z");
 }
 
 TEST(Rfc3339, ParsesWhatItFormats) {
