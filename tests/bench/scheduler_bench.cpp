@@ -10,7 +10,8 @@
 // reviews of the 1000 tasks that came due (the clock moved 1000 s) plus the
 // tick after those reviews are durable, which re-plans the 1000 tasks; the
 // reviews themselves are decided on the partitions' threads, not in the
-// tick. Memory is heap in use (mallinfo2), before and after.
+// tick. Memory is heap in use (jemalloc's stats.allocated, or mallinfo2
+// without jemalloc), before and after.
 //
 // A cycle's cost is the CPU time of the thread that runs the ticks (what
 // the scheduler itself does); its wall time is reported beside it, and on
@@ -26,6 +27,9 @@
 
 #include <malloc.h>
 #include <time.h>
+#ifdef MIGOPS_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -63,8 +67,20 @@ constexpr double mib = 1024.0 * 1024.0;
 const timestamp base{1'800'000'000'000'000};
 
 std::size_t heap_in_use() {
+#ifdef MIGOPS_JEMALLOC
+    // jemalloc's statistics are a snapshot taken when the epoch advances.
+    std::uint64_t epoch = 1;
+    std::size_t size = sizeof epoch;
+    std::size_t allocated = 0;
+    std::size_t allocated_size = sizeof allocated;
+    if (mallctl("epoch", &epoch, &size, &epoch, size) != 0 ||
+        mallctl("stats.allocated", &allocated, &allocated_size, nullptr, 0) != 0)
+        std::abort();
+    return allocated;
+#else
     const auto m = mallinfo2();
     return m.uordblks + m.hblkhd;
+#endif
 }
 
 double seconds_since(steady::time_point t) {
