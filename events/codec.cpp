@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <memory>
 #include <span>
 #include <stdexcept>
 
@@ -47,14 +50,40 @@ bool for_type_name(std::string_view ce_type, F&& f) {
     return found;
 }
 
+// The first position from `from` on of a character that JSON escapes (a
+// control character, '"' or '\\'); s.size() when there is none. Eight bytes
+// at a time while there are eight.
+std::size_t next_to_escape(std::string_view s, std::size_t from) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    // Whether a byte of w is zero, each flagged in its high bit (exact for
+    // the lowest flagged byte, which is the one used).
+    const auto zero_byte = [](std::uint64_t w) { return (w - ones) & ~w & highs; };
+    std::size_t i = from;
+    for (; i + sizeof(std::uint64_t) <= s.size(); i += sizeof(std::uint64_t)) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, s.data() + i, sizeof w);
+        // Bytes below 0x20: (byte & 0xe0) == 0, i.e. a zero after masking.
+        const std::uint64_t found = zero_byte(w & (0xe0 * ones)) | zero_byte(w ^ ('"' * ones)) |
+                                    zero_byte(w ^ ('\\' * ones));
+        if (found) break;
+    }
+    for (; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == '"' || c == '\\') return i;
+    }
+    return s.size();
+}
+
 void append_escaped(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
     out.push_back('"');
     // Runs of characters written as they are go in one append.
     std::size_t plain = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
+        i = next_to_escape(s, i);
+        if (i == s.size()) break;
         const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
         out.append(s.data() + plain, i - plain);
         plain = i + 1;
         switch (c) {
@@ -354,9 +383,20 @@ std::string canonical_json(const boost::json::value& v) {
 }
 
 hash_bytes sha256(std::string_view bytes) {
+    // The algorithm is fetched once and each thread keeps its context: an
+    // implicit fetch and a new context per digest cost OpenSSL 3 more than
+    // hashing an event does.
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    struct context_deleter {
+        void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+    };
+    thread_local const std::unique_ptr<EVP_MD_CTX, context_deleter> ctx(EVP_MD_CTX_new());
     hash_bytes out{};
     unsigned int len = 0;
-    EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr);
+    if (!md || !ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size())
+        throw std::runtime_error("SHA-256 is not available from OpenSSL");
     return out;
 }
 

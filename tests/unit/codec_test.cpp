@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <boost/json/parse.hpp>
 
 #include "events/codec.h"
@@ -79,6 +81,46 @@ TEST(Chain, HashIsTheSha256OfTheCanonicalCloudEventWithoutItsHash) {
     for (const auto& e : every)
         EXPECT_EQ(compute_hash(e), sha256(canonical_json(to_cloudevent(e, false))))
             << type_name_of(e.data);
+}
+
+// JSON's escaping, one character at a time.
+std::string escaped_slowly(std::string_view s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c >= 0x20) {
+            out += ch;
+        } else {
+            static const std::map<char, std::string> named = {
+                {'\n', "\\n"}, {'\r', "\\r"}, {'\t', "\\t"}, {'\b', "\\b"}, {'\f', "\\f"}};
+            const auto it = named.find(ch);
+            static constexpr char hex[] = "0123456789abcdef";
+            out +=
+                it != named.end() ? it->second : std::string("\\u00") + hex[c >> 4] + hex[c & 0xf];
+        }
+    }
+    return out + "\"";
+}
+
+TEST(Codec, CanonicalJsonEscapesACharacterAtAnyOffset) {
+    // Strings of every length up to three words, with one character that
+    // needs (or does not need) escaping at every offset.
+    for (const char special : {'"', '\\', '\x01', '\n', '\x1f', ' ', '\x7f', '\xc3', '\x80'}) {
+        for (std::size_t size = 1; size <= 24; ++size) {
+            for (std::size_t at = 0; at < size; ++at) {
+                std::string text(size, 'a');
+                text[at] = special;
+                EXPECT_EQ(canonical_json(boost::json::string(text)), escaped_slowly(text))
+                    << "size " << size << ", at " << at << ", byte " << int(special);
+            }
+        }
+    }
+    std::string all;
+    for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+    EXPECT_EQ(canonical_json(boost::json::string(all)), escaped_slowly(all));
 }
 
 TEST(Codec, CanonicalJsonSortsLargeObjects) {
