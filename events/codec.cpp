@@ -23,8 +23,6 @@ constexpr std::size_t sequence_digits = 20;
 // The attributes to_cloudevent() writes at most, "data" included: reserved
 // at once rather than grown.
 constexpr std::size_t cloudevent_attributes = 18;
-// Objects of at most this many members are sorted without an allocation.
-constexpr std::size_t small_object = 16;
 
 template <class F>
 bool for_type_id(std::uint32_t type_id, F&& f) {
@@ -56,8 +54,8 @@ bool for_type_name(std::string_view ce_type, F&& f) {
 std::size_t next_to_escape(std::string_view s, std::size_t from) {
     constexpr std::uint64_t ones = 0x0101010101010101ULL;
     constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    // Whether a byte of w is zero, each flagged in its high bit (exact for
-    // the lowest flagged byte, which is the one used).
+    // Non-zero when some byte of w is zero (it never misses one); such a
+    // word is then searched byte by byte.
     const auto zero_byte = [](std::uint64_t w) { return (w - ones) & ~w & highs; };
     std::size_t i = from;
     for (; i + sizeof(std::uint64_t) <= s.size(); i += sizeof(std::uint64_t)) {
@@ -118,6 +116,22 @@ void append_escaped(std::string& out, std::string_view s) {
     out.push_back('"');
 }
 
+// A canonical object: its members in key order (bytewise), each written as
+// "name":value, separated by commas; write(out, m) writes m's value.
+template <class Member, class Name, class Write>
+void append_object(std::string& out, std::span<Member> members, Name name, Write write) {
+    std::sort(members.begin(), members.end(),
+              [&](const Member& a, const Member& b) { return name(a) < name(b); });
+    out.push_back('{');
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        append_escaped(out, name(members[i]));
+        out.push_back(':');
+        write(out, members[i]);
+    }
+    out.push_back('}');
+}
+
 void append_canonical(std::string& out, const boost::json::value& v) {
     switch (v.kind()) {
         case boost::json::kind::null:
@@ -151,26 +165,15 @@ void append_canonical(std::string& out, const boost::json::value& v) {
         }
         case boost::json::kind::object: {
             const auto& o = v.get_object();
-            // The members in key order; a payload's few on the stack.
-            std::array<const boost::json::key_value_pair*, small_object> few{};
-            std::vector<const boost::json::key_value_pair*> many;
-            if (o.size() > few.size()) many.resize(o.size());
-            const std::span<const boost::json::key_value_pair*> items =
-                many.empty() ? std::span(few.data(), o.size()) : std::span(many);
-            std::size_t n = 0;
-            for (const auto& kv : o) items[n++] = &kv;
-            std::sort(items.begin(), items.end(),
-                      [](const auto* a, const auto* b) { return a->key() < b->key(); });
-            out.push_back('{');
-            bool first = true;
-            for (const auto* kv : items) {
-                if (!first) out.push_back(',');
-                first = false;
-                append_escaped(out, kv->key());
-                out.push_back(':');
-                append_canonical(out, kv->value());
-            }
-            out.push_back('}');
+            std::vector<const boost::json::key_value_pair*> items;
+            items.reserve(o.size());
+            for (const auto& kv : o) items.push_back(&kv);
+            append_object(
+                out, std::span(items),
+                [](const boost::json::key_value_pair* kv) { return std::string_view(kv->key()); },
+                [](std::string& to, const boost::json::key_value_pair* kv) {
+                    append_canonical(to, kv->value());
+                });
             break;
         }
     }
@@ -428,18 +431,11 @@ hash_bytes compute_hash(const envelope& e) {
     const auto data_begin = values.size();
     append_canonical(values, data_of(e));
     add("data", data_begin);
-    std::sort(members.begin(), members.begin() + static_cast<std::ptrdiff_t>(count),
-              [](const member& a, const member& b) { return a.name < b.name; });
     std::string out;
     out.reserve(values.size() + 24 * count);
-    out.push_back('{');
-    for (std::size_t i = 0; i < count; ++i) {
-        if (i > 0) out.push_back(',');
-        append_escaped(out, members[i].name);
-        out.push_back(':');
-        out.append(values, members[i].begin, members[i].end - members[i].begin);
-    }
-    out.push_back('}');
+    append_object(
+        out, std::span(members.data(), count), [](const member& m) { return m.name; },
+        [&](std::string& to, const member& m) { to.append(values, m.begin, m.end - m.begin); });
     return sha256(out);
 }
 

@@ -1,7 +1,6 @@
 #include "events/types.h"
 
 #include <chrono>
-#include <cstdio>
 #include <random>
 
 namespace migops {
@@ -72,28 +71,26 @@ std::string format_rfc3339(timestamp t) {
     unsigned m = 0;
     unsigned d = 0;
     civil_from_days(days, y, m, d);
-    if (y >= 0 && y <= 9999) {
-        // The common case, without printf: YYYY-MM-DDTHH:MM:SS.ffffffZ.
-        std::string out = "0000-00-00T00:00:00.000000Z";
-        const auto put = [&](std::size_t at, std::size_t width, std::int64_t n) {
-            for (std::size_t i = at + width; i > at; --i, n /= 10)
-                out[i - 1] = static_cast<char>('0' + n % 10);
-        };
-        put(0, 4, y);
-        put(5, 2, m);
-        put(8, 2, d);
-        put(11, 2, rem / 3600);
-        put(14, 2, rem / 60 % 60);
-        put(17, 2, rem % 60);
-        put(20, 6, frac);
-        return out;
-    }
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
-                  static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                  static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60),
-                  static_cast<long long>(frac));
-    return buf;
+    // The year as printf's "%04lld" writes it (at least four characters, a
+    // sign included), then -MM-DDTHH:MM:SS.ffffffZ.
+    std::string out = y < 0 ? "-" : "";
+    const std::string year = std::to_string(y < 0 ? -y : y);
+    const std::size_t width = y < 0 ? 3 : 4;
+    if (year.size() < width) out.append(width - year.size(), '0');
+    out += year;
+    const std::size_t at = out.size();
+    out += "-00-00T00:00:00.000000Z";
+    const auto put = [&](std::size_t from, std::size_t digits, std::int64_t n) {
+        for (std::size_t i = at + from + digits; i > at + from; --i, n /= 10)
+            out[i - 1] = static_cast<char>('0' + n % 10);
+    };
+    put(1, 2, m);
+    put(4, 2, d);
+    put(7, 2, rem / 3600);
+    put(10, 2, rem / 60 % 60);
+    put(13, 2, rem % 60);
+    put(16, 6, frac);
+    return out;
 }
 
 std::optional<timestamp> parse_rfc3339(std::string_view s) {
