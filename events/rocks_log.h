@@ -1,7 +1,7 @@
 #pragma once
 // RocksLog: the embedded log of record. Events live in the "events" column
 // family, keyed by big-endian (partition u32, position u64), valued by the
-// binary codec. One append is one WriteBatch with one WAL sync. read()
+// binary codec. One append is one WriteBatch, then one WAL sync. read()
 // returns events up to the head, which moves once the append is synced:
 // nothing is read before it is durable.
 //

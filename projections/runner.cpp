@@ -5,6 +5,7 @@
 #include <optional>
 
 #include <rocksdb/comparator.h>
+#include <spdlog/spdlog.h>
 
 namespace migops::projections {
 
@@ -116,7 +117,7 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     }
     rocksdb::WriteBatch& wb = indexed ? *indexed->GetWriteBatch() : *plain;
     checkpoint next = position_now();
-    bool changed = false;
+    std::uint64_t applied = 0;
     for (const auto& e : batch) {
         if (e.pos <= next.at(e.partition)) continue;  // already applied
         if (e.pos != next.at(e.partition) + 1)
@@ -126,10 +127,14 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
                                                  std::to_string(e.pos));
         if (auto a = projection_.apply(e, *r); !a) return a;
         next.advance(e.partition, e.pos);
-        changed = true;
+        ++applied;
     }
-    if (!changed) return success();
+    if (applied == 0) return success();
     if (auto f = projection_.flush(*r); !f) return f;
+    if (wb.Count() == 0 && unsaved_ + applied < options_.unsaved_events) {
+        unsaved_ += applied;
+        return advanced(std::move(next), batch);
+    }
     if (auto c = next.put(wb, cf_); !c) return c;
     // Not logged: the rows and their checkpoint live in one column family,
     // so they reach the disk together in its flushes; what a crash takes
@@ -145,6 +150,11 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     auto s = store_.db().Write(unlogged, sortable ? &ordered : &wb);
     if (!s.ok())
         return failure(events::from_status(s, "cannot write projection " + projection_.name()));
+    unsaved_ = 0;
+    return advanced(std::move(next), batch);
+}
+
+result<void> runner::advanced(checkpoint next, std::span<const events::envelope> batch) {
     {
         std::lock_guard lock(mutex_);
         checkpoint_ = std::move(next);
@@ -152,6 +162,19 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     wake_.notify_all();
     projection_.committed(batch);
     run_ready_waiters(false);
+    return success();
+}
+
+// The checkpoint alone, when batches that wrote no row moved it.
+result<void> runner::save_checkpoint() {
+    if (unsaved_ == 0) return success();
+    rocksdb::WriteBatch wb;
+    if (auto c = position_now().put(wb, cf_); !c) return c;
+    rocksdb::WriteOptions unlogged;
+    unlogged.disableWAL = true;
+    if (auto s = store_.db().Write(unlogged, &wb); !s.ok())
+        return failure(events::from_status(s, "cannot write projection " + projection_.name()));
+    unsaved_ = 0;
     return success();
 }
 
@@ -328,6 +351,9 @@ void runner::stop() {
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
     run_ready_waiters(true);
+    if (!failed())
+        if (auto saved = save_checkpoint(); !saved)
+            spdlog::warn("projection {}: {}", projection_.name(), saved.error().message);
     std::lock_guard lock(mutex_);
     pending_.clear();
 }
@@ -359,6 +385,7 @@ result<void> runner::rebuild(const progress_fn& progress) {
         checkpoint_ = checkpoint(log_.partitions());
         failed_.reset();
     }
+    unsaved_ = 0;
     projection_.reset();
     return catch_up(progress);
 }

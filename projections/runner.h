@@ -90,6 +90,11 @@ struct runner_options {
     // since a batch renders each row it touches once (a journey with a
     // hundred changes in a batch is rendered once).
     std::size_t catch_up_events = 4096;
+    // A batch that writes no row (events the projection does not show) is
+    // not written: its checkpoint goes with the next batch that writes
+    // rows, or alone once this many such events have passed, or on stop.
+    // A crash before then replays them, which writes nothing.
+    std::size_t unsaved_events = 10'000;
     std::string column_family{};  // default: column_family_of(p)
 };
 
@@ -128,6 +133,9 @@ class runner {
     result<void> restore_memory();
     void run_ready_waiters(bool all);
     result<void> apply_batch(std::span<const events::envelope> batch);
+    // Makes next the checkpoint, then tells the projection and the waiters.
+    result<void> advanced(checkpoint next, std::span<const events::envelope> batch);
+    result<void> save_checkpoint();
     void run();
 
     events::rocks_store& store_;
@@ -147,6 +155,9 @@ class runner {
         std::function<void()> f;
     };
     std::vector<waiter> waiters_;
+    // Events applied since the checkpoint was last written (runner's
+    // thread, or the caller's during a catch-up).
+    std::uint64_t unsaved_ = 0;
     bool stopping_ = false;
     std::uint64_t token_ = 0;
     std::thread thread_;

@@ -8,6 +8,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "engine/partition_processor.h"
 #include "events/rocks_log.h"
@@ -84,6 +85,22 @@ class overwriting final : public projection {
 
   private:
     bool indexed_;
+};
+
+// Writes one row for the events at the positions it is given, none for
+// the others.
+class sparse final : public projection {
+  public:
+    explicit sparse(std::set<position> rows_at) : rows_at_(std::move(rows_at)) {}
+    std::string name() const override { return "sparse"; }
+    bool reads_own_writes() const override { return false; }
+    result<void> apply(const events::envelope& e, rows& r) override {
+        if (rows_at_.contains(e.pos)) r.put("row/" + std::to_string(e.pos), "");
+        return success();
+    }
+
+  private:
+    std::set<position> rows_at_;
 };
 
 class ProjectionRunnerTest : public ::testing::Test {
@@ -249,6 +266,77 @@ TEST_F(ProjectionRunnerTest, TheLastWriteOfAKeyInABatchStands) {
         for (position pos = 1; pos <= head; ++pos) wanted["a/" + std::to_string(pos)] = "second";
         EXPECT_EQ(held, wanted) << p->name();
     }
+}
+
+// A batch that writes no row is not written: its checkpoint is kept in
+// memory (waiters see it at once) and written with the next batch that
+// writes rows, alone after unsaved_events such events, and on stop.
+TEST_F(ProjectionRunnerTest, ABatchWithoutRowsIsWrittenWithTheNextRowsOrOnStop) {
+    sparse p({4, 9});
+    const auto family = column_family_of(p);
+    store_ = std::move(
+        events::rocks_store::open(
+            {dir_.path(), {events::events_column_family, events::meta_column_family, family}})
+            .value());
+    log_ = std::move(events::rocks_log::open(*store_, {.partitions = 1}).value());
+    processor_ = std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
+    ASSERT_TRUE(processor_->start());
+    auto* cf = store_->column_family(family);
+    auto saved = [&] {
+        auto c = checkpoint::load(store_->db(), cf, 1);
+        EXPECT_TRUE(c);
+        return c ? c.value().at(0) : position{0};
+    };
+    auto space = [&](int i) {
+        run(engine::create_space{space_id{"s" + std::to_string(i)}, "Space", ""});
+    };
+    {
+        runner r(*store_, *log_, p,
+                 runner_options{.batch_events = 1, .catch_up_events = 1, .unsaved_events = 3});
+        ASSERT_TRUE(r.start());
+        auto applied_up_to = [&](position pos) {
+            ASSERT_TRUE(r.wait_caught_up(std::chrono::seconds(10)));
+            ASSERT_EQ(log_->head(0).pos, pos);
+            EXPECT_EQ(r.position_now().at(0), pos);
+        };
+        space(1);
+        space(2);
+        applied_up_to(2);
+        EXPECT_EQ(saved(), 0u) << "two events without rows are not written";
+        space(3);
+        applied_up_to(3);
+        EXPECT_EQ(saved(), 3u) << "the third one writes the checkpoint alone";
+        space(4);
+        applied_up_to(4);
+        EXPECT_EQ(saved(), 4u) << "a batch with a row writes its checkpoint";
+        space(5);
+        applied_up_to(5);
+        EXPECT_EQ(saved(), 4u);
+        bool told = false;
+        r.when_applied(0, 5, [&] { told = true; });
+        EXPECT_TRUE(told) << "a waiter hears of an unwritten checkpoint at once";
+        r.stop();
+        EXPECT_EQ(saved(), 5u) << "stop writes what it kept";
+    }
+    // After a crash that lost the kept checkpoint, the events from the saved
+    // one are applied again: they write nothing, and the rows are the same.
+    {
+        rocksdb::WriteBatch back;
+        checkpoint at4(1);
+        at4.advance(0, 4);
+        ASSERT_TRUE(at4.put(back, cf));
+        ASSERT_TRUE(store_->db().Write({}, &back).ok());
+    }
+    for (int i = 6; i <= 10; ++i) space(i);
+    runner r(*store_, *log_, p,
+             runner_options{.batch_events = 1, .catch_up_events = 1, .unsaved_events = 3});
+    ASSERT_TRUE(r.start());
+    ASSERT_TRUE(r.wait_caught_up(std::chrono::seconds(10)));
+    std::vector<std::string> keys;
+    std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator({}, cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+    EXPECT_EQ(keys, (std::vector<std::string>{"checkpoint", "row/4", "row/9"}));
+    EXPECT_EQ(saved(), 9u) << "the catch-up wrote the batch with row 9 and kept event 10";
 }
 
 TEST_F(ProjectionRunnerTest, RefusesAStoreWithoutItsColumnFamily) {
