@@ -275,10 +275,10 @@ result<void> board::flush(rows& r) {
                                      .first;
                       out += text->second;
                   }));
-            progress_[id] = counted.total;
+            journey_entry_[id] = journey_entry_json(*j, counted.total);
         } else {
             r.remove("journey/" + id.value);
-            progress_.erase(id);
+            journey_entry_.erase(id);
         }
         dirty_spaces_.insert(space);
     }
@@ -286,10 +286,11 @@ result<void> board::flush(rows& r) {
         const auto* sp = live_space(id);
         std::set<user_id> now;
         if (sp) {
-            auto cached = [this](const engine::journey_state& j) {
-                auto it = progress_.find(j.id);
-                if (it == progress_.end()) it = progress_.emplace(j.id, progress_of(j)).first;
-                return it->second;
+            auto cached = [this](const engine::journey_state& j, std::string& out) {
+                auto it = journey_entry_.find(j.id);
+                if (it == journey_entry_.end())
+                    it = journey_entry_.emplace(j.id, journey_entry_json(j, progress_of(j))).first;
+                out += it->second;
             };
             r.put("space/" + id.value, space_json(*find_state(id), *sp, cached));
             now = readers_of(*find_state(id), *sp);
@@ -334,7 +335,7 @@ void board::restored() {
     std::unique_lock lock(mutex_);
     readers_.clear();
     assigned_.clear();
-    progress_.clear();
+    journey_entry_.clear();
     task_text_.clear();
     for (const auto& [p, s] : states_) {
         for (const auto& [id, sp] : s.spaces)
@@ -357,7 +358,7 @@ void board::reset() {
     states_.clear();
     readers_.clear();
     assigned_.clear();
-    progress_.clear();
+    journey_entry_.clear();
     task_text_.clear();
     tallies_.clear();
     dependents_.clear();

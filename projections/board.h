@@ -95,8 +95,10 @@ class board final : public projection {
     std::map<space_id, std::set<user_id>> readers_;
     // What the rows hold of each task's assignment: (user, team).
     std::map<node_id, std::pair<user_id, team_id>> assigned_;
-    // Each journey's progress as last rendered, for the space overviews.
-    std::map<journey_id, progress> progress_;
+    // Each journey's entry in its space's overview (views.h
+    // journey_entry_json) as last rendered; a changed journey's is rendered
+    // again with the journey.
+    std::map<journey_id, std::string> journey_entry_;
     // The module tasks' text in the journey rows as last rendered (views.h
     // journey_json); a changed task's is dropped and rendered again.
     std::map<node_id, std::string> task_text_;

@@ -1,5 +1,7 @@
 #include "projections/views.h"
 
+#include <array>
+#include <charconv>
 #include <vector>
 
 #include <boost/json/array.hpp>
@@ -93,15 +95,29 @@ void progress::add(const progress& other) {
 }
 
 void progress::append_json(std::string& out) const {
+    // Appended piece by piece: every module and phase of a journey row has
+    // one, rendered again whenever a task in the journey changes.
+    const auto number = [&out](std::uint32_t n) {
+        std::array<char, 10> digits{};
+        const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr;
+        out.append(digits.data(), end);
+    };
     // Whole percent, rounded down: 100 only when everything is done.
     const std::uint32_t percent = total == 0 ? 0 : completed * 100 / total;
-    out += R"({"completed":)" + std::to_string(completed) + R"(,"total":)" + std::to_string(total) +
-           R"(,"percent":)" + std::to_string(percent) + R"(,"by_status":{)";
+    out += R"({"completed":)";
+    number(completed);
+    out += R"(,"total":)";
+    number(total);
+    out += R"(,"percent":)";
+    number(percent);
+    out += R"(,"by_status":{)";
     for (std::size_t i = 0; i < by_status.size(); ++i) {
         if (i > 0) out += ',';
         // Status names are plain lower-case words: nothing to escape.
-        out += '"' + std::string(to_string(static_cast<ev::task_status>(i + 1))) + R"(":)" +
-               std::to_string(by_status.at(i));
+        out += '"';
+        out += to_string(static_cast<ev::task_status>(i + 1));
+        out += R"(":)";
+        number(by_status.at(i));
     }
     out += "}}";
 }
@@ -345,8 +361,19 @@ std::string journey_json(const engine::journey_state& j) {
     });
 }
 
+std::string journey_entry_json(const engine::journey_state& j, const progress& p) {
+    auto out = opened(object{{"id", j.id.value},
+                             {"name", j.name},
+                             {"status", to_string(j.status)},
+                             {"version", j.version}});
+    out += R"(,"progress":)";
+    p.append_json(out);
+    out += '}';
+    return out;
+}
+
 std::string space_json(const engine::partition_state& s, const engine::space_state& sp,
-                       const std::function<progress(const engine::journey_state&)>& progress_for) {
+                       const journey_entry_fn& journey_entry) {
     object o;
     o["version"] = sp.version;
     o["id"] = sp.id.value;
@@ -364,13 +391,7 @@ std::string space_json(const engine::partition_state& s, const engine::space_sta
         if (!j) continue;
         if (!first) out += ',';
         first = false;
-        out += opened(object{{"id", j->id.value},
-                             {"name", j->name},
-                             {"status", to_string(j->status)},
-                             {"version", j->version}});
-        out += R"(,"progress":)";
-        progress_for(*j).append_json(out);
-        out += '}';
+        journey_entry(*j, out);
     }
     out += "]}";
     return out;

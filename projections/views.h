@@ -53,10 +53,17 @@ std::string journey_json(const engine::journey_state& j, const journey_progress&
                          const task_text_fn& task_text);
 std::string journey_json(const engine::journey_state& j);
 
-// A space as JSON text: details, members, teams and its journeys with their
-// progress (progress_for gives a journey's, e.g. from a cache).
+// A journey as its space lists it: {"id", "name", "status", "version",
+// "progress"}, as JSON text.
+std::string journey_entry_json(const engine::journey_state& j, const progress& p);
+
+// A space as JSON text: details, members, teams and its journeys.
+// journey_entry appends a journey's journey_entry_json: the board passes
+// what it keeps rendered, so that a change renders its own journey's entry
+// again and not every journey of the space.
+using journey_entry_fn = std::function<void(const engine::journey_state& j, std::string& out)>;
 std::string space_json(const engine::partition_state& s, const engine::space_state& sp,
-                       const std::function<progress(const engine::journey_state&)>& progress_for);
+                       const journey_entry_fn& journey_entry);
 
 // Who holds which role: the space's members and teams, and each journey's
 // own members.
