@@ -144,7 +144,7 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     unlogged.disableWAL = true;
     unlogged.memtable_insert_hint_per_batch = true;
     in_key_order sorted(cf_->GetID());
-    rocksdb::WriteBatch ordered;
+    rocksdb::WriteBatch ordered(wb.GetDataSize());  // one allocation for the sorted copy
     const bool sortable = wb.Iterate(&sorted).ok();
     if (sortable) sorted.write(cf_, ordered);
     auto s = store_.db().Write(unlogged, sortable ? &ordered : &wb);
