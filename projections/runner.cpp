@@ -136,10 +136,16 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
         return advanced(std::move(next), batch);
     }
     if (auto c = next.put(wb, cf_); !c) return c;
-    // Not logged: the rows and their checkpoint live in one column family,
-    // so they reach the disk together in its flushes; what a crash takes
-    // before a flush is replayed from the log of record. This keeps read
-    // models out of the log's synced write-ahead log.
+    if (auto w = write(wb); !w) return w;
+    unsaved_ = 0;
+    return advanced(std::move(next), batch);
+}
+
+// Not logged: the rows and their checkpoint live in one column family, so
+// they reach the disk together in its flushes; what a crash takes before a
+// flush is replayed from the log of record. This keeps read models out of
+// the log's synced write-ahead log.
+result<void> runner::write(rocksdb::WriteBatch& wb) {
     rocksdb::WriteOptions unlogged;
     unlogged.disableWAL = true;
     unlogged.memtable_insert_hint_per_batch = true;
@@ -150,8 +156,7 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     auto s = store_.db().Write(unlogged, sortable ? &ordered : &wb);
     if (!s.ok())
         return failure(events::from_status(s, "cannot write projection " + projection_.name()));
-    unsaved_ = 0;
-    return advanced(std::move(next), batch);
+    return success();
 }
 
 result<void> runner::advanced(checkpoint next, std::span<const events::envelope> batch) {
@@ -170,10 +175,7 @@ result<void> runner::save_checkpoint() {
     if (unsaved_ == 0) return success();
     rocksdb::WriteBatch wb;
     if (auto c = position_now().put(wb, cf_); !c) return c;
-    rocksdb::WriteOptions unlogged;
-    unlogged.disableWAL = true;
-    if (auto s = store_.db().Write(unlogged, &wb); !s.ok())
-        return failure(events::from_status(s, "cannot write projection " + projection_.name()));
+    if (auto w = write(wb); !w) return w;
     unsaved_ = 0;
     return success();
 }

@@ -135,6 +135,8 @@ class runner {
     result<void> apply_batch(std::span<const events::envelope> batch);
     // Makes next the checkpoint, then tells the projection and the waiters.
     result<void> advanced(checkpoint next, std::span<const events::envelope> batch);
+    // Writes a batch of rows and checkpoint (unlogged, in key order).
+    result<void> write(rocksdb::WriteBatch& wb);
     result<void> save_checkpoint();
     void run();
 

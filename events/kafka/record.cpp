@@ -47,19 +47,22 @@ void for_each_header(const envelope& e,
         const auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size(), n);
         return std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data()));
     };
+    // "ce_" and the attribute's name, in name.
+    const auto prefixed = [&](std::string_view attribute) {
+        if (attribute_prefix.size() + attribute.size() > name.size())
+            throw std::logic_error("CloudEvents attribute name too long: " +
+                                   std::string(attribute));
+        std::copy(attribute.begin(), attribute.end(), name.begin() + attribute_prefix.size());
+        return std::string_view(name.data(), attribute_prefix.size() + attribute.size());
+    };
     for_each_attribute(e, /*include_hash=*/true, [&](const cloudevent_attribute& a) {
         const std::string_view value = a.number ? decimal(*a.number) : a.text;
-        if (a.name == content_type_attribute) {
+        if (a.name == content_type_attribute)
             f(content_type_header, value);
-            return;
-        }
-        if (attribute_prefix.size() + a.name.size() > name.size())
-            throw std::logic_error("CloudEvents attribute name too long: " + std::string(a.name));
-        std::copy(a.name.begin(), a.name.end(), name.begin() + attribute_prefix.size());
-        f({name.data(), attribute_prefix.size() + a.name.size()}, value);
+        else
+            f(prefixed(a.name), value);
     });
-    if (!e.traceparent.empty())
-        f(std::string(attribute_prefix) + std::string(traceparent_attribute), e.traceparent);
+    if (!e.traceparent.empty()) f(prefixed(traceparent_attribute), e.traceparent);
     f("migops_position", decimal(e.pos));
     f("migops_prev_hash", to_hex(e.prev_hash));
     f("migops_hash", to_hex(e.hash));
