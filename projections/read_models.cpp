@@ -11,6 +11,7 @@
 #include "projections/audit_index.h"
 #include "projections/board.h"
 #include "projections/catalogue.h"
+#include "projections/shared_reads.h"
 
 namespace migops::projections {
 
@@ -300,8 +301,8 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
     if (!made) return fail(made.error(), nullptr);
     auto g = std::move(made).value();
 
-    // Every model replays on a thread of its own; the progress told is the
-    // slowest one's.
+    // Every model replays on a thread of its own, all reading each chunk of
+    // the log once; the progress told is the slowest one's.
     std::string names;
     for (const auto& m : g->models) names += (names.empty() ? "" : ", ") + m->name();
     set_status(
@@ -320,13 +321,14 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
     std::vector<std::uint64_t> totals(n, 0);
     std::vector<std::optional<error>> failed(n);
     std::atomic<bool> abandon{false};  // one failed: the others stop too
+    shared_reads reads(log_, n);
     {
         std::vector<std::thread> replays;
         replays.reserve(n);
         for (std::size_t i = 0; i < n; ++i)
             replays.emplace_back([&, i] {
-                auto started =
-                    g->runners[i]->start([&](std::uint64_t applied, std::uint64_t total) {
+                auto started = g->runners[i]->start(
+                    [&](std::uint64_t applied, std::uint64_t total) {
                         std::lock_guard lock(progress_mutex);
                         done[i] = applied;
                         totals[i] = total;
@@ -345,7 +347,9 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
                             },
                             progress);
                         return !stopping_.load() && !abandon.load();
-                    });
+                    },
+                    reads.reader(i));
+                reads.done(i);
                 if (!started) {
                     failed[i] = started.error();
                     abandon.store(true);

@@ -60,6 +60,13 @@ class in_key_order final : public rocksdb::WriteBatch::Handler {
 
 }  // namespace
 
+result<chunk> read_chunk(const events::event_log& log, partition_id p, position from,
+                         std::size_t max) {
+    auto events = log.read(p, from, max);
+    if (!events) return failure(events.error());
+    return std::make_shared<const std::vector<events::envelope>>(std::move(events).value());
+}
+
 std::string column_family_of(const projection& p, std::uint64_t generation) {
     return "projection." + p.name() + (generation == 0 ? "" : ".g" + std::to_string(generation));
 }
@@ -230,7 +237,7 @@ result<void> runner::restore_memory() {
 // Reads what the log holds beyond the checkpoint, partition by partition.
 // Live batches that arrive meanwhile and that the catch-up covers are let
 // go as it goes, so a long catch-up under load does not hold them all.
-result<void> runner::catch_up(const progress_fn& progress) {
+result<void> runner::catch_up(const progress_fn& progress, const chunk_reader& read) {
     std::uint64_t total = 0;
     std::uint64_t done = 0;
     const auto from = position_now();
@@ -241,11 +248,13 @@ result<void> runner::catch_up(const progress_fn& progress) {
     for (partition_id p = 0; p < log_.partitions(); ++p) {
         for (;;) {
             const position next = position_now().at(p) + 1;
-            auto events = log_.read(p, next, options_.catch_up_events);
+            auto events = read ? read(p, next, options_.catch_up_events)
+                               : read_chunk(log_, p, next, options_.catch_up_events);
             if (!events) return failure(events.error());
-            if (events.value().empty()) break;
-            if (auto r = apply_batch(events.value()); !r) return r;
-            done += events.value().size();
+            const auto& batch = *events.value();
+            if (batch.empty()) break;
+            if (auto r = apply_batch(batch); !r) return r;
+            done += batch.size();
             if (progress && !progress(done, std::max(done, total)))
                 return failure(errc::shutting_down,
                                "projection " + projection_.name() + ": catch-up stopped");
@@ -256,7 +265,7 @@ result<void> runner::catch_up(const progress_fn& progress) {
                            checkpoint_.at(pending_.front().back().partition))
                     pending_.pop_front();
             }
-            if (events.value().size() < options_.catch_up_events) break;
+            if (batch.size() < options_.catch_up_events) break;
         }
     }
     if (progress && !progress(done, std::max(done, total)))
@@ -265,7 +274,7 @@ result<void> runner::catch_up(const progress_fn& progress) {
     return success();
 }
 
-result<void> runner::start(const progress_fn& progress) {
+result<void> runner::start(const progress_fn& progress, const chunk_reader& read) {
     if (!cf_)
         return failure(errc::invalid_argument,
                        "the store has no column family " + column_family_of(projection_));
@@ -289,7 +298,7 @@ result<void> runner::start(const progress_fn& progress) {
         }
         wake_.notify_all();
     });
-    if (auto r = catch_up(progress); !r) {
+    if (auto r = catch_up(progress, read); !r) {
         log_.unsubscribe(token_);
         token_ = 0;
         return r;

@@ -82,6 +82,15 @@ std::string column_family_of(const projection& p, std::uint64_t generation = 0);
 // it began. Returning false stops it (errc::shutting_down).
 using progress_fn = std::function<bool(std::uint64_t done, std::uint64_t total)>;
 
+// Events read from the log for a catch-up, shared by the runners that read
+// them (shared_reads.h).
+using chunk = std::shared_ptr<const std::vector<events::envelope>>;
+// Reads up to max events of partition p from position `from` on.
+using chunk_reader = std::function<result<chunk>(partition_id p, position from, std::size_t max)>;
+// The chunk_reader that reads the log itself.
+result<chunk> read_chunk(const events::event_log& log, partition_id p, position from,
+                         std::size_t max);
+
 struct runner_options {
     // Events applied per WriteBatch when following the log, by the appended
     // batches that queued while the last one was applied.
@@ -107,9 +116,10 @@ class runner {
     runner(const runner&) = delete;
     runner& operator=(const runner&) = delete;
 
-    // Catches up from the checkpoint (reporting to progress, if given),
-    // then follows the log on the runner's thread.
-    result<void> start(const progress_fn& progress = {});
+    // Catches up from the checkpoint (reporting to progress, if given;
+    // reading through read, if given, else from the log), then follows the
+    // log on the runner's thread.
+    result<void> start(const progress_fn& progress = {}, const chunk_reader& read = {});
     void stop();
 
     // Blocks until every partition's checkpoint is at least the log's head
@@ -129,7 +139,7 @@ class runner {
     std::optional<error> failed() const;
 
   private:
-    result<void> catch_up(const progress_fn& progress = {});
+    result<void> catch_up(const progress_fn& progress = {}, const chunk_reader& read = {});
     result<void> restore_memory();
     void run_ready_waiters(bool all);
     result<void> apply_batch(std::span<const events::envelope> batch);

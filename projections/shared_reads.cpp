@@ -1,0 +1,89 @@
+#include "projections/shared_reads.h"
+
+#include <algorithm>
+
+namespace migops::projections {
+
+shared_reads::shared_reads(const events::event_log& log, std::size_t readers, std::size_t ahead)
+    : log_(log), ahead_(std::max<std::size_t>(ahead, 1)), at_(readers, key{0, 0}) {}
+
+chunk_reader shared_reads::reader(std::size_t reader) {
+    return [this, reader](partition_id p, position from, std::size_t max) {
+        return read(reader, p, from, max);
+    };
+}
+
+void shared_reads::done(std::size_t reader) {
+    {
+        std::lock_guard lock(mutex_);
+        at_.at(reader).reset();
+        let_go();
+    }
+    changed_.notify_all();
+}
+
+std::size_t shared_reads::log_reads() const {
+    std::lock_guard lock(mutex_);
+    return log_reads_;
+}
+
+std::size_t shared_reads::held() const {
+    std::lock_guard lock(mutex_);
+    return chunks_.size();
+}
+
+bool shared_reads::ahead_of_slowest(std::size_t i) const {
+    return std::any_of(at_.begin(), at_.end(),
+                       [&](const std::optional<key>& other) { return other && *other < *at_[i]; });
+}
+
+void shared_reads::let_go() {
+    std::optional<key> slowest;
+    for (const auto& at : at_)
+        if (at && (!slowest || *at < *slowest)) slowest = at;
+    // Every reader done: nothing is asked for again.
+    const auto end = slowest ? chunks_.lower_bound(*slowest) : chunks_.end();
+    for (auto it = chunks_.begin(); it != end;) {
+        if (!it->second.ready) {
+            ++it;  // being read: its reader takes it out of the map's hands
+            continue;
+        }
+        it = chunks_.erase(it);
+    }
+}
+
+result<chunk> shared_reads::read(std::size_t reader, partition_id p, position from,
+                                 std::size_t max) {
+    const key wanted{p, from};
+    std::unique_lock lock(mutex_);
+    at_.at(reader) = wanted;
+    let_go();
+    changed_.notify_all();
+    for (;;) {
+        if (auto it = chunks_.find(wanted); it != chunks_.end()) {
+            changed_.wait(lock, [&] {
+                auto found = chunks_.find(wanted);
+                return found == chunks_.end() || found->second.ready;
+            });
+            auto found = chunks_.find(wanted);
+            if (found == chunks_.end()) continue;  // let go meanwhile: read it again
+            return *found->second.read;
+        }
+        if (chunks_.size() >= ahead_ && ahead_of_slowest(reader)) {
+            changed_.wait(lock);
+            continue;
+        }
+        chunks_.emplace(wanted, entry{});
+        lock.unlock();
+        auto out = read_chunk(log_, p, from, max);
+        lock.lock();
+        auto& e = chunks_.at(wanted);
+        e.read.emplace(out);
+        e.ready = true;
+        ++log_reads_;
+        changed_.notify_all();
+        return out;
+    }
+}
+
+}  // namespace migops::projections
