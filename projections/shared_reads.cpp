@@ -32,6 +32,11 @@ std::size_t shared_reads::held() const {
     return chunks_.size();
 }
 
+std::size_t shared_reads::most_held() const {
+    std::lock_guard lock(mutex_);
+    return most_held_;
+}
+
 bool shared_reads::ahead_of_slowest(std::size_t i) const {
     return std::any_of(at_.begin(), at_.end(),
                        [&](const std::optional<key>& other) { return other && *other < *at_[i]; });
@@ -74,6 +79,7 @@ result<chunk> shared_reads::read(std::size_t reader, partition_id p, position fr
             continue;
         }
         chunks_.emplace(wanted, entry{});
+        most_held_ = std::max(most_held_, chunks_.size());
         lock.unlock();
         auto out = read_chunk(log_, p, from, max);
         lock.lock();

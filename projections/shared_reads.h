@@ -37,9 +37,11 @@ class shared_reads {
     // Reader `reader` reads no more.
     void done(std::size_t reader);
 
-    // Chunks read from the log so far, and chunks held now (for tests).
+    // Chunks read from the log so far, chunks held now, and the most ever
+    // held at once (for tests).
     std::size_t log_reads() const;
     std::size_t held() const;
+    std::size_t most_held() const;
 
   private:
     using key = std::pair<partition_id, position>;
@@ -61,6 +63,7 @@ class shared_reads {
     // Each reader's last request; nullopt once done.
     std::vector<std::optional<key>> at_;
     std::size_t log_reads_ = 0;
+    std::size_t most_held_ = 0;
 };
 
 }  // namespace migops::projections

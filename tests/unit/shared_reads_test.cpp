@@ -45,10 +45,8 @@ class SharedReadsTest : public ::testing::Test {
                                      [&](auto r) { done.set_value(static_cast<bool>(r)); }));
         ASSERT_TRUE(f.get());
     }
-    // Reads every partition in order as a catch-up does, chunk by chunk;
-    // records what it got and the most chunks held after any read.
-    static read_events read_all(const chunk_reader& read, std::size_t& most_held,
-                                const shared_reads& reads) {
+    // Reads every partition in order as a catch-up does, chunk by chunk.
+    static read_events read_all(const chunk_reader& read) {
         read_events out;
         for (partition_id p = 0; p < partitions; ++p) {
             position next = 1;
@@ -56,7 +54,6 @@ class SharedReadsTest : public ::testing::Test {
                 auto c = read(p, next, chunk_events);
                 EXPECT_TRUE(c);
                 if (!c) return out;
-                most_held = std::max(most_held, reads.held());
                 for (const auto& e : *c.value()) out.emplace_back(e.partition, e.pos);
                 next += c.value()->size();
                 if (c.value()->size() < chunk_events) break;
@@ -88,21 +85,18 @@ TEST_F(SharedReadsTest, ReadersGoingTogetherReadEachChunkOnceAndGetTheLog) {
     constexpr std::size_t ahead = 2;
     shared_reads reads(*log_, readers, ahead);
     std::vector<read_events> got(readers);
-    std::vector<std::size_t> most_held(readers, 0);
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < readers; ++i)
         threads.emplace_back([&, i] {
-            got[i] = read_all(reads.reader(i), most_held[i], reads);
+            got[i] = read_all(reads.reader(i));
             reads.done(i);
         });
     for (auto& t : threads) t.join();
     const auto expected = in_log();
     ASSERT_GT(expected.size(), 3 * chunk_events * partitions);
-    for (std::size_t i = 0; i < readers; ++i) {
-        EXPECT_EQ(got[i], expected) << "reader " << i;
-        // Beyond `ahead`, only a slowest reader adds a chunk, one at a time.
-        EXPECT_LE(most_held[i], ahead + readers) << "reader " << i;
-    }
+    for (std::size_t i = 0; i < readers; ++i) EXPECT_EQ(got[i], expected) << "reader " << i;
+    // Beyond `ahead`, only a slowest reader adds a chunk, one at a time.
+    EXPECT_LE(reads.most_held(), ahead + readers);
     EXPECT_EQ(reads.log_reads(), chunks_in_log()) << "every chunk is read from the log once";
     EXPECT_EQ(reads.held(), 0u) << "every chunk is let go once all readers are done";
 }
@@ -114,11 +108,10 @@ TEST_F(SharedReadsTest, AReaderFarAheadWaitsForTheSlowestAndGoesOnWhenItIsDone) 
     auto first = slow(0, 1, chunk_events);
     ASSERT_TRUE(first);
     ASSERT_EQ(first.value()->size(), chunk_events);
-    std::size_t most_held = 0;
     read_events got;
     std::atomic<bool> finished{false};
     std::thread fast([&] {
-        got = read_all(reads.reader(1), most_held, reads);
+        got = read_all(reads.reader(1));
         finished = true;
     });
     // The fast reader holds no more than `ahead` chunks while the slow one
@@ -131,7 +124,7 @@ TEST_F(SharedReadsTest, AReaderFarAheadWaitsForTheSlowestAndGoesOnWhenItIsDone) 
     reads.done(0);
     fast.join();
     EXPECT_EQ(got, in_log());
-    EXPECT_EQ(most_held, ahead) << "nothing more was held while the slow reader read";
+    EXPECT_EQ(reads.most_held(), ahead) << "nothing more was held while the slow reader read";
     reads.done(1);
     EXPECT_EQ(reads.held(), 0u);
 }
