@@ -48,13 +48,8 @@ void shared_reads::let_go() {
         if (at && (!slowest || *at < *slowest)) slowest = at;
     // Every reader done: nothing is asked for again.
     const auto end = slowest ? chunks_.lower_bound(*slowest) : chunks_.end();
-    for (auto it = chunks_.begin(); it != end;) {
-        if (!it->second.ready) {
-            ++it;  // being read: its reader takes it out of the map's hands
-            continue;
-        }
-        it = chunks_.erase(it);
-    }
+    // A chunk being read is not below the slowest: its reader is at it.
+    chunks_.erase(chunks_.begin(), end);
 }
 
 result<chunk> shared_reads::read(std::size_t reader, partition_id p, position from,
@@ -66,13 +61,9 @@ result<chunk> shared_reads::read(std::size_t reader, partition_id p, position fr
     changed_.notify_all();
     for (;;) {
         if (auto it = chunks_.find(wanted); it != chunks_.end()) {
-            changed_.wait(lock, [&] {
-                auto found = chunks_.find(wanted);
-                return found == chunks_.end() || found->second.ready;
-            });
-            auto found = chunks_.find(wanted);
-            if (found == chunks_.end()) continue;  // let go meanwhile: read it again
-            return *found->second.read;
+            // This reader is at it, so it stays held.
+            changed_.wait(lock, [&] { return chunks_.at(wanted).has_value(); });
+            return *chunks_.at(wanted);
         }
         if (chunks_.size() >= ahead_ && ahead_of_slowest(reader)) {
             changed_.wait(lock);
@@ -83,9 +74,7 @@ result<chunk> shared_reads::read(std::size_t reader, partition_id p, position fr
         lock.unlock();
         auto out = read_chunk(log_, p, from, max);
         lock.lock();
-        auto& e = chunks_.at(wanted);
-        e.read.emplace(out);
-        e.ready = true;
+        chunks_.at(wanted).emplace(out);
         ++log_reads_;
         changed_.notify_all();
         return out;

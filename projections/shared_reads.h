@@ -45,10 +45,8 @@ class shared_reads {
 
   private:
     using key = std::pair<partition_id, position>;
-    struct entry {
-        bool ready = false;
-        std::optional<result<chunk>> read;
-    };
+    // A chunk, or nothing while its reader reads it.
+    using entry = std::optional<result<chunk>>;
     result<chunk> read(std::size_t reader, partition_id p, position from, std::size_t max);
     // Whether reader i is ahead of some other reader still reading.
     bool ahead_of_slowest(std::size_t i) const;
