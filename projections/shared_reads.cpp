@@ -60,7 +60,7 @@ result<chunk> shared_reads::read(std::size_t reader, partition_id p, position fr
     let_go();
     changed_.notify_all();
     for (;;) {
-        if (auto it = chunks_.find(wanted); it != chunks_.end()) {
+        if (chunks_.contains(wanted)) {
             // This reader is at it, so it stays held.
             changed_.wait(lock, [&] { return chunks_.at(wanted).has_value(); });
             return *chunks_.at(wanted);
