@@ -334,24 +334,30 @@ result<void> application::start() {
 
     if (auto r = open_log(); !r) return r;
 
-    set_phase("loading the partitions");
     engine::processor_options processing;
     processing.queue_capacity = config_.queue_capacity;
     processing.batch_limit = config_.batch_limit;
     processing.bounds = config_.limits;
     processing.on_group = [this](const engine::group_report& g) { parts_->stats.group(g); };
     parts_->processor = std::make_unique<engine::partition_processor>(*parts_->log, processing);
-    if (auto r = parts_->processor->start(); !r) return r;
-    std::uint64_t events = 0;
-    for (partition_id p = 0; p < parts_->log->partitions(); ++p) events += parts_->log->head(p).pos;
-    spdlog::info("loaded {} partitions, {} events", parts_->log->partitions(), events);
-    // Read models catch up before the server takes requests, then follow
-    // the log.
-    set_phase("bringing the read models up to date");
     auto models = projections::read_models::open(*parts_->store, *parts_->log);
     if (!models) return failure(models.error());
     parts_->models = std::move(models).value();
-    if (auto r = parts_->models->start(); !r) return r;
+    // The partitions load and the read models catch up (before the server
+    // takes requests; then they follow the log) at the same time: both only
+    // read the log, which nothing appends to before the routes are served.
+    set_phase("loading the partitions and bringing the read models up to date");
+    auto caught_up = std::async(std::launch::async, [&models = *parts_->models] {
+        return models.start();
+    });
+    auto loaded = parts_->processor->start();
+    auto caught = caught_up.get();
+    if (!loaded) return loaded;
+    if (!caught) return caught;
+    std::uint64_t events = 0;
+    for (partition_id p = 0; p < parts_->log->partitions(); ++p) events += parts_->log->head(p).pos;
+    spdlog::info("loaded {} partitions, {} events; the read models are up to date",
+                 parts_->log->partitions(), events);
     set_phase("publishing the templates");
     if (auto r = publish_templates(); !r) return r;
     // Alerts go out by email and webhook, when configured; started before
