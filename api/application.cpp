@@ -347,9 +347,8 @@ result<void> application::start() {
     // takes requests; then they follow the log) at the same time: both only
     // read the log, which nothing appends to before the routes are served.
     set_phase("loading the partitions and bringing the read models up to date");
-    auto caught_up = std::async(std::launch::async, [&models = *parts_->models] {
-        return models.start();
-    });
+    auto caught_up =
+        std::async(std::launch::async, [&models = *parts_->models] { return models.start(); });
     auto loaded = parts_->processor->start();
     auto caught = caught_up.get();
     if (!loaded) return loaded;
