@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/problems.h"
+#include "events/thread_name.h"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -371,7 +372,10 @@ result<std::uint16_t> http_server::start() {
     impl_->work.emplace(impl_->ioc.get_executor());
     impl_->accept();
     for (std::uint32_t i = 0; i < impl_->options.threads; ++i)
-        impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+        impl_->threads.emplace_back([this, i] {
+            name_this_thread("http-" + std::to_string(i));
+            impl_->ioc.run();
+        });
     return port;
 }
 

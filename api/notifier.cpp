@@ -8,6 +8,7 @@
 
 #include "api/smtp.h"
 #include "api/webhook.h"
+#include "events/thread_name.h"
 
 namespace migops::api {
 
@@ -262,7 +263,10 @@ result<void> notifier::start() {
                      queue_.size(), options_.content.email ? "on" : "off",
                      options_.content.webhooks.size());
     }
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        name_this_thread("notifier");
+        run();
+    });
     return success();
 }
 

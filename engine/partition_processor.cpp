@@ -1,6 +1,7 @@
 #include "engine/partition_processor.h"
 
 #include "events/codec.h"
+#include "events/thread_name.h"
 
 namespace migops::engine {
 
@@ -51,8 +52,15 @@ result<void> partition_processor::start() {
         if (auto r = load(*p); !r) return r;
         partitions_.push_back(std::move(p));
     }
-    writer_ = std::thread([this] { run_writer(); });
-    for (auto& p : partitions_) p->thread = std::thread([this, raw = p.get()] { run(*raw); });
+    writer_ = std::thread([this] {
+        name_this_thread("log-writer");
+        run_writer();
+    });
+    for (auto& p : partitions_)
+        p->thread = std::thread([this, raw = p.get()] {
+            name_this_thread("partition-" + std::to_string(raw->id));
+            run(*raw);
+        });
     started_ = true;
     return success();
 }

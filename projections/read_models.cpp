@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "events/rocks_log.h"
+#include "events/thread_name.h"
 #include "projections/audit_index.h"
 #include "projections/board.h"
 #include "projections/catalogue.h"
@@ -221,6 +222,7 @@ result<void> read_models::start_rebuild() {
         },
         {});
     rebuild_thread_ = std::thread([this] {
+        name_this_thread("rebuild");
         if (auto r = run_rebuild({}); !r)
             spdlog::error("rebuilding the read models: {}", r.error().message);
     });
@@ -327,6 +329,7 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
         replays.reserve(n);
         for (std::size_t i = 0; i < n; ++i)
             replays.emplace_back([&, i] {
+                name_this_thread("re-" + g->models[i]->name());
                 auto started = g->runners[i]->start(
                     [&](std::uint64_t applied, std::uint64_t total) {
                         std::lock_guard lock(progress_mutex);

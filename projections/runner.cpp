@@ -7,6 +7,8 @@
 #include <rocksdb/comparator.h>
 #include <spdlog/spdlog.h>
 
+#include "events/thread_name.h"
+
 namespace migops::projections {
 
 namespace {
@@ -303,7 +305,10 @@ result<void> runner::start(const progress_fn& progress, const chunk_reader& read
         token_ = 0;
         return r;
     }
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        name_this_thread(projection_.name());
+        run();
+    });
     return success();
 }
 

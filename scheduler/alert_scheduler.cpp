@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/alerts.h"
+#include "events/thread_name.h"
 
 namespace migops::scheduler {
 
@@ -295,7 +296,11 @@ result<void> alert_scheduler::start() {
         std::lock_guard lock(mutex_);
         stopping_ = false;
     }
-    if (options_.tick.count() > 0) thread_ = std::thread([this] { run(); });
+    if (options_.tick.count() > 0)
+        thread_ = std::thread([this] {
+            name_this_thread("alerts");
+            run();
+        });
     return success();
 }
 

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "events/thread_name.h"
+
 namespace migops::scheduler {
 
 checkpointer::checkpointer(engine::partition_processor& processor, const clock& time,
@@ -16,7 +18,10 @@ checkpointer::~checkpointer() {
 
 void checkpointer::start() {
     if (options_.interval.count() > 0 && !thread_.joinable())
-        thread_ = std::thread([this] { run(); });
+        thread_ = std::thread([this] {
+            name_this_thread("checkpoints");
+            run();
+        });
 }
 
 void checkpointer::run() {

@@ -11,6 +11,7 @@
 #include "events/codec.h"
 #include "events/kafka/produce.h"
 #include "events/kafka/record.h"
+#include "events/thread_name.h"
 
 namespace migops::events::kafka {
 
@@ -230,6 +231,7 @@ result<void> kafka_log::make_producer() {
         return failure(errc::invalid_argument,
                        "Kafka topic " + options_.topic + ": " + kafka_error(rd_kafka_last_error()));
     prod.reports = std::thread([&prod] {
+        name_this_thread("kafka-reports");
         while (!prod.stopping.load()) rd_kafka_poll(prod.rk.get(), poll_interval_ms);
     });
     producer_ = std::move(made);
