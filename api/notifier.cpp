@@ -263,10 +263,8 @@ result<void> notifier::start() {
                      queue_.size(), options_.content.email ? "on" : "off",
                      options_.content.webhooks.size());
     }
-    thread_ = std::thread([this] {
-        name_this_thread("notifier");
-        run();
-    });
+    thread_ = std::thread([this] { run(); });
+    name_thread(thread_, "notifier");
     return success();
 }
 

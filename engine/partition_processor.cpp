@@ -52,15 +52,12 @@ result<void> partition_processor::start() {
         if (auto r = load(*p); !r) return r;
         partitions_.push_back(std::move(p));
     }
-    writer_ = std::thread([this] {
-        name_this_thread("log-writer");
-        run_writer();
-    });
-    for (auto& p : partitions_)
-        p->thread = std::thread([this, raw = p.get()] {
-            name_this_thread("partition-" + std::to_string(raw->id));
-            run(*raw);
-        });
+    writer_ = std::thread([this] { run_writer(); });
+    name_thread(writer_, "log-writer");
+    for (auto& p : partitions_) {
+        p->thread = std::thread([this, raw = p.get()] { run(*raw); });
+        name_thread(p->thread, "partition-" + std::to_string(p->id));
+    }
     started_ = true;
     return success();
 }

@@ -11,14 +11,16 @@ namespace {
 constexpr std::size_t name_bytes = 16;
 }  // namespace
 
-void name_this_thread(std::string_view name) {
+void name_thread(std::thread& t, std::string_view name) {
+    if (!t.joinable()) return;  // no thread
     const std::string kept(name.substr(0, name_bytes - 1));
-    (void)pthread_setname_np(pthread_self(), kept.c_str());
+    (void)pthread_setname_np(t.native_handle(), kept.c_str());
 }
 
-std::string this_thread_name() {
+std::string thread_name(std::thread& t) {
+    if (!t.joinable()) return {};
     std::array<char, name_bytes> out{};
-    if (pthread_getname_np(pthread_self(), out.data(), out.size()) != 0) return {};
+    if (pthread_getname_np(t.native_handle(), out.data(), out.size()) != 0) return {};
     return out.data();
 }
 

@@ -222,10 +222,10 @@ result<void> read_models::start_rebuild() {
         },
         {});
     rebuild_thread_ = std::thread([this] {
-        name_this_thread("rebuild");
         if (auto r = run_rebuild({}); !r)
             spdlog::error("rebuilding the read models: {}", r.error().message);
     });
+    name_thread(rebuild_thread_, "rebuild");
     return success();
 }
 
@@ -327,9 +327,8 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
     {
         std::vector<std::thread> replays;
         replays.reserve(n);
-        for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t i = 0; i < n; ++i) {
             replays.emplace_back([&, i] {
-                name_this_thread("re-" + g->models[i]->name());
                 auto started = g->runners[i]->start(
                     [&](std::uint64_t applied, std::uint64_t total) {
                         std::lock_guard lock(progress_mutex);
@@ -358,6 +357,8 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
                     abandon.store(true);
                 }
             });
+            name_thread(replays.back(), "re-" + g->models[i]->name());
+        }
         for (auto& t : replays) t.join();
     }
     // Every model has replayed what the log held when its replay ended.

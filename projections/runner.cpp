@@ -305,10 +305,8 @@ result<void> runner::start(const progress_fn& progress, const chunk_reader& read
         token_ = 0;
         return r;
     }
-    thread_ = std::thread([this] {
-        name_this_thread(projection_.name());
-        run();
-    });
+    thread_ = std::thread([this] { run(); });
+    name_thread(thread_, projection_.name());
     return success();
 }
 

@@ -296,11 +296,10 @@ result<void> alert_scheduler::start() {
         std::lock_guard lock(mutex_);
         stopping_ = false;
     }
-    if (options_.tick.count() > 0)
-        thread_ = std::thread([this] {
-            name_this_thread("alerts");
-            run();
-        });
+    if (options_.tick.count() > 0) {
+        thread_ = std::thread([this] { run(); });
+        name_thread(thread_, "alerts");
+    }
     return success();
 }
 

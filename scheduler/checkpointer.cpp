@@ -17,11 +17,10 @@ checkpointer::~checkpointer() {
 }
 
 void checkpointer::start() {
-    if (options_.interval.count() > 0 && !thread_.joinable())
-        thread_ = std::thread([this] {
-            name_this_thread("checkpoints");
-            run();
-        });
+    if (options_.interval.count() > 0 && !thread_.joinable()) {
+        thread_ = std::thread([this] { run(); });
+        name_thread(thread_, "checkpoints");
+    }
 }
 
 void checkpointer::run() {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <set>
 #include <string>
 #include <thread>
@@ -29,18 +30,21 @@ std::multiset<std::string> thread_names() {
     return out;
 }
 
-TEST(ThreadName, NamesTheCallingThreadAndKeepsItsFirstFifteenBytes) {
-    std::string seen_short;
-    std::string seen_long;
-    std::thread t([&] {
-        name_this_thread("log-writer");
-        seen_short = this_thread_name();
-        name_this_thread("a-name-longer-than-fifteen-bytes");
-        seen_long = this_thread_name();
-    });
+TEST(ThreadName, NamesAThreadAndKeepsItsFirstFifteenBytes) {
+    std::promise<void> release;
+    std::thread t([done = release.get_future()] { done.wait(); });
+    name_thread(t, "log-writer");
+    EXPECT_EQ(thread_name(t), "log-writer");
+    name_thread(t, "a-name-longer-than-fifteen-bytes");
+    EXPECT_EQ(thread_name(t), "a-name-longer-t");
+    release.set_value();
     t.join();
-    EXPECT_EQ(seen_short, "log-writer");
-    EXPECT_EQ(seen_long, "a-name-longer-t");
+}
+
+TEST(ThreadName, AStdThreadWithoutAThreadIsLeftAlone) {
+    std::thread none;
+    name_thread(none, "nothing");
+    EXPECT_EQ(thread_name(none), "");
 }
 
 TEST(ThreadName, TheProcessorAndTheReadModelsNameTheirThreads) {
