@@ -8,6 +8,7 @@
 #include <future>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -19,6 +20,7 @@
 #include "events/rocks_log.h"
 #include "scheduler/checkpointer.h"
 #include "tests/unit/ed25519_keys.h"
+#include "tests/unit/log_store.h"
 #include "tests/unit/temp_dir.h"
 
 namespace migops::scheduler {
@@ -43,11 +45,7 @@ class CheckpointerTest : public ::testing::Test {
     void SetUp() override {
         keys_ = testing_support::write_ed25519_key(dir_.path(), "signing");
         other_ = testing_support::write_ed25519_key(dir_.path(), "other");
-        store_ = std::move(
-            events::rocks_store::open(
-                {dir_.path() / "data", {events::events_column_family, events::meta_column_family}})
-                .value());
-        log_ = std::move(events::rocks_log::open(*store_, {.partitions = partitions}).value());
+        std::tie(store_, log_) = testing_support::open_log_store(dir_.path() / "data", partitions);
         processor_ =
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
         ASSERT_TRUE(processor_->start());

@@ -10,6 +10,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <tuple>
 
 #include <boost/json/parse.hpp>
 
@@ -17,6 +18,7 @@
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
 #include "events/rocks_log.h"
+#include "tests/unit/log_store.h"
 #include "tests/unit/temp_dir.h"
 
 namespace migops::api {
@@ -86,11 +88,7 @@ class fake_webhooks final : public scripted<webhook_transport> {
 class NotifierTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        store_ =
-            std::move(events::rocks_store::open(
-                          {dir_.path(), {events::events_column_family, events::meta_column_family}})
-                          .value());
-        log_ = std::move(events::rocks_log::open(*store_, {.partitions = 2}).value());
+        std::tie(store_, log_) = testing_support::open_log_store(dir_.path(), 2);
         processor_ =
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
         ASSERT_TRUE(processor_->start());

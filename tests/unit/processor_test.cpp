@@ -5,9 +5,11 @@
 #include <future>
 #include <latch>
 #include <thread>
+#include <tuple>
 
 #include "engine/partition_processor.h"
 #include "events/rocks_log.h"
+#include "tests/unit/log_store.h"
 #include "tests/unit/temp_dir.h"
 
 namespace migops::engine {
@@ -61,11 +63,7 @@ class ProcessorTest : public ::testing::Test {
     void SetUp() override { open(); }
 
     void open() {
-        store_ =
-            std::move(events::rocks_store::open(
-                          {dir_.path(), {events::events_column_family, events::meta_column_family}})
-                          .value());
-        log_ = std::move(events::rocks_log::open(*store_, {.partitions = 4}).value());
+        std::tie(store_, log_) = testing_support::open_log_store(dir_.path(), 4);
         failing_ = std::make_unique<failing_log>(*log_);
     }
 

@@ -9,10 +9,12 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <tuple>
 
 #include "engine/partition_processor.h"
 #include "events/rocks_log.h"
 #include "projections/space_directory.h"
+#include "tests/unit/log_store.h"
 #include "tests/unit/sample_events.h"
 #include "tests/unit/temp_dir.h"
 
@@ -340,11 +342,7 @@ TEST_F(ProjectionRunnerTest, ABatchWithoutRowsIsWrittenWithTheNextRowsOrOnStop) 
 }
 
 TEST_F(ProjectionRunnerTest, RefusesAStoreWithoutItsColumnFamily) {
-    store_ =
-        std::move(events::rocks_store::open(
-                      {dir_.path(), {events::events_column_family, events::meta_column_family}})
-                      .value());
-    log_ = std::move(events::rocks_log::open(*store_, {.partitions = 4}).value());
+    std::tie(store_, log_) = testing_support::open_log_store(dir_.path(), 4);
     runner r(*store_, *log_, directory_);
     auto started = r.start();
     ASSERT_FALSE(started);

@@ -10,11 +10,13 @@
 #include <future>
 #include <map>
 #include <thread>
+#include <tuple>
 
 #include "engine/partition_processor.h"
 #include "events/rocks_log.h"
 #include "projections/board.h"
 #include "projections/read_models.h"
+#include "tests/unit/log_store.h"
 #include "tests/unit/temp_dir.h"
 
 namespace migops::projections {
@@ -28,11 +30,7 @@ class ReadModelsTest : public ::testing::Test {
     void SetUp() override { open(); }
     void TearDown() override { close(); }
     void open() {
-        store_ =
-            std::move(events::rocks_store::open(
-                          {dir_.path(), {events::events_column_family, events::meta_column_family}})
-                          .value());
-        log_ = std::move(events::rocks_log::open(*store_, {.partitions = 4}).value());
+        std::tie(store_, log_) = testing_support::open_log_store(dir_.path(), 4);
         processor_ =
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
         ASSERT_TRUE(processor_->start());

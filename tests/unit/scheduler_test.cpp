@@ -6,12 +6,14 @@
 
 #include <future>
 #include <thread>
+#include <tuple>
 
 #include "engine/domain.h"
 #include "engine/partition_processor.h"
 #include "engine/template_catalog.h"
 #include "events/rocks_log.h"
 #include "scheduler/alert_scheduler.h"
+#include "tests/unit/log_store.h"
 #include "tests/unit/temp_dir.h"
 
 namespace migops::scheduler {
@@ -23,11 +25,7 @@ constexpr std::int64_t hour = 3'600'000'000;
 class SchedulerTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        store_ =
-            std::move(events::rocks_store::open(
-                          {dir_.path(), {events::events_column_family, events::meta_column_family}})
-                          .value());
-        log_ = std::move(events::rocks_log::open(*store_, {.partitions = 2}).value());
+        std::tie(store_, log_) = testing_support::open_log_store(dir_.path(), 2);
         processor_ =
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
         ASSERT_TRUE(processor_->start());

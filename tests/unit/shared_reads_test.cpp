@@ -8,10 +8,12 @@
 #include <chrono>
 #include <future>
 #include <thread>
+#include <tuple>
 
 #include "engine/partition_processor.h"
 #include "events/rocks_log.h"
 #include "projections/shared_reads.h"
+#include "tests/unit/log_store.h"
 #include "tests/unit/temp_dir.h"
 
 namespace migops::projections {
@@ -25,11 +27,7 @@ using read_events = std::vector<std::pair<partition_id, position>>;
 class SharedReadsTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        store_ =
-            std::move(events::rocks_store::open(
-                          {dir_.path(), {events::events_column_family, events::meta_column_family}})
-                          .value());
-        log_ = std::move(events::rocks_log::open(*store_, {.partitions = partitions}).value());
+        std::tie(store_, log_) = testing_support::open_log_store(dir_.path(), partitions);
         engine::partition_processor processor(*log_, engine::processor_options{});
         ASSERT_TRUE(processor.start());
         for (int i = 0; i < 40; ++i) {

@@ -14,6 +14,7 @@
 #include "events/rocks_log.h"
 #include "events/thread_name.h"
 #include "projections/read_models.h"
+#include "tests/unit/log_store.h"
 #include "tests/unit/temp_dir.h"
 
 namespace migops {
@@ -49,11 +50,7 @@ TEST(ThreadName, AStdThreadWithoutAThreadIsLeftAlone) {
 
 TEST(ThreadName, TheProcessorAndTheReadModelsNameTheirThreads) {
     testing_support::temp_dir dir;
-    auto store =
-        std::move(events::rocks_store::open(
-                      {dir.path(), {events::events_column_family, events::meta_column_family}})
-                      .value());
-    auto log = std::move(events::rocks_log::open(*store, {.partitions = 2}).value());
+    auto [store, log] = testing_support::open_log_store(dir.path(), 2);
     engine::partition_processor processor(*log, {});
     ASSERT_TRUE(processor.start());
     auto models = projections::read_models::open(*store, *log);
