@@ -371,10 +371,9 @@ result<std::uint16_t> http_server::start() {
     const auto port = acc.local_endpoint().port();
     impl_->work.emplace(impl_->ioc.get_executor());
     impl_->accept();
-    for (std::uint32_t i = 0; i < impl_->options.threads; ++i) {
-        impl_->threads.emplace_back([this] { impl_->ioc.run(); });
-        name_thread(impl_->threads.back(), "http-" + std::to_string(i));
-    }
+    for (std::uint32_t i = 0; i < impl_->options.threads; ++i)
+        impl_->threads.push_back(
+            named_thread("http-" + std::to_string(i), [this] { impl_->ioc.run(); }));
     return port;
 }
 

@@ -263,8 +263,7 @@ result<void> notifier::start() {
                      queue_.size(), options_.content.email ? "on" : "off",
                      options_.content.webhooks.size());
     }
-    thread_ = std::thread([this] { run(); });
-    name_thread(thread_, "notifier");
+    thread_ = named_thread("notifier", [this] { run(); });
     return success();
 }
 

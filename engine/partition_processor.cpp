@@ -52,12 +52,10 @@ result<void> partition_processor::start() {
         if (auto r = load(*p); !r) return r;
         partitions_.push_back(std::move(p));
     }
-    writer_ = std::thread([this] { run_writer(); });
-    name_thread(writer_, "log-writer");
-    for (auto& p : partitions_) {
-        p->thread = std::thread([this, raw = p.get()] { run(*raw); });
-        name_thread(p->thread, "partition-" + std::to_string(p->id));
-    }
+    writer_ = named_thread("log-writer", [this] { run_writer(); });
+    for (auto& p : partitions_)
+        p->thread = named_thread("partition-" + std::to_string(p->id),
+                                 [this, raw = p.get()] { run(*raw); });
     started_ = true;
     return success();
 }

@@ -11,8 +11,7 @@ namespace {
 constexpr std::size_t name_bytes = 16;
 }  // namespace
 
-void name_thread(std::thread& t, std::string_view name) {
-    if (!t.joinable()) return;  // no thread
+void detail::name_thread(std::thread& t, std::string_view name) {
     const std::string kept(name.substr(0, name_bytes - 1));
     (void)pthread_setname_np(t.native_handle(), kept.c_str());
 }

@@ -221,11 +221,10 @@ result<void> read_models::start_rebuild() {
             s.started = std::chrono::system_clock::now();
         },
         {});
-    rebuild_thread_ = std::thread([this] {
+    rebuild_thread_ = named_thread("rebuild", [this] {
         if (auto r = run_rebuild({}); !r)
             spdlog::error("rebuilding the read models: {}", r.error().message);
     });
-    name_thread(rebuild_thread_, "rebuild");
     return success();
 }
 
@@ -327,8 +326,8 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
     {
         std::vector<std::thread> replays;
         replays.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            replays.emplace_back([&, i] {
+        for (std::size_t i = 0; i < n; ++i)
+            replays.push_back(named_thread("re-" + g->models[i]->name(), [&, i] {
                 auto started = g->runners[i]->start(
                     [&](std::uint64_t applied, std::uint64_t total) {
                         std::lock_guard lock(progress_mutex);
@@ -356,9 +355,7 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
                     failed[i] = started.error();
                     abandon.store(true);
                 }
-            });
-            name_thread(replays.back(), "re-" + g->models[i]->name());
-        }
+            }));
         for (auto& t : replays) t.join();
     }
     // Every model has replayed what the log held when its replay ended.

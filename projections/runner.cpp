@@ -305,8 +305,7 @@ result<void> runner::start(const progress_fn& progress, const chunk_reader& read
         token_ = 0;
         return r;
     }
-    thread_ = std::thread([this] { run(); });
-    name_thread(thread_, projection_.name());
+    thread_ = named_thread(projection_.name(), [this] { run(); });
     return success();
 }
 

@@ -296,10 +296,7 @@ result<void> alert_scheduler::start() {
         std::lock_guard lock(mutex_);
         stopping_ = false;
     }
-    if (options_.tick.count() > 0) {
-        thread_ = std::thread([this] { run(); });
-        name_thread(thread_, "alerts");
-    }
+    if (options_.tick.count() > 0) thread_ = named_thread("alerts", [this] { run(); });
     return success();
 }
 

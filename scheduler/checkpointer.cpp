@@ -17,10 +17,8 @@ checkpointer::~checkpointer() {
 }
 
 void checkpointer::start() {
-    if (options_.interval.count() > 0 && !thread_.joinable()) {
-        thread_ = std::thread([this] { run(); });
-        name_thread(thread_, "checkpoints");
-    }
+    if (options_.interval.count() > 0 && !thread_.joinable())
+        thread_ = named_thread("checkpoints", [this] { run(); });
 }
 
 void checkpointer::run() {

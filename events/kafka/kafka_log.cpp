@@ -230,10 +230,9 @@ result<void> kafka_log::make_producer() {
     if (!prod.topic)
         return failure(errc::invalid_argument,
                        "Kafka topic " + options_.topic + ": " + kafka_error(rd_kafka_last_error()));
-    prod.reports = std::thread([&prod] {
+    prod.reports = named_thread("kafka-reports", [&prod] {
         while (!prod.stopping.load()) rd_kafka_poll(prod.rk.get(), poll_interval_ms);
     });
-    name_thread(prod.reports, "kafka-reports");
     producer_ = std::move(made);
     return success();
 }

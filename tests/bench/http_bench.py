@@ -29,6 +29,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -309,23 +310,12 @@ def migops_http(build_dir, workload=task_status_workload):
         return phases
 
 
-def median(values):
-    """The middle value (the mean of the two middle ones for an even count)."""
-    v = sorted(values)
-    if not v:
-        raise bench_error("no figures to take the median of")
-    mid = len(v) // 2
-    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
-
-
 def http_rows(root, selectors, rounds=ROUNDS):
     """The HTTP rows that selectors ask for (none: all): the medians of
     `rounds` rounds, each PostgreSQL then migops, each round's figures on
     stderr."""
     if not any(wanted(r, selectors) for r in ROWS):
         return []
-    if rounds < 1:
-        raise bench_error(f"rounds must be at least 1, not {rounds}")
     build_dir = os.path.join(root, "build")
     figures = {"rate": [], "p50": [], "p99": [], "pg_tps": [], "pg_p50": [], "pg_p99": []}
     for n in range(1, rounds + 1):
@@ -343,7 +333,7 @@ def http_rows(root, selectors, rounds=ROUNDS):
                            ("p99", half["p99_ms"]), ("pg_tps", pg["tps"]),
                            ("pg_p50", pg["p50_ms"]), ("pg_p99", pg["p99_ms"])):
             figures[key].append(value)
-    m = {key: median(values) for key, values in figures.items()}
+    m = {key: statistics.median(values) for key, values in figures.items()}
     rows = [
         {"row": "http.status.64", "value": m["rate"], "unit": "commands/s",
          "baseline": m["pg_tps"], "ratio": m["rate"] / m["pg_tps"], "goal": ">= 5x",

@@ -31,21 +31,17 @@ std::multiset<std::string> thread_names() {
     return out;
 }
 
-TEST(ThreadName, NamesAThreadAndKeepsItsFirstFifteenBytes) {
+TEST(ThreadName, NamesTheThreadItStartsAndKeepsItsFirstFifteenBytes) {
     std::promise<void> release;
-    std::thread t([done = release.get_future()] { done.wait(); });
-    name_thread(t, "log-writer");
+    auto done = release.get_future();
+    std::thread t = named_thread("log-writer", [&] { done.wait(); });
     EXPECT_EQ(thread_name(t), "log-writer");
-    name_thread(t, "a-name-longer-than-fifteen-bytes");
-    EXPECT_EQ(thread_name(t), "a-name-longer-t");
+    std::thread u = named_thread("a-name-longer-than-fifteen-bytes", [&] { done.wait(); });
+    EXPECT_EQ(thread_name(u), "a-name-longer-t");
     release.set_value();
     t.join();
-}
-
-TEST(ThreadName, AStdThreadWithoutAThreadIsLeftAlone) {
-    std::thread none;
-    name_thread(none, "nothing");
-    EXPECT_EQ(thread_name(none), "");
+    u.join();
+    EXPECT_EQ(thread_name(t), "");
 }
 
 TEST(ThreadName, TheProcessorAndTheReadModelsNameTheirThreads) {
