@@ -82,9 +82,10 @@ result<conf_ptr> make_conf(const kafka_log_options& options,
     };
     if (auto r = set("bootstrap.servers", options.brokers); !r) return failure(r.error());
     if (auto r = set("client.id", options.client_id); !r) return failure(r.error());
-    for (const auto& [name, value] : ours)
-        if (auto r = set(name, value); !r) return failure(r.error());
+    // Ours last: the log's guarantees rest on them.
     for (const auto& [name, value] : options.settings)
+        if (auto r = set(name, value); !r) return failure(r.error());
+    for (const auto& [name, value] : ours)
         if (auto r = set(name, value); !r) return failure(r.error());
     if (options.on_log) {
         rd_kafka_conf_set_opaque(
@@ -211,9 +212,18 @@ result<void> kafka_log::make_producer() {
     }
     // The options are stored before the handles are made: the log callback
     // refers to options_.on_log.
+    //
+    // One request in flight: a broker takes any sequence number from a
+    // producer it does not know yet (a new producer, or one whose state it
+    // expired), so when the first request to a partition is refused as
+    // retriable (a leader not ready, a leader moved) a second one already on
+    // the wire would land first, and the producer would count the first
+    // record as written by the second's success (an implicit ack): a gap in
+    // the topic under an acknowledged write.
     auto conf = make_conf(
         options_, {{"enable.idempotence", "true"},
                    {"acks", "all"},
+                   {"max.in.flight.requests.per.connection", "1"},
                    {"message.timeout.ms", std::to_string(options_.delivery_timeout.count())},
                    {"linger.ms", "0"},
                    {"socket.nagle.disable", "true"},
@@ -447,18 +457,34 @@ result<void> kafka_log::append_locked(std::span<const partition_batch> group) {
                                               kafka_error(first_failure->err));
     }
 
-    std::vector<std::int64_t> last(partitions(), -1);
-    for (const auto& o : pending->outcomes)
-        last[o.partition] = std::max(last[o.partition], o.offset);
+    // Each partition's records, in the order produced, must sit at rising
+    // offsets past its stored one. A confirmation without an offset
+    // (librdkafka gives none for a record it counts as written because the
+    // broker called it a duplicate, or because a later record was taken) is
+    // no proof that the record is in the topic: the group fails, and its
+    // partitions re-read their tails before they write again.
+    std::vector<std::int64_t> last(partitions());
+    for (partition_id p = 0; p < partitions(); ++p) last[p] = offsets_[p].load();
+    for (const auto& o : pending->outcomes) {
+        if (o.offset <= last[o.partition]) {
+            for (const auto& b : group) stopped_[b.partition].store(true);
+            return failure(errc::unavailable,
+                           "Kafka confirmed a record of partition " + std::to_string(o.partition) +
+                               " at offset " + std::to_string(o.offset) + ", not past offset " +
+                               std::to_string(last[o.partition]) +
+                               "; the partition re-reads the topic's tail before it writes again");
+        }
+        last[o.partition] = o.offset;
+    }
     std::vector<meta_put> metas;
     for (partition_id p = 0; p < partitions(); ++p)
-        if (last[p] >= 0) metas.push_back({offset_key(options_.topic, p), std::to_string(last[p])});
+        if (last[p] != offsets_[p].load())
+            metas.push_back({offset_key(options_.topic, p), std::to_string(last[p])});
     if (auto r = local_->append_group(group, metas); !r) {
         for (const auto& b : group) stopped_[b.partition].store(true);
         return r;
     }
-    for (partition_id p = 0; p < partitions(); ++p)
-        if (last[p] >= 0) offsets_[p].store(last[p]);
+    for (partition_id p = 0; p < partitions(); ++p) offsets_[p].store(last[p]);
     return success();
 }
 

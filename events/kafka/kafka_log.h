@@ -5,13 +5,15 @@
 // One topic (migops.events by default) with one Kafka partition per migops
 // partition: an event is produced to the Kafka partition of the same number
 // (partition_of() decides it), keyed by its space id, as a CloudEvent in
-// binary content mode (record.h). The producer is idempotent with acks=all.
+// binary content mode (record.h). The producer is idempotent with acks=all
+// and one request in flight, so that no record overtakes a retried one.
 //
 // append_group() produces every record of the group, waits until the broker
 // confirmed each of them, then appends the group to the local rocks_log
 // together with each partition's new Kafka offset (one WriteBatch, one
 // sync), and only then returns success and calls the listeners. A record
-// that is not confirmed within delivery_timeout, or that fails, fails the
+// that is not confirmed within delivery_timeout, that fails, or whose
+// confirmation does not place it past its partition's last offset fails the
 // whole group with errc::unavailable. When some record of a failed group
 // may have reached the topic (a timeout, or a partial failure), its
 // partition is stopped: every later append to it fails until restore() or
@@ -68,8 +70,8 @@ struct kafka_log_options {
     // this long without progress.
     std::chrono::milliseconds request_timeout{30'000};
     std::string client_id = "migops";
-    // More librdkafka properties, applied after ours (a test's debug flags,
-    // security settings).
+    // More librdkafka properties (a test's debug flags, security settings),
+    // applied before ours, which they cannot change.
     std::vector<std::pair<std::string, std::string>> settings;
     // librdkafka's log lines (syslog levels); unset, librdkafka prints them
     // to stderr.
