@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
@@ -153,6 +154,35 @@ result<std::int64_t> parse_offset(const std::string& text, const std::string& ke
     return n;
 }
 
+// The topic is the log of record: none of its records may be deleted by
+// age or size, or compacted away by key. Set when this creates the topic,
+// checked when it exists.
+constexpr std::array<std::pair<const char*, const char*>, 3> kept_forever = {
+    {{"cleanup.policy", "delete"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}}};
+
+struct event_deleter {
+    void operator()(rd_kafka_event_t* ev) const { rd_kafka_event_destroy(ev); }
+};
+using event_ptr = std::unique_ptr<rd_kafka_event_t, event_deleter>;
+
+// Sends one admin request (send() gets its options and reply queue) and
+// waits for the answer; null when none came within timeout.
+event_ptr admin_request(
+    rd_kafka_t* rk, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout,
+    const std::function<void(rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& send) {
+    char errstr[512];
+    rd_kafka_AdminOptions_t* admin = rd_kafka_AdminOptions_new(rk, op);
+    rd_kafka_AdminOptions_set_request_timeout(admin, to_ms(timeout), errstr, sizeof errstr);
+    if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS)
+        rd_kafka_AdminOptions_set_operation_timeout(admin, to_ms(timeout), errstr, sizeof errstr);
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+    send(admin, queue);
+    event_ptr ev(rd_kafka_queue_poll(queue, to_ms(timeout) + 1000));
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_AdminOptions_destroy(admin);
+    return ev;
+}
+
 }  // namespace
 
 // The producer handle, its topic handle and the thread that serves its
@@ -270,7 +300,7 @@ result<void> kafka_log::ensure_topic() {
                                                            std::to_string(wanted));
             const bool led = std::all_of(found->partitions, found->partitions + wanted,
                                          [](const auto& p) { return p.leader >= 0; });
-            if (led) return success();
+            if (led) return check_topic_settings();
         } else if (!found && !created) {
             if (auto r = create_topic(); !r) return r;
             created = true;
@@ -292,45 +322,108 @@ result<void> kafka_log::create_topic() {
     if (!topic)
         return failure(errc::invalid_argument,
                        "cannot create Kafka topic " + options_.topic + ": " + errstr);
-    rd_kafka_AdminOptions_t* admin =
-        rd_kafka_AdminOptions_new(producer_->rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_operation_timeout(admin, to_ms(options_.request_timeout), errstr,
-                                                sizeof errstr);
-    rd_kafka_AdminOptions_set_request_timeout(admin, to_ms(options_.request_timeout), errstr,
-                                              sizeof errstr);
-    rd_kafka_queue_t* queue = rd_kafka_queue_new(producer_->rk.get());
-    rd_kafka_CreateTopics(producer_->rk.get(), &topic, 1, admin, queue);
-    rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, to_ms(options_.request_timeout) + 1000);
-    result<void> outcome = success();
-    if (!ev) {
-        outcome = failure(errc::unavailable,
-                          "Kafka did not answer the creation of topic " + options_.topic);
-    } else if (rd_kafka_event_error(ev)) {
-        outcome = failure(errc::unavailable, "cannot create Kafka topic " + options_.topic + ": " +
-                                                 rd_kafka_event_error_string(ev));
-    } else {
-        std::size_t n = 0;
-        const rd_kafka_topic_result_t** results =
-            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto err = rd_kafka_topic_result_error(results[i]);
-            if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-                const char* why = rd_kafka_topic_result_error_string(results[i]);
-                outcome = failure(err == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR ||
-                                          err == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS ||
-                                          err == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION
-                                      ? errc::invalid_argument
-                                      : errc::unavailable,
-                                  "cannot create Kafka topic " + options_.topic + ": " +
-                                      kafka_error(err) + (why ? std::string(" ") + why : ""));
-            }
+    for (const auto& [name, value] : kept_forever) rd_kafka_NewTopic_set_config(topic, name, value);
+    // With replicas, acks=all waits for two of them at least, so that a
+    // confirmed record outlives the loss of its leader.
+    if (options_.replication >= 2) rd_kafka_NewTopic_set_config(topic, "min.insync.replicas", "2");
+    rd_kafka_t* rk = producer_->rk.get();
+    const auto ev = admin_request(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, options_.request_timeout,
+                                  [&](rd_kafka_AdminOptions_t* admin, rd_kafka_queue_t* queue) {
+                                      rd_kafka_CreateTopics(rk, &topic, 1, admin, queue);
+                                  });
+    rd_kafka_NewTopic_destroy(topic);
+    if (!ev)
+        return failure(errc::unavailable,
+                       "Kafka did not answer the creation of topic " + options_.topic);
+    if (rd_kafka_event_error(ev.get()))
+        return failure(errc::unavailable, "cannot create Kafka topic " + options_.topic + ": " +
+                                              rd_kafka_event_error_string(ev.get()));
+    std::size_t n = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto err = rd_kafka_topic_result_error(results[i]);
+        if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+            const char* why = rd_kafka_topic_result_error_string(results[i]);
+            return failure(err == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR ||
+                                   err == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS ||
+                                   err == RD_KAFKA_RESP_ERR_INVALID_CONFIG ||
+                                   err == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION
+                               ? errc::invalid_argument
+                               : errc::unavailable,
+                           "cannot create Kafka topic " + options_.topic + ": " + kafka_error(err) +
+                               (why ? std::string(" ") + why : ""));
         }
     }
-    if (ev) rd_kafka_event_destroy(ev);
-    rd_kafka_queue_destroy(queue);
-    rd_kafka_AdminOptions_destroy(admin);
-    rd_kafka_NewTopic_destroy(topic);
-    return outcome;
+    return success();
+}
+
+result<void> kafka_log::check_topic_settings() {
+    if (!options_.check_topic_settings) return success();
+    rd_kafka_t* rk = producer_->rk.get();
+    rd_kafka_ConfigResource_t* resource =
+        rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, options_.topic.c_str());
+    const auto ev = admin_request(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, options_.request_timeout,
+                                  [&](rd_kafka_AdminOptions_t* admin, rd_kafka_queue_t* queue) {
+                                      rd_kafka_DescribeConfigs(rk, &resource, 1, admin, queue);
+                                  });
+    rd_kafka_ConfigResource_destroy(resource);
+    if (!ev)
+        return failure(errc::unavailable,
+                       "Kafka did not answer for the settings of topic " + options_.topic);
+    auto err = rd_kafka_event_error(ev.get());
+    std::string why = err ? rd_kafka_event_error_string(ev.get()) : "";
+    std::size_t n = 0;
+    const rd_kafka_ConfigResource_t** resources = nullptr;
+    if (!err) {
+        resources = rd_kafka_DescribeConfigs_result_resources(
+            rd_kafka_event_DescribeConfigs_result(ev.get()), &n);
+        if (n == 1 && rd_kafka_ConfigResource_error(resources[0])) {
+            err = rd_kafka_ConfigResource_error(resources[0]);
+            const char* s = rd_kafka_ConfigResource_error_string(resources[0]);
+            why = s ? s : "";
+        }
+    }
+    if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+        err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED ||
+        err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
+        err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
+        // A broker that keeps its settings to itself: the operator answers
+        // for them.
+        if (options_.on_log)
+            options_.on_log(4, "cannot read the settings of Kafka topic " + options_.topic + " (" +
+                                   kafka_error(err) + "); it must keep its records forever");
+        return success();
+    }
+    if (err)
+        return failure(errc::unavailable, "cannot read the settings of Kafka topic " +
+                                              options_.topic + ": " + kafka_error(err) +
+                                              (why.empty() ? "" : " " + why));
+    if (n != 1)
+        return failure(errc::unavailable,
+                       "Kafka did not describe the settings of topic " + options_.topic);
+    std::size_t count = 0;
+    const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(resources[0], &count);
+    std::string wrong;
+    for (const auto& [name, wanted] : kept_forever) {
+        for (std::size_t i = 0; i < count; ++i) {
+            if (std::string_view(rd_kafka_ConfigEntry_name(entries[i])) != name) continue;
+            const char* value = rd_kafka_ConfigEntry_value(entries[i]);
+            if (!value || std::string_view(value) != wanted)
+                wrong += std::string(wrong.empty() ? "" : ", ") + name + "=" +
+                         (value ? value : "(unknown)");
+        }
+    }
+    if (!wrong.empty())
+        return failure(
+            errc::invalid_argument,
+            "Kafka topic " + options_.topic + " would not keep every record (" + wrong +
+                "); it is the log of record: set cleanup.policy=delete, "
+                "retention.ms=-1 and retention.bytes=-1 on it (kafka-configs.sh "
+                "--alter --entity-type topics --entity-name " +
+                options_.topic +
+                " --add-config cleanup.policy=delete,retention.ms=-1,retention.bytes=-1)");
+    return success();
 }
 
 result<void> kafka_log::load_offsets() {

@@ -35,6 +35,10 @@
 // any thread and run one at a time; a background thread serves librdkafka's
 // delivery reports. read() and head() may be called from any thread.
 //
+// The topic is the log of record: open() creates it keeping every record
+// (cleanup.policy=delete, retention.ms=-1, retention.bytes=-1), and refuses
+// an existing one that would delete or compact records away.
+//
 // Lifecycle: rocks_store → rocks_log::open → kafka_log::open (connects,
 // creates the topic when missing) → catch_up() → the partition processor →
 // … → the processor stopped → kafka_log destroyed (flushes) → rocks_store.
@@ -70,6 +74,11 @@ struct kafka_log_options {
     // this long without progress.
     std::chrono::milliseconds request_timeout{30'000};
     std::string client_id = "migops";
+    // Whether open() checks that the topic keeps every record (its
+    // cleanup.policy and retention settings, read with DescribeConfigs).
+    // Off only for a broker that cannot answer that, such as librdkafka's
+    // mock cluster.
+    bool check_topic_settings = true;
     // More librdkafka properties (a test's debug flags, security settings),
     // applied before ours, which they cannot change.
     std::vector<std::pair<std::string, std::string>> settings;
@@ -127,6 +136,7 @@ class kafka_log final : public event_log {
     kafka_log(std::unique_ptr<rocks_log> local, const kafka_log_options& options);
     result<void> ensure_topic();
     result<void> create_topic();
+    result<void> check_topic_settings();
     result<void> load_offsets();
     result<void> make_producer();
     result<void> append_locked(std::span<const partition_batch> group);

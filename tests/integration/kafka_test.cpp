@@ -15,6 +15,8 @@
 #include <optional>
 #include <sstream>
 
+#include <librdkafka/rdkafka.h>
+
 #include "events/kafka/kafka_log.h"
 #include "tests/integration/kafka_broker.h"
 #include "tests/integration/process.h"
@@ -112,6 +114,69 @@ TEST_F(KafkaBrokerTest, CreatesTheTopicAppendsAndReadsBack) {
     // A second KafkaLog on the existing topic opens without creating it.
     node b;
     opened = b.open(o);
+    ASSERT_TRUE(opened) << opened.error().message;
+}
+
+// Creates a topic as an operator might, with the broker's defaults but for
+// the given settings.
+void create_topic(const std::string& name, int partition_count,
+                  const std::vector<std::pair<std::string, std::string>>& settings) {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", broker::get().address().c_str(), errstr,
+                      sizeof errstr);
+    rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    ASSERT_NE(rk, nullptr) << errstr;
+    rd_kafka_NewTopic_t* topic =
+        rd_kafka_NewTopic_new(name.c_str(), partition_count, 1, errstr, sizeof errstr);
+    for (const auto& [key, value] : settings)
+        rd_kafka_NewTopic_set_config(topic, key.c_str(), value.c_str());
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, &topic, 1, nullptr, queue);
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, 60'000);
+    ASSERT_NE(ev, nullptr);
+    std::size_t n = 0;
+    const auto** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    ASSERT_EQ(n, 1u);
+    EXPECT_EQ(rd_kafka_topic_result_error(results[0]), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_NewTopic_destroy(topic);
+    rd_kafka_destroy(rk);
+}
+
+TEST_F(KafkaBrokerTest, RefusesATopicThatWouldDeleteRecords) {
+    // The broker's default retention (seven days), compaction by key, a
+    // size limit: each would lose events of the log of record.
+    const std::vector<std::pair<std::string, std::string>> cases[] = {
+        {},
+        {{"cleanup.policy", "compact"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}},
+        {{"retention.ms", "-1"}, {"retention.bytes", "1073741824"}}};
+    const std::string named[] = {"retention.ms=604800000", "cleanup.policy=compact",
+                                 "retention.bytes=1073741824"};
+    for (std::size_t i = 0; i < std::size(cases); ++i) {
+        auto o = options();
+        o.topic += "." + std::to_string(i);
+        ASSERT_NO_FATAL_FAILURE(create_topic(o.topic, partitions, cases[i]));
+        node a;
+        auto opened = a.open(o);
+        ASSERT_FALSE(opened) << o.topic;
+        EXPECT_EQ(opened.error().code, errc::invalid_argument);
+        EXPECT_NE(opened.error().message.find(named[i]), std::string::npos)
+            << opened.error().message;
+        EXPECT_NE(opened.error().message.find("retention.ms=-1"), std::string::npos)
+            << opened.error().message;
+    }
+
+    // Set as the log needs them, the same topic opens.
+    auto o = options();
+    ASSERT_NO_FATAL_FAILURE(create_topic(
+        o.topic, partitions,
+        {{"cleanup.policy", "delete"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}}));
+    node a;
+    auto opened = a.open(o);
     ASSERT_TRUE(opened) << opened.error().message;
 }
 

@@ -64,6 +64,7 @@ class KafkaLogMockTest : public ::testing::Test {
         o.brokers = cluster_.brokers();
         o.topic = topic_name;
         o.request_timeout = std::chrono::seconds(10);
+        o.check_topic_settings = false;  // the mock does not answer DescribeConfigs
         o.on_log = [](int, std::string_view) {};
         return o;
     }
