@@ -155,10 +155,13 @@ result<std::int64_t> parse_offset(const std::string& text, const std::string& ke
 }
 
 // The topic is the log of record: none of its records may be deleted by
-// age or size, or compacted away by key. Set when this creates the topic,
-// checked when it exists.
-constexpr std::array<std::pair<const char*, const char*>, 3> kept_forever = {
-    {{"cleanup.policy", "delete"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}}};
+// age or size, compacted away by key, or lost to a replica that was behind
+// becoming leader. Set when this creates the topic, checked when it exists.
+constexpr std::array<std::pair<const char*, const char*>, 4> record_keeping = {
+    {{"cleanup.policy", "delete"},
+     {"retention.ms", "-1"},
+     {"retention.bytes", "-1"},
+     {"unclean.leader.election.enable", "false"}}};
 
 struct event_deleter {
     void operator()(rd_kafka_event_t* ev) const { rd_kafka_event_destroy(ev); }
@@ -322,7 +325,8 @@ result<void> kafka_log::create_topic() {
     if (!topic)
         return failure(errc::invalid_argument,
                        "cannot create Kafka topic " + options_.topic + ": " + errstr);
-    for (const auto& [name, value] : kept_forever) rd_kafka_NewTopic_set_config(topic, name, value);
+    for (const auto& [name, value] : record_keeping)
+        rd_kafka_NewTopic_set_config(topic, name, value);
     // With replicas, acks=all waits for two of them at least, so that a
     // confirmed record outlives the loss of its leader.
     if (options_.replication >= 2) rd_kafka_NewTopic_set_config(topic, "min.insync.replicas", "2");
@@ -405,24 +409,23 @@ result<void> kafka_log::check_topic_settings() {
     std::size_t count = 0;
     const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(resources[0], &count);
     std::string wrong;
-    for (const auto& [name, wanted] : kept_forever) {
+    std::string fix;
+    for (const auto& [name, wanted] : record_keeping) {
         for (std::size_t i = 0; i < count; ++i) {
             if (std::string_view(rd_kafka_ConfigEntry_name(entries[i])) != name) continue;
             const char* value = rd_kafka_ConfigEntry_value(entries[i]);
-            if (!value || std::string_view(value) != wanted)
-                wrong += std::string(wrong.empty() ? "" : ", ") + name + "=" +
-                         (value ? value : "(unknown)");
+            if (value && std::string_view(value) == wanted) continue;
+            wrong +=
+                std::string(wrong.empty() ? "" : ", ") + name + "=" + (value ? value : "(unknown)");
+            fix += std::string(fix.empty() ? "" : ",") + name + "=" + wanted;
         }
     }
     if (!wrong.empty())
-        return failure(
-            errc::invalid_argument,
-            "Kafka topic " + options_.topic + " would not keep every record (" + wrong +
-                "); it is the log of record: set cleanup.policy=delete, "
-                "retention.ms=-1 and retention.bytes=-1 on it (kafka-configs.sh "
-                "--alter --entity-type topics --entity-name " +
-                options_.topic +
-                " --add-config cleanup.policy=delete,retention.ms=-1,retention.bytes=-1)");
+        return failure(errc::invalid_argument,
+                       "Kafka topic " + options_.topic + " would not keep every record (" + wrong +
+                           "); it is the log of record: set " + fix +
+                           " on it (kafka-configs.sh --alter --entity-type topics --entity-name " +
+                           options_.topic + " --add-config " + fix + ")");
     return success();
 }
 

@@ -36,8 +36,8 @@
 // delivery reports. read() and head() may be called from any thread.
 //
 // The topic is the log of record: open() creates it keeping every record
-// (cleanup.policy=delete, retention.ms=-1, retention.bytes=-1), and refuses
-// an existing one that would delete or compact records away.
+// (cleanup.policy=delete, retention.ms=-1, retention.bytes=-1, no unclean
+// leader election), and refuses an existing one that could lose records.
 //
 // Lifecycle: rocks_store → rocks_log::open → kafka_log::open (connects,
 // creates the topic when missing) → catch_up() → the partition processor →
