@@ -82,6 +82,26 @@ bool generation::wait_caught_up(std::chrono::milliseconds timeout) const {
     return true;
 }
 
+checkpoint generation::applied() const {
+    checkpoint out = runners.front()->position_now();
+    for (const auto& r : runners) {
+        const auto now = r->position_now();
+        for (partition_id p = 0; p < now.partitions(); ++p)
+            out.advance(p, std::max(out.at(p), now.at(p)));
+    }
+    return out;
+}
+
+bool generation::wait_applied(const checkpoint& to, std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (const auto& r : runners) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (!r->wait_applied(to, std::max(left, std::chrono::milliseconds(0)))) return false;
+    }
+    return true;
+}
+
 std::string_view to_string(rebuild_status::state s) {
     switch (s) {
         case rebuild_status::state::none:
@@ -186,15 +206,33 @@ std::shared_ptr<const generation> read_models::current() const {
 
 void read_models::when_applied(partition_id p, position pos,
                                std::function<void(const std::shared_ptr<const generation>&)> f) {
-    auto g = current();
+    std::shared_ptr<const generation> live;
+    std::shared_ptr<const generation> next;
+    {
+        std::lock_guard lock(mutex_);
+        live = live_;
+        next = next_;
+    }
     auto then = std::make_shared<decltype(f)>(std::move(f));
-    g->board_runner->when_applied(p, pos, [this, g, p, pos, then] {
-        g->audit_runner->when_applied(p, pos, [this, g, p, pos, then] {
-            // A switch stopped g before it had the events: ask the new one.
-            if (current() != g) return when_applied(p, pos, std::move(*then));
-            (*then)(g);
+    auto answer = [this, live, next, p, pos, then] {
+        bool same = false;
+        {
+            std::lock_guard lock(mutex_);
+            same = live_ == live && next_ == next;
+        }
+        // A switch began or ended meanwhile (or stopped a generation before
+        // it had the events): wait for the generations that serve now.
+        if (!same) return when_applied(p, pos, std::move(*then));
+        (*then)(live);
+    };
+    auto after = [p, pos](const std::shared_ptr<const generation>& g, std::function<void()> done) {
+        g->board_runner->when_applied(p, pos, [g, p, pos, done = std::move(done)]() mutable {
+            g->audit_runner->when_applied(p, pos, std::move(done));
         });
-    });
+    };
+    if (!next) return after(live, std::move(answer));
+    after(live,
+          [after, next, answer = std::move(answer)]() mutable { after(next, std::move(answer)); });
 }
 
 std::uint64_t read_models::listen(listener l) {
@@ -285,6 +323,10 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
         },
         progress);
     const auto fail = [&](const error& e, const std::shared_ptr<generation>& made) {
+        {
+            std::lock_guard lock(mutex_);
+            next_.reset();
+        }
         if (made) retire(made);
         set_status(
             [&](rebuild_status& s) {
@@ -389,15 +431,31 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
             s.replaying = false;
         },
         progress);
-    while (!g->wait_caught_up(catch_up_poll)) {
-        for (const auto& r : g->runners)
-            if (auto f = r->failed()) return fail(*f, g);
-        if (stopping_.load())
-            return fail(make_error(errc::shutting_down, "the read models are stopping"), g);
-    }
+    // Waits for reached() while g follows the log; g failing or a stop ends it.
+    const auto follow_until = [&](const std::function<bool()>& reached) -> result<void> {
+        while (!reached()) {
+            for (const auto& r : g->runners)
+                if (auto f = r->failed()) return failure(*f);
+            if (stopping_.load())
+                return failure(errc::shutting_down, "the read models are stopping");
+        }
+        return success();
+    };
+    if (auto r = follow_until([&] { return g->wait_caught_up(catch_up_poll); }); !r)
+        return fail(r.error(), g);
     g->serving.store(true);
     if (old->serving.load()) old->wait_caught_up(switch_wait);
     set_status([&](rebuild_status& s) { s.doing = "switching"; }, progress);
+    // Readers move to g only once g has everything a writer was told is
+    // applied: from here writers wait for both generations, and what the
+    // old one answered alone is at most what it has applied now.
+    {
+        std::lock_guard lock(mutex_);
+        next_ = g;
+    }
+    const auto answered = old->applied();
+    if (auto r = follow_until([&] { return g->wait_applied(answered, catch_up_poll); }); !r)
+        return fail(r.error(), g);
     rocksdb::FlushOptions wait;
     wait.wait = true;
     for (auto& m : g->models) {
@@ -408,6 +466,7 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
     {
         std::lock_guard lock(mutex_);
         live_ = g;
+        next_.reset();
     }
     retire(old);
     set_status(

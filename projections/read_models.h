@@ -9,9 +9,12 @@
 // rebuild() makes the next generation beside the live one while the live
 // one serves: new column families, every event replayed from position 1
 // (each model on a thread of its own), then the log followed until the new
-// generation has what the live one has. Then it switches: the new rows are
-// flushed, the data directory records the new generation, readers get it
-// from current(), and the old generation stops and its column families are
+// generation has what the live one has. Then it switches: writers are
+// answered only once both generations have their events, the new one gets
+// as far as the old one had answered alone (so that a read after an answer
+// shows the write on either side of the switch), the new rows are flushed,
+// the data directory records the new generation, readers get it from
+// current(), and the old generation stops and its column families are
 // dropped. A crash before the record leaves the old generation live (the
 // half-built one is dropped on the next open); after it, the new one
 // resumes from its checkpoint.
@@ -65,6 +68,10 @@ struct generation {
 
     // Every model's checkpoint is at least the log's head (or the deadline).
     bool wait_caught_up(std::chrono::milliseconds timeout) const;
+    // Per partition, the furthest position any of its models has applied.
+    checkpoint applied() const;
+    // Every model's checkpoint is at least to (or the deadline, or a failure).
+    bool wait_applied(const checkpoint& to, std::chrono::milliseconds timeout) const;
 };
 
 // What a rebuild did, or is doing.
@@ -104,9 +111,10 @@ class read_models {
     std::shared_ptr<const generation> current() const;
 
     // Runs f once the live generation's board and audit index have applied
-    // partition p up to pos (the generation that has them, when a rebuild
-    // switches meanwhile). f runs on a runner's thread, or on this one when
-    // they have already.
+    // partition p up to pos (and, while a switch moves readers to the next
+    // generation, the next one's too), with the live generation; when a
+    // switch begins or ends meanwhile, it waits for those that serve then.
+    // f runs on a runner's thread, or on this one when they have already.
     void when_applied(partition_id p, position pos,
                       std::function<void(const std::shared_ptr<const generation>&)> f);
 
@@ -144,8 +152,11 @@ class read_models {
     events::event_log& log_;
     runner_options options_;
 
-    mutable std::mutex mutex_;  // live_, status_
+    mutable std::mutex mutex_;  // live_, next_, status_
     std::shared_ptr<generation> live_;
+    // While a switch moves readers to it: the generation that becomes live.
+    // Writers are answered once both have their events.
+    std::shared_ptr<generation> next_;
     rebuild_status status_;
     std::atomic<bool> rebuilding_{false};
     std::atomic<bool> stopping_{false};

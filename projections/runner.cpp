@@ -403,6 +403,16 @@ result<void> runner::rebuild(const progress_fn& progress) {
     return catch_up(progress);
 }
 
+bool runner::wait_applied(const checkpoint& to, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return wake_.wait_for(lock, timeout, [&] {
+        if (failed_) return true;
+        for (partition_id p = 0; p < log_.partitions(); ++p)
+            if (checkpoint_.at(p) < to.at(p)) return false;
+        return true;
+    }) && !failed_;
+}
+
 checkpoint runner::position_now() const {
     std::lock_guard lock(mutex_);
     return checkpoint_;

@@ -125,6 +125,9 @@ class runner {
     // Blocks until every partition's checkpoint is at least the log's head
     // (or the deadline); for tests and for read-your-writes.
     bool wait_caught_up(std::chrono::milliseconds timeout);
+    // Blocks until every partition's checkpoint is at least to's (or the
+    // deadline, or a failure: false then).
+    bool wait_applied(const checkpoint& to, std::chrono::milliseconds timeout);
 
     // Drops every row and the checkpoint, then replays from position 1.
     // Only while stopped.

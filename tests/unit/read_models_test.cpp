@@ -111,10 +111,12 @@ TEST_F(ReadModelsTest, ARebuildWhileCommandsComeSwitchesToTheRowsAQuietRebuildGi
 
     // A writer keeps creating spaces during the rebuild; each is answered
     // once the read models have it, as the API answers, and the generation
-    // it is answered from must show it.
+    // it is answered from must show it, as must the one a read right after
+    // the answer gets (current()), across the switch too.
     std::atomic<bool> writing{true};
     std::atomic<int> written{0};
     std::atomic<int> shown_missing{0};
+    std::atomic<int> read_missing{0};
     std::atomic<int> while_rebuilding{0};
     std::thread writer([&] {
         for (int i = 1000; writing.load() || i < 1100; ++i) {
@@ -128,6 +130,9 @@ TEST_F(ReadModelsTest, ARebuildWhileCommandsComeSwitchesToTheRowsAQuietRebuildGi
                                       answered.set_value();
                                   });
             answered.get_future().wait();
+            const auto read = board::get(store_->db(), models_->current()->board_rows,
+                                         "space/w" + std::to_string(i));
+            if (!read || !read.value()) ++read_missing;
             ++written;
             if (models_->status().now == rebuild_status::state::running) ++while_rebuilding;
         }
@@ -140,6 +145,7 @@ TEST_F(ReadModelsTest, ARebuildWhileCommandsComeSwitchesToTheRowsAQuietRebuildGi
     EXPECT_GE(written.load(), 100);
     EXPECT_GT(while_rebuilding.load(), 0) << "the writes raced the rebuild";
     EXPECT_EQ(shown_missing.load(), 0);
+    EXPECT_EQ(read_missing.load(), 0);
 
     const auto live = models_->current();
     EXPECT_EQ(live->number, 1u);
