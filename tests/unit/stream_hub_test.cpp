@@ -187,7 +187,14 @@ class StreamHubTest : public ::testing::Test {
                                        [&](auto r) { done.set_value(std::move(r)); }));
         auto r = f.get();
         EXPECT_TRUE(r) << r.error().message;
-        if (!models_->current()->wait_caught_up(10s)) {
+        // Asked again of current() now and then: a rebuild's switch may stop
+        // the generation it gave before that one applies them.
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        bool caught_up = false;
+        while (!(caught_up = models_->current()->wait_caught_up(100ms)) &&
+               std::chrono::steady_clock::now() < deadline) {
+        }
+        if (!caught_up) {
             // Which model stopped short, and where.
             auto g = models_->current();
             for (std::size_t i = 0; i < g->runners.size(); ++i) {
