@@ -26,7 +26,6 @@ class checkpoint {
     static result<checkpoint> load(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                                    std::uint32_t partitions);
 
-    std::uint32_t partitions() const { return static_cast<std::uint32_t>(positions_.size()); }
     position at(partition_id p) const { return positions_.at(p); }
     void advance(partition_id p, position pos) { positions_.at(p) = pos; }
 

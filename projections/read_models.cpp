@@ -72,34 +72,30 @@ generation::~generation() {
     for (auto& r : runners) r->stop();
 }
 
-bool generation::wait_caught_up(std::chrono::milliseconds timeout) const {
+namespace {
+
+// Runs wait(r, time left) for each runner in turn, all within timeout.
+bool wait_each(const std::vector<std::unique_ptr<runner>>& runners,
+               std::chrono::milliseconds timeout,
+               const std::function<bool(runner&, std::chrono::milliseconds)>& wait) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (const auto& r : runners) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
-        if (!r->wait_caught_up(std::max(left, std::chrono::milliseconds(0)))) return false;
+        if (!wait(*r, std::max(left, std::chrono::milliseconds(0)))) return false;
     }
     return true;
 }
 
-checkpoint generation::applied() const {
-    checkpoint out = runners.front()->position_now();
-    for (const auto& r : runners) {
-        const auto now = r->position_now();
-        for (partition_id p = 0; p < now.partitions(); ++p)
-            out.advance(p, std::max(out.at(p), now.at(p)));
-    }
-    return out;
+}  // namespace
+
+bool generation::wait_caught_up(std::chrono::milliseconds timeout) const {
+    return wait_each(runners, timeout, [](runner& r, auto left) { return r.wait_caught_up(left); });
 }
 
 bool generation::wait_applied(const checkpoint& to, std::chrono::milliseconds timeout) const {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (const auto& r : runners) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (!r->wait_applied(to, std::max(left, std::chrono::milliseconds(0)))) return false;
-    }
-    return true;
+    return wait_each(runners, timeout,
+                     [&to](runner& r, auto left) { return r.wait_applied(to, left); });
 }
 
 std::string_view to_string(rebuild_status::state s) {
@@ -448,12 +444,13 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
     set_status([&](rebuild_status& s) { s.doing = "switching"; }, progress);
     // Readers move to g only once g has everything a writer was told is
     // applied: from here writers wait for both generations, and what the
-    // old one answered alone is at most what it has applied now.
+    // old one answered alone is at most what the log holds now.
     {
         std::lock_guard lock(mutex_);
         next_ = g;
     }
-    const auto answered = old->applied();
+    checkpoint answered(log_.partitions());
+    for (partition_id p = 0; p < log_.partitions(); ++p) answered.advance(p, log_.head(p).pos);
     if (auto r = follow_until([&] { return g->wait_applied(answered, catch_up_poll); }); !r)
         return fail(r.error(), g);
     rocksdb::FlushOptions wait;

@@ -68,8 +68,6 @@ struct generation {
 
     // Every model's checkpoint is at least the log's head (or the deadline).
     bool wait_caught_up(std::chrono::milliseconds timeout) const;
-    // Per partition, the furthest position any of its models has applied.
-    checkpoint applied() const;
     // Every model's checkpoint is at least to (or the deadline, or a failure).
     bool wait_applied(const checkpoint& to, std::chrono::milliseconds timeout) const;
 };

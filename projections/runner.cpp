@@ -372,11 +372,20 @@ void runner::stop() {
 }
 
 bool runner::wait_caught_up(std::chrono::milliseconds timeout) {
+    return wait_for(timeout, [this](partition_id p) { return log_.head(p).pos; });
+}
+
+bool runner::wait_applied(const checkpoint& to, std::chrono::milliseconds timeout) {
+    return wait_for(timeout, [&to](partition_id p) { return to.at(p); });
+}
+
+bool runner::wait_for(std::chrono::milliseconds timeout,
+                      const std::function<position(partition_id)>& target) {
     std::unique_lock lock(mutex_);
     return wake_.wait_for(lock, timeout, [&] {
         if (failed_) return true;
         for (partition_id p = 0; p < log_.partitions(); ++p)
-            if (checkpoint_.at(p) < log_.head(p).pos) return false;
+            if (checkpoint_.at(p) < target(p)) return false;
         return true;
     }) && !failed_;
 }
@@ -401,16 +410,6 @@ result<void> runner::rebuild(const progress_fn& progress) {
     unsaved_ = 0;
     projection_.reset();
     return catch_up(progress);
-}
-
-bool runner::wait_applied(const checkpoint& to, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return wake_.wait_for(lock, timeout, [&] {
-        if (failed_) return true;
-        for (partition_id p = 0; p < log_.partitions(); ++p)
-            if (checkpoint_.at(p) < to.at(p)) return false;
-        return true;
-    }) && !failed_;
 }
 
 checkpoint runner::position_now() const {

@@ -142,6 +142,10 @@ class runner {
     std::optional<error> failed() const;
 
   private:
+    // Blocks until every partition's checkpoint is at least target(p), asked
+    // again at each wake (or the deadline, or a failure: false then).
+    bool wait_for(std::chrono::milliseconds timeout,
+                  const std::function<position(partition_id)>& target);
     result<void> catch_up(const progress_fn& progress = {}, const chunk_reader& read = {});
     result<void> restore_memory();
     void run_ready_waiters(bool all);

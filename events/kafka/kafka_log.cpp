@@ -394,9 +394,11 @@ result<void> kafka_log::check_topic_settings() {
         err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
         // A broker that keeps its settings to itself: the operator answers
         // for them.
+        constexpr int syslog_warning = 4;  // on_log's levels are syslog's
         if (options_.on_log)
-            options_.on_log(4, "cannot read the settings of Kafka topic " + options_.topic + " (" +
-                                   kafka_error(err) + "); it must keep its records forever");
+            options_.on_log(syslog_warning, "cannot read the settings of Kafka topic " +
+                                                options_.topic + " (" + kafka_error(err) +
+                                                "); it must keep its records forever");
         return success();
     }
     if (err)
