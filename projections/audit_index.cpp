@@ -10,8 +10,9 @@ namespace migops::projections {
 
 namespace {
 
-// Persisted: the version of the index value record.
+// Persisted: the version of the index value record, and of a block of them.
 constexpr char value_version = 1;
+constexpr char block_version = 2;
 constexpr std::size_t position_bytes = 8;
 constexpr std::size_t partition_bytes = 4;
 constexpr std::size_t time_bytes = 8;
@@ -38,10 +39,15 @@ std::string id_prefix(std::string_view tag, std::string_view id) {
     return k;
 }
 
-std::string local_key(std::string_view tag, std::string_view id, position pos) {
-    auto k = id_prefix(tag, id);
+// The key of a position-ordered index's entry: its prefix and position.
+std::string entry_key(std::string_view prefix, position pos) {
+    std::string k(prefix);
     events::append_big_endian(k, pos, position_bytes);
     return k;
+}
+
+bool is_position_ordered(std::string_view key) {
+    return key.starts_with(space_tag) || key.starts_with(journey_tag) || key.starts_with(node_tag);
 }
 
 void append_timed_suffix(std::string& k, const events::envelope& e) {
@@ -96,6 +102,24 @@ result<entry> decode_entry(std::string_view v) {
         return failure(errc::corruption, "an audit index value does not decode");
     out.space = v.substr(value_fixed_bytes, space_size);
     out.actor = v.substr(value_fixed_bytes + space_size);
+    return out;
+}
+
+// The entry records of a row's value: the value itself, or a block's.
+result<std::vector<std::string_view>> records_of(std::string_view v) {
+    if (v.empty() || v.front() != block_version) return std::vector<std::string_view>{v};
+    std::vector<std::string_view> out;
+    for (std::size_t at = 1; at < v.size();) {
+        if (v.size() - at < length_bytes)
+            return failure(errc::corruption, "an audit index block does not decode");
+        const auto size = events::get_big_endian(v.data() + at, length_bytes);
+        at += length_bytes;
+        if (size > v.size() - at)
+            return failure(errc::corruption, "an audit index block does not decode");
+        out.push_back(v.substr(at, size));
+        at += size;
+    }
+    if (out.empty()) return failure(errc::corruption, "an audit index block is empty");
     return out;
 }
 
@@ -259,6 +283,30 @@ std::string with_time(const std::string& prefix, timestamp t) {
     return k;
 }
 
+// Whether a position-ordered index holds an entry at pos under prefix.
+result<bool> holds_position(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                            const std::string& prefix, position pos) {
+    const auto upper = prefix_end(prefix);
+    const rocksdb::Slice upper_bound(upper);
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper_bound;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
+    it->Seek(entry_key(prefix, pos));  // the block that would hold it
+    if (!it->Valid()) {
+        if (!it->status().ok())
+            return failure(events::from_status(it->status(), "cannot read the audit index"));
+        return false;
+    }
+    auto records = records_of(std::string_view(it->value().data(), it->value().size()));
+    if (!records) return failure(records.error());
+    for (const auto record : records.value()) {
+        auto e = decode_entry(record);
+        if (!e) return failure(e.error());
+        if (e.value().pos == pos) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 void for_each_named_id(const events::payload& data,
@@ -309,9 +357,12 @@ result<void> audit_index::apply(const events::envelope& e, rows& r) {
     auto c = concerns_of(e, r, help_targets_);
     if (!c) return failure(c.error());
     const auto value = encode_entry(e);
-    r.put(local_key(space_tag, e.space.value, e.pos), value);
-    for (const auto& j : c.value().journeys) r.put(local_key(journey_tag, j, e.pos), value);
-    for (const auto& n : c.value().nodes) r.put(local_key(node_tag, n, e.pos), value);
+    const auto in_block = [&](std::string_view tag, std::string_view id) {
+        blocks_[id_prefix(tag, id)].emplace_back(e.pos, value);
+    };
+    in_block(space_tag, e.space.value);
+    for (const auto& j : c.value().journeys) in_block(journey_tag, j);
+    for (const auto& n : c.value().nodes) in_block(node_tag, n);
     // The system's own events (no actor) are found by space, type and time.
     if (!e.actor.empty()) {
         auto k = id_prefix(actor_tag, e.actor.value);
@@ -327,8 +378,25 @@ result<void> audit_index::apply(const events::envelope& e, rows& r) {
     return success();
 }
 
-result<void> audit_index::flush(rows&) {
+result<void> audit_index::flush(rows& r) {
     help_targets_.clear();  // their rows are written with this batch
+    for (const auto& [prefix, entries] : blocks_) {
+        for (std::size_t first = 0; first < entries.size(); first += audit_block_entries) {
+            const auto end = std::min(entries.size(), first + audit_block_entries);
+            const auto key = entry_key(prefix, entries[end - 1].first);
+            if (end - first == 1) {
+                r.put(key, entries[first].second);
+                continue;
+            }
+            std::string block(1, block_version);
+            for (auto i = first; i < end; ++i) {
+                events::append_big_endian(block, entries[i].second.size(), length_bytes);
+                block += entries[i].second;
+            }
+            r.put(key, block);
+        }
+    }
+    blocks_.clear();
     return success();
 }
 
@@ -337,16 +405,24 @@ result<std::vector<space_event>> space_events(rocksdb::DB& db, rocksdb::ColumnFa
                                               std::size_t limit) {
     std::vector<space_event> out;
     if (after >= up_to) return out;
-    const auto upper = local_key(space_tag, space.value, up_to) + '\0';
+    // A block is keyed by its last entry: the one that holds up_to may
+    // hold later ones, so the bound is the space's last key.
+    const auto prefix = id_prefix(space_tag, space.value);
+    const auto upper = prefix_end(prefix);
     const rocksdb::Slice upper_bound(upper);
     rocksdb::ReadOptions options;
     options.iterate_upper_bound = &upper_bound;
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
-    for (it->Seek(local_key(space_tag, space.value, after + 1)); it->Valid() && out.size() < limit;
-         it->Next()) {
-        auto e = decode_entry(std::string_view(it->value().data(), it->value().size()));
-        if (!e) return failure(e.error());
-        out.push_back(space_event{e.value().pos, e.value().time});
+    for (it->Seek(entry_key(prefix, after + 1)); it->Valid() && out.size() < limit; it->Next()) {
+        auto records = records_of(std::string_view(it->value().data(), it->value().size()));
+        if (!records) return failure(records.error());
+        for (const auto record : records.value()) {
+            auto e = decode_entry(record);
+            if (!e) return failure(e.error());
+            if (e.value().pos <= after) continue;
+            if (e.value().pos > up_to || out.size() >= limit) return out;
+            out.push_back(space_event{e.value().pos, e.value().time});
+        }
     }
     if (!it->status().ok())
         return failure(events::from_status(it->status(), "cannot read the audit index"));
@@ -388,19 +464,10 @@ result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandl
     rocksdb::ReadOptions options;
     if (!upper.empty()) options.iterate_upper_bound = &upper_bound;
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
-    it->Seek(start);
-    if (it->Valid() && !skip.empty() && it->key() == rocksdb::Slice(skip)) it->Next();
-
     const std::string journey_prefix =
         index.by_task && !q.journey.empty() ? id_prefix(journey_tag, q.journey.value) : "";
-    std::string last_key;
-    bool stopped = false;
-    for (; it->Valid(); it->Next()) {
-        ++page.visited;
-        last_key = it->key().ToString();
-        auto e = decode_entry(std::string_view(it->value().data(), it->value().size()));
-        if (!e) return failure(e.error());
-        const auto& v = e.value();
+    // Visits one entry; false once the page is full or its budget spent.
+    const auto visit = [&](const entry& v) -> result<bool> {
         bool match = true;
         if (!index.by_space && !q.space.empty() && v.space != q.space.value) match = false;
         if (match && !index.by_actor && !q.actor.empty() && v.actor != q.actor.value) match = false;
@@ -410,36 +477,77 @@ result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandl
         if (match && !journey_prefix.empty()) {
             // Asked by task and journey: the event must be in the journey's
             // index too (same partition, same position).
-            std::string found;
-            std::string key = journey_prefix;
-            events::append_big_endian(key, v.pos, position_bytes);
-            auto s = db.Get({}, cf, key, &found);
-            if (s.IsNotFound())
-                match = false;
-            else if (!s.ok())
-                return failure(events::from_status(s, "cannot read the audit index"));
+            auto in_journey = holds_position(db, cf, journey_prefix, v.pos);
+            if (!in_journey) return failure(in_journey.error());
+            match = in_journey.value();
         }
         if (match && q.space_allowed && !q.space_allowed(space_id{std::string(v.space)}))
             match = false;
         if (match) page.hits.push_back({v.partition, v.pos});
-        if (page.hits.size() >= q.limit || page.visited >= q.scan_budget) {
-            stopped = true;
+        return page.hits.size() < q.limit && page.visited < q.scan_budget;
+    };
+
+    std::string last_key;
+    bool stopped = false;  // the page is full or its budget spent
+    bool more = false;     // and an entry follows it
+    for (it->Seek(start); it->Valid() && !more; it->Next()) {
+        if (stopped) {
+            more = true;  // a later row
             break;
+        }
+        auto records = records_of(std::string_view(it->value().data(), it->value().size()));
+        if (!records) return failure(records.error());
+        for (const auto record : records.value()) {
+            auto e = decode_entry(record);
+            if (!e) return failure(e.error());
+            // A row of a timed index is one entry; a block of a position-
+            // ordered one starts with entries before the cursor's.
+            auto key = index.timed ? it->key().ToString() : entry_key(index.prefix, e.value().pos);
+            if (key < start || key == skip) continue;
+            if (stopped) {
+                more = true;  // later in the block
+                break;
+            }
+            ++page.visited;
+            last_key = std::move(key);
+            auto go_on = visit(e.value());
+            if (!go_on) return failure(go_on.error());
+            stopped = !go_on.value();
         }
     }
     if (!it->status().ok())
         return failure(events::from_status(it->status(), "cannot read the audit index"));
-    if (stopped) {
-        // A cursor only when something follows, so that the last page says so.
-        it->Next();
-        if (it->Valid()) {
-            ++page.visited;
-            page.next_cursor = to_hex(last_key);
-        }
-        if (!it->status().ok())
-            return failure(events::from_status(it->status(), "cannot read the audit index"));
+    // A cursor only when something follows, so that the last page says so.
+    if (more) {
+        ++page.visited;
+        page.next_cursor = to_hex(last_key);
     }
     return page;
+}
+
+result<std::map<std::string, std::string>> audit_index_entries(rocksdb::DB& db,
+                                                               rocksdb::ColumnFamilyHandle* cf) {
+    std::map<std::string, std::string> out;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const auto key = it->key().ToStringView();
+        const std::string_view value(it->value().data(), it->value().size());
+        if (!is_position_ordered(key)) {
+            out.emplace(key, value);
+            continue;
+        }
+        auto records = records_of(value);
+        if (!records) return failure(records.error());
+        const auto prefix = key.substr(0, key.size() - position_bytes);
+        for (const auto record : records.value()) {
+            auto e = decode_entry(record);
+            if (!e) return failure(e.error());
+            out.emplace(entry_key(prefix, e.value().pos), record);
+        }
+    }
+    if (!it->status().ok())
+        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    return out;
 }
 
 std::optional<std::uint32_t> event_type_id(std::string_view name) {

@@ -20,9 +20,19 @@
 // are ordered by position (log order); a/, y/ and m/ span partitions and
 // are ordered by time, then partition and position.
 //
-// Every index value is the same small record (version byte 1, partition,
+// Every index entry is the same small record (version byte 1, partition,
 // position, type id, time, space, actor), so that a query filters on the
 // conditions its index does not cover without reading the event.
+//
+// The position-ordered indexes (s/, j/, n/) keep the entries one batch adds
+// to an id in blocks of up to audit_block_entries: one row keyed by its
+// last entry's position, whose value is version byte 2 then each entry as
+// a BE32 length and its record (a lone entry is a row of its own, as
+// above). Keyed by their last entry, blocks never overlap, and a seek to an
+// entry's key lands on the block that holds it. A rebuild, which applies
+// thousands of events per batch, writes a few rows where it wrote one per
+// event; which entries a block holds depends on the batches, so two builds
+// of the index are compared entry by entry (audit_index_entries).
 
 #include <functional>
 #include <map>
@@ -53,12 +63,22 @@ class audit_index final : public projection {
     // own requests from help_targets_.
     bool reads_own_writes() const override { return false; }
     result<void> flush(rows&) override;
-    void reset() override { help_targets_.clear(); }
+    void discard() override {
+        help_targets_.clear();
+        blocks_.clear();
+    }
+    void reset() override { discard(); }
 
   private:
     // The help requests of the batch being applied → their targets.
     std::map<std::string, std::string, std::less<>> help_targets_;
+    // The batch's entries of the position-ordered indexes: key prefix →
+    // (position, record), in log order; written as blocks by flush().
+    std::map<std::string, std::vector<std::pair<position, std::string>>, std::less<>> blocks_;
 };
+
+// At most this many entries in one row of a position-ordered index.
+inline constexpr std::size_t audit_block_entries = 128;
 
 // At most this many events per page.
 inline constexpr std::size_t audit_max_limit = 1000;
@@ -119,6 +139,12 @@ struct space_event {
 result<std::vector<space_event>> space_events(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                                               const space_id& space, position after, position up_to,
                                               std::size_t limit);
+
+// Every row of the index, with each block opened into its entries, each
+// under its own key (the key a row of that entry alone has): what the
+// index holds, whatever batches wrote it.
+result<std::map<std::string, std::string>> audit_index_entries(rocksdb::DB& db,
+                                                               rocksdb::ColumnFamilyHandle* cf);
 
 // The type id of an event type named by its CloudEvents type
 // ("io.migops.task.status_changed.v1") or its short name

@@ -129,17 +129,25 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     std::uint64_t applied = 0;
     for (const auto& e : batch) {
         if (e.pos <= next.at(e.partition)) continue;  // already applied
-        if (e.pos != next.at(e.partition) + 1)
+        if (e.pos != next.at(e.partition) + 1) {
+            projection_.discard();
             return failure(errc::corruption, "projection " + projection_.name() + ": partition " +
                                                  std::to_string(e.partition) + " jumps from " +
                                                  std::to_string(next.at(e.partition)) + " to " +
                                                  std::to_string(e.pos));
-        if (auto a = projection_.apply(e, *r); !a) return a;
+        }
+        if (auto a = projection_.apply(e, *r); !a) {
+            projection_.discard();
+            return a;
+        }
         next.advance(e.partition, e.pos);
         ++applied;
     }
     if (applied == 0) return success();
-    if (auto f = projection_.flush(*r); !f) return f;
+    if (auto f = projection_.flush(*r); !f) {
+        projection_.discard();
+        return f;
+    }
     if (wb.Count() == 0 && unsaved_ + applied < options_.unsaved_events) {
         unsaved_ += applied;
         return advanced(std::move(next), batch);

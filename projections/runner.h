@@ -61,6 +61,9 @@ class projection {
     virtual bool reads_own_writes() const { return true; }
     // After a batch's events were applied, before its rows are written.
     virtual result<void> flush(rows&) { return success(); }
+    // After apply() or flush() failed: drops what the batch left in memory
+    // for its rows, which are not written.
+    virtual void discard() {}
     // After a batch's rows and checkpoint were written (runner's thread).
     virtual void committed(std::span<const events::envelope>) {}
 

@@ -10,6 +10,7 @@
 
 #include "engine/domain.h"
 #include "engine/partition_processor.h"
+#include "events/big_endian.h"
 #include "events/codec.h"
 #include "events/rocks_log.h"
 #include "projections/audit_index.h"
@@ -186,13 +187,11 @@ class AuditIndexTest : public ::testing::Test {
         return out;
     }
 
+    // What the index holds, entry by entry (blocks opened).
     std::map<std::string, std::string> dump() {
-        std::map<std::string, std::string> out;
-        std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator({}, cf_));
-        for (it->SeekToFirst(); it->Valid(); it->Next())
-            out[it->key().ToString()] = it->value().ToString();
-        EXPECT_TRUE(it->status().ok());
-        return out;
+        auto entries = audit_index_entries(store_->db(), cf_);
+        EXPECT_TRUE(entries);
+        return entries ? std::move(entries).value() : std::map<std::string, std::string>{};
     }
 
     testing_support::temp_dir dir_;
@@ -485,6 +484,130 @@ TEST_F(AuditIndexTest, AScanBudgetEndsAPageWithACursor) {
     auto r = page(rest);
     EXPECT_TRUE(r.hits.empty());
     EXPECT_FALSE(r.next_cursor);
+}
+
+// Answers of queries and of space_events, every page at several limits.
+struct answers {
+    std::vector<std::vector<audit_hit>> pages;
+    std::vector<std::vector<space_event>> space_reads;
+    friend bool operator==(const answers&, const answers&) = default;
+};
+
+TEST_F(AuditIndexTest, BlocksOfARebuildAnswerAsTheIndexBuiltEventByEventDoes) {
+    // Enough events about one task, its journey and its space for a rebuild
+    // to write them in more than one block each.
+    const std::size_t changes = 2 * audit_block_entries + 50;
+    for (std::size_t i = 0; i < changes; ++i)
+        run(engine::change_task_status{task_a_,
+                                       i % 2 == 0 ? events::task_status::in_progress
+                                                  : events::task_status::planned,
+                                       "",
+                                       {}},
+            i % 3 == 0 ? "alice" : "bob");
+    ASSERT_TRUE(runner_->wait_caught_up(std::chrono::seconds(30)));
+
+    std::vector<audit_query> queries(6);
+    queries[0].task = task_a_;
+    queries[1].task = task_a_;
+    queries[1].journey = journey_id{"sa.j1"};
+    queries[2].journey = journey_id{"sa.j1"};
+    queries[2].actor = user_id{"alice"};
+    queries[3].space = space_id{"sa"};
+    queries[3].since = timestamp{start_micros + 40 * second};
+    queries[3].until = timestamp{start_micros + 300 * second};
+    queries[4].space = space_id{"sa"};
+    queries[4].type_id = events::task_status_changed::type_id;
+    queries[5].space = space_id{"sa"};
+    const auto head = log_->head(events::partition_of(space_id{"sa"}, log_->partitions())).pos;
+    const std::vector<std::pair<position, position>> ranges{
+        {0, head}, {10, 50}, {140, 300}, {head - 1, head}, {head, head + 5}};
+    auto answer = [&] {
+        answers out;
+        for (const auto& q : queries)
+            for (std::size_t limit : {std::size_t{1}, std::size_t{7}, audit_max_limit})
+                out.pages.push_back(all_pages(q, limit));
+        for (const auto& [after, up_to] : ranges)
+            for (std::size_t limit : {std::size_t{3}, audit_max_limit}) {
+                auto read = space_events(store_->db(), cf_, space_id{"sa"}, after, up_to, limit);
+                EXPECT_TRUE(read);
+                out.space_reads.push_back(read ? read.value() : std::vector<space_event>{});
+            }
+        return out;
+    };
+    const auto incremental = answer();
+    const auto incremental_entries = dump();
+
+    // The oracle, for the answers of the index built event by event.
+    const auto of_sa = [](const events::envelope& e) { return e.space == space_id{"sa"}; };
+    EXPECT_EQ(incremental.pages[5 * 3], expected(of_sa, false));
+    EXPECT_EQ(incremental.pages[3 * 3], expected(
+                                            [&](const events::envelope& e) {
+                                                return of_sa(e) && e.time >= *queries[3].since &&
+                                                       e.time < *queries[3].until;
+                                            },
+                                            false));
+    const auto changes_of_a = expected(
+        [&](const events::envelope& e) {
+            const auto* c = std::get_if<events::task_status_changed>(&e.data);
+            return c && c->task == task_a_;
+        },
+        false);
+    ASSERT_GT(changes_of_a.size(), changes);
+    const auto& on_a = incremental.pages[0];
+    for (const auto& hit : changes_of_a)
+        EXPECT_NE(std::find(on_a.begin(), on_a.end(), hit), on_a.end());
+    std::size_t read = 0;
+    for (const auto& [after, up_to] : ranges)
+        for (std::size_t limit : {std::size_t{3}, audit_max_limit}) {
+            std::vector<space_event> want;
+            for (const auto& e : all_events())
+                if (of_sa(e) && e.pos > after && e.pos <= up_to && want.size() < limit)
+                    want.push_back({e.pos, e.time});
+            EXPECT_EQ(incremental.space_reads[read++], want) << after << " " << up_to;
+        }
+
+    runner_->stop();
+    runner_.reset();
+    runner rebuilder(*store_, *log_, index_);  // batches of thousands of events
+    ASSERT_TRUE(rebuilder.rebuild());
+
+    // The space's entries are now in a few blocks of at most
+    // audit_block_entries.
+    std::string space_prefix = "s/";
+    events::append_big_endian(space_prefix, 2, 4);
+    space_prefix += "sa";
+    std::size_t space_rows = 0;
+    std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator({}, cf_));
+    for (it->Seek(space_prefix); it->Valid() && it->key().starts_with(space_prefix); it->Next())
+        ++space_rows;
+    const auto space_entries = incremental.pages[5 * 3].size();
+    ASSERT_GT(space_entries, 2 * audit_block_entries);
+    EXPECT_EQ(space_rows, (space_entries + audit_block_entries - 1) / audit_block_entries);
+
+    EXPECT_EQ(dump(), incremental_entries);
+    EXPECT_EQ(answer(), incremental);
+}
+
+TEST_F(AuditIndexTest, ADamagedBlockIsCorruptionNotAnAnswer) {
+    std::string key = "s/";
+    events::append_big_endian(key, 2, 4);
+    key += "sa";
+    events::append_big_endian(key, 1'000'000, 8);  // after every entry of sa
+    for (const std::string& bad :
+         {std::string("\x02", 1), std::string("\x02\x00\x00\x00\xff", 5),
+          std::string("\x02\x00\x00\x00\x01\x01", 6), std::string("\x02\x00\x00", 3)}) {
+        ASSERT_TRUE(store_->db().Put({}, cf_, key, bad).ok());
+        audit_query q;
+        q.space = space_id{"sa"};
+        q.limit = audit_max_limit;
+        auto r = query_audit_index(store_->db(), cf_, q);
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, errc::corruption);
+        auto read = space_events(store_->db(), cf_, space_id{"sa"}, 0, 2'000'000, 10'000);
+        ASSERT_FALSE(read);
+        EXPECT_EQ(read.error().code, errc::corruption);
+        EXPECT_FALSE(audit_index_entries(store_->db(), cf_));
+    }
 }
 
 TEST_F(AuditIndexTest, ARebuildFromTheStartEqualsTheIncrementalIndex) {
