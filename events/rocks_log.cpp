@@ -294,13 +294,16 @@ result<std::vector<envelope>> rocks_log::read(partition_id p, position from,
                                               std::size_t max) const {
     if (p >= partitions_) return failure(errc::invalid_argument, "no such partition");
     std::vector<envelope> out;
+    const auto last = head(p).pos;
+    const auto first = std::max<position>(from, 1);
+    if (first <= last) out.reserve(std::min<std::size_t>(max, last - first + 1));
     rocksdb::ReadOptions ro;
     // Up to the head: an append is read once it is synced.
-    const auto upper = key(p, head(p).pos + 1);
+    const auto upper = key(p, last + 1);
     rocksdb::Slice upper_slice(upper.data(), upper.size());
     ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(store_.db().NewIterator(ro, events_));
-    const auto start = key(p, std::max<position>(from, 1));
+    const auto start = key(p, first);
     for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid() && out.size() < max;
          it->Next()) {
         auto e = decode_binary({it->value().data(), it->value().size()});
