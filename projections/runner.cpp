@@ -126,28 +126,13 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     }
     rocksdb::WriteBatch& wb = indexed ? *indexed->GetWriteBatch() : *plain;
     checkpoint next = position_now();
-    std::uint64_t applied = 0;
-    for (const auto& e : batch) {
-        if (e.pos <= next.at(e.partition)) continue;  // already applied
-        if (e.pos != next.at(e.partition) + 1) {
-            projection_.discard();
-            return failure(errc::corruption, "projection " + projection_.name() + ": partition " +
-                                                 std::to_string(e.partition) + " jumps from " +
-                                                 std::to_string(next.at(e.partition)) + " to " +
-                                                 std::to_string(e.pos));
-        }
-        if (auto a = projection_.apply(e, *r); !a) {
-            projection_.discard();
-            return a;
-        }
-        next.advance(e.partition, e.pos);
-        ++applied;
-    }
-    if (applied == 0) return success();
-    if (auto f = projection_.flush(*r); !f) {
+    auto done = apply_events(batch, *r, next);
+    if (!done) {
         projection_.discard();
-        return f;
+        return failure(done.error());
     }
+    const auto applied = done.value();
+    if (applied == 0) return success();
     if (wb.Count() == 0 && unsaved_ + applied < options_.unsaved_events) {
         unsaved_ += applied;
         return advanced(std::move(next), batch);
@@ -156,6 +141,25 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     if (auto w = write(wb); !w) return w;
     unsaved_ = 0;
     return advanced(std::move(next), batch);
+}
+
+result<std::uint64_t> runner::apply_events(std::span<const events::envelope> batch, rows& r,
+                                           checkpoint& next) {
+    std::uint64_t applied = 0;
+    for (const auto& e : batch) {
+        if (e.pos <= next.at(e.partition)) continue;  // already applied
+        if (e.pos != next.at(e.partition) + 1)
+            return failure(errc::corruption, "projection " + projection_.name() + ": partition " +
+                                                 std::to_string(e.partition) + " jumps from " +
+                                                 std::to_string(next.at(e.partition)) + " to " +
+                                                 std::to_string(e.pos));
+        if (auto a = projection_.apply(e, r); !a) return failure(a.error());
+        next.advance(e.partition, e.pos);
+        ++applied;
+    }
+    if (applied == 0) return applied;
+    if (auto f = projection_.flush(r); !f) return failure(f.error());
+    return applied;
 }
 
 // Not logged: the rows and their checkpoint live in one column family, so

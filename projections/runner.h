@@ -153,6 +153,10 @@ class runner {
     result<void> restore_memory();
     void run_ready_waiters(bool all);
     result<void> apply_batch(std::span<const events::envelope> batch);
+    // Applies the events past next (advancing it) and flushes the
+    // projection; how many were applied (none: no flush).
+    result<std::uint64_t> apply_events(std::span<const events::envelope> batch, rows& r,
+                                       checkpoint& next);
     // Makes next the checkpoint, then tells the projection and the waiters.
     result<void> advanced(checkpoint next, std::span<const events::envelope> batch);
     // Writes a batch of rows and checkpoint (unlogged, in key order).

@@ -169,9 +169,11 @@ struct event_deleter {
 using event_ptr = std::unique_ptr<rd_kafka_event_t, event_deleter>;
 
 // Sends one admin request (send() gets its options and reply queue) and
-// waits for the answer; null when none came within timeout.
-event_ptr admin_request(
+// waits for the answer; errc::unavailable, naming what was asked, when none
+// came within timeout.
+result<event_ptr> admin_request(
     rd_kafka_t* rk, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout,
+    const std::string& asked,
     const std::function<void(rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& send) {
     char errstr[512];
     rd_kafka_AdminOptions_t* admin = rd_kafka_AdminOptions_new(rk, op);
@@ -183,6 +185,7 @@ event_ptr admin_request(
     event_ptr ev(rd_kafka_queue_poll(queue, to_ms(timeout) + 1000));
     rd_kafka_queue_destroy(queue);
     rd_kafka_AdminOptions_destroy(admin);
+    if (!ev) return failure(errc::unavailable, "Kafka did not answer " + asked);
     return ev;
 }
 
@@ -331,14 +334,14 @@ result<void> kafka_log::create_topic() {
     // confirmed record outlives the loss of its leader.
     if (options_.replication >= 2) rd_kafka_NewTopic_set_config(topic, "min.insync.replicas", "2");
     rd_kafka_t* rk = producer_->rk.get();
-    const auto ev = admin_request(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, options_.request_timeout,
-                                  [&](rd_kafka_AdminOptions_t* admin, rd_kafka_queue_t* queue) {
-                                      rd_kafka_CreateTopics(rk, &topic, 1, admin, queue);
-                                  });
+    const auto answer = admin_request(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, options_.request_timeout,
+                                      "the creation of topic " + options_.topic,
+                                      [&](rd_kafka_AdminOptions_t* admin, rd_kafka_queue_t* queue) {
+                                          rd_kafka_CreateTopics(rk, &topic, 1, admin, queue);
+                                      });
     rd_kafka_NewTopic_destroy(topic);
-    if (!ev)
-        return failure(errc::unavailable,
-                       "Kafka did not answer the creation of topic " + options_.topic);
+    if (!answer) return failure(answer.error());
+    const auto& ev = answer.value();
     if (rd_kafka_event_error(ev.get()))
         return failure(errc::unavailable, "cannot create Kafka topic " + options_.topic + ": " +
                                               rd_kafka_event_error_string(ev.get()));
@@ -367,14 +370,15 @@ result<void> kafka_log::check_topic_settings() {
     rd_kafka_t* rk = producer_->rk.get();
     rd_kafka_ConfigResource_t* resource =
         rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, options_.topic.c_str());
-    const auto ev = admin_request(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, options_.request_timeout,
-                                  [&](rd_kafka_AdminOptions_t* admin, rd_kafka_queue_t* queue) {
-                                      rd_kafka_DescribeConfigs(rk, &resource, 1, admin, queue);
-                                  });
+    const auto answer =
+        admin_request(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, options_.request_timeout,
+                      "for the settings of topic " + options_.topic,
+                      [&](rd_kafka_AdminOptions_t* admin, rd_kafka_queue_t* queue) {
+                          rd_kafka_DescribeConfigs(rk, &resource, 1, admin, queue);
+                      });
     rd_kafka_ConfigResource_destroy(resource);
-    if (!ev)
-        return failure(errc::unavailable,
-                       "Kafka did not answer for the settings of topic " + options_.topic);
+    if (!answer) return failure(answer.error());
+    const auto& ev = answer.value();
     auto err = rd_kafka_event_error(ev.get());
     std::string why = err ? rd_kafka_event_error_string(ev.get()) : "";
     std::size_t n = 0;

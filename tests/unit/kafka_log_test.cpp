@@ -50,6 +50,11 @@ struct node {
         log.reset();
         store.reset();
     }
+    // Opens this node on the topic and catches it up from it.
+    result<catch_up_report> open_and_catch_up(const kafka_log_options& options) {
+        if (auto opened = open(options); !opened) return failure(opened.error());
+        return log->catch_up();
+    }
 };
 
 class KafkaLogMockTest : public ::testing::Test {
@@ -123,8 +128,7 @@ TEST_F(KafkaLogMockTest, RefusesABatchThatDoesNotContinueTheChainAndProducesNoth
     EXPECT_FALSE(a.log->stopped(0));
 
     node b;
-    ASSERT_TRUE(b.open(options()));
-    auto caught = b.log->catch_up();
+    auto caught = b.open_and_catch_up(options());
     ASSERT_TRUE(caught) << caught.error().message;
     EXPECT_EQ(caught.value().appended, 2u);
     EXPECT_EQ(b.log->head(0), h);
@@ -181,8 +185,7 @@ TEST_F(KafkaLogMockTest, RestartKeepsOffsetsAndAnEmptyDataDirectoryRebuildsTheCh
     EXPECT_EQ(again.value().duplicates, 0u);
 
     node b;
-    ASSERT_TRUE(b.open(options()));
-    auto caught = b.log->catch_up();
+    auto caught = b.open_and_catch_up(options());
     ASSERT_TRUE(caught) << caught.error().message;
     EXPECT_EQ(caught.value().appended, 4u * 6u);
     for (partition_id p = 0; p < partitions; ++p) {
@@ -209,8 +212,7 @@ TEST_F(KafkaLogMockTest, DuplicateRecordsAreDroppedOnCatchUp) {
     testing_support::produce_raw(cluster_.brokers(), topic_name, 2, records);
 
     node b;
-    ASSERT_TRUE(b.open(options()));
-    auto caught = b.log->catch_up();
+    auto caught = b.open_and_catch_up(options());
     ASSERT_TRUE(caught) << caught.error().message;
     EXPECT_EQ(caught.value().appended, 3u);
     EXPECT_EQ(caught.value().duplicates, 3u);
@@ -257,8 +259,7 @@ TEST_F(KafkaLogMockTest, AGapOrATamperedRecordIsCorruption) {
     testing_support::produce_raw(cluster_.brokers(), topic_name, 3,
                                  {to_record(events[0]), to_record(events[2])});
     node b;
-    ASSERT_TRUE(b.open(options()));
-    auto caught = b.log->catch_up();
+    auto caught = b.open_and_catch_up(options());
     ASSERT_FALSE(caught);
     EXPECT_EQ(caught.error().code, errc::corruption);
     EXPECT_NE(caught.error().message.find("records are missing"), std::string::npos)
@@ -286,8 +287,7 @@ TEST_F(KafkaLogMockTest, ARecordInTheWrongPartitionIsCorruption) {
     const auto events = sealed_events(1, partitions, h, 1);
     testing_support::produce_raw(cluster_.brokers(), topic_name, 2, {to_record(events[0])});
     node b;
-    ASSERT_TRUE(b.open(options()));
-    auto caught = b.log->catch_up();
+    auto caught = b.open_and_catch_up(options());
     ASSERT_FALSE(caught);
     EXPECT_EQ(caught.error().code, errc::corruption);
 }
@@ -363,8 +363,7 @@ TEST_F(KafkaLogMockTest, ARetriedFirstRecordIsNotOvertakenByTheNextOne) {
     // The topic holds both, in order, at offsets 0 and 1.
     rd_kafka_mock_broker_set_rtt(cluster_.get(), 1, 0);
     node b;
-    ASSERT_TRUE(b.open(options()));
-    auto caught = b.log->catch_up();
+    auto caught = b.open_and_catch_up(options());
     ASSERT_TRUE(caught) << caught.error().message;
     EXPECT_EQ(caught.value().appended, 2u);
     EXPECT_EQ(b.log->head(1), h);
@@ -612,8 +611,7 @@ TEST_F(KafkaLogMockTest, CatchUpTakesCheckpointsInTheirPartition) {
     batch.push_back(checkpoint_after(2, h));
     ASSERT_TRUE(a.log->append(2, batch));
     node b;
-    ASSERT_TRUE(b.open(options()));
-    auto caught = b.log->catch_up();
+    auto caught = b.open_and_catch_up(options());
     ASSERT_TRUE(caught) << caught.error().message;
     EXPECT_EQ(caught.value().appended, 3u);
     EXPECT_EQ(b.log->head(2), h);

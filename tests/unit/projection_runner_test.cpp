@@ -105,6 +105,40 @@ class sparse final : public projection {
     std::set<position> rows_at_;
 };
 
+// Holds a batch's events in memory and writes them in flush, a row per
+// event whose value counts how often it was held (as the audit index holds
+// its blocks); its apply refuses position 3 once.
+class holding final : public projection {
+  public:
+    std::string name() const override { return "holding"; }
+    bool reads_own_writes() const override { return false; }
+    result<void> apply(const events::envelope& e, rows&) override {
+        if (refuse_once && e.pos == 3) {
+            refuse_once = false;
+            return failure(errc::corruption, "refused once");
+        }
+        held_.push_back("row/" + std::to_string(e.partition) + "/" + std::to_string(e.pos));
+        return success();
+    }
+    result<void> flush(rows& r) override {
+        std::map<std::string, int> times;
+        for (const auto& k : held_) ++times[k];
+        for (const auto& [k, n] : times) r.put(k, std::to_string(n));
+        held_.clear();
+        return success();
+    }
+    void discard() override {
+        ++discarded;
+        held_.clear();
+    }
+
+    bool refuse_once = true;
+    int discarded = 0;
+
+  private:
+    std::vector<std::string> held_;
+};
+
 class ProjectionRunnerTest : public ::testing::Test {
   protected:
     void open(const std::string& other_column_family = {}) {
@@ -208,6 +242,33 @@ TEST_F(ProjectionRunnerTest, ResumesFromItsCheckpointWithoutLossOrDoubleCounting
     }));
     EXPECT_EQ(last_done, last_total);
     EXPECT_EQ(listed(), incremental);
+}
+
+TEST_F(ProjectionRunnerTest, AFailedBatchLeavesNothingItHeldToTheNextStart) {
+    holding h;
+    open(column_family_of(h));
+    some_work(0, 10);
+    const runner_options small{.batch_events = 7, .catch_up_events = 7};
+    {
+        runner failing(*store_, *log_, h, small);
+        auto started = failing.start();
+        ASSERT_FALSE(started);
+        EXPECT_EQ(started.error().message, "refused once");
+        EXPECT_EQ(h.discarded, 1);
+    }
+    runner r(*store_, *log_, h, small);
+    ASSERT_TRUE(r.start());
+    ASSERT_TRUE(r.wait_caught_up(std::chrono::seconds(10)));
+    std::uint64_t events = 0;
+    for (partition_id p = 0; p < log_->partitions(); ++p) events += log_->head(p).pos;
+    std::uint64_t rows = 0;
+    auto* cf = store_->column_family(column_family_of(h));
+    std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator({}, cf));
+    for (it->Seek("row/"); it->Valid() && it->key().starts_with("row/"); it->Next()) {
+        EXPECT_EQ(it->value().ToString(), "1") << it->key().ToString() << " written once";
+        ++rows;
+    }
+    EXPECT_EQ(rows, events);
 }
 
 // Appended batches that queue while one is applied are applied together,
