@@ -1,7 +1,9 @@
 #include "projections/audit_index.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
+#include <tuple>
 
 #include "engine/state.h"
 #include "events/big_endian.h"
@@ -18,8 +20,8 @@ constexpr std::size_t partition_bytes = 4;
 constexpr std::size_t time_bytes = 8;
 constexpr std::size_t length_bytes = 4;
 constexpr std::size_t type_bytes = 4;
-// time, partition and position after the prefix of a cross-partition key
-constexpr std::size_t timed_suffix_bytes = time_bytes + partition_bytes + position_bytes;
+// partition, time and position after the id of a timed index's key
+constexpr std::size_t timed_suffix_bytes = partition_bytes + time_bytes + position_bytes;
 constexpr std::size_t value_fixed_bytes =
     1 + partition_bytes + position_bytes + type_bytes + time_bytes + length_bytes;
 
@@ -31,11 +33,18 @@ constexpr std::string_view actor_tag = "a/";
 constexpr std::string_view type_tag = "y/";
 constexpr std::string_view time_tag = "m/";
 constexpr std::string_view help_tag = "h/";
+constexpr std::string_view index_time_tag = "t/";
 
-std::string id_prefix(std::string_view tag, std::string_view id) {
-    std::string k(tag);
+// Makes k the key prefix of an id's entries.
+void assign_id_prefix(std::string& k, std::string_view tag, std::string_view id) {
+    k.assign(tag);
     events::append_big_endian(k, id.size(), length_bytes);
     k += id;
+}
+
+std::string id_prefix(std::string_view tag, std::string_view id) {
+    std::string k;
+    assign_id_prefix(k, tag, id);
     return k;
 }
 
@@ -46,19 +55,33 @@ std::string entry_key(std::string_view prefix, position pos) {
     return k;
 }
 
-bool is_position_ordered(std::string_view key) {
-    return key.starts_with(space_tag) || key.starts_with(journey_tag) || key.starts_with(node_tag);
+bool is_timed(std::string_view key) {
+    return key.starts_with(actor_tag) || key.starts_with(type_tag) || key.starts_with(time_tag);
 }
 
-void append_timed_suffix(std::string& k, const events::envelope& e) {
-    events::append_big_endian(k, events::ordered_time_bits(e.time), time_bytes);
-    events::append_big_endian(k, e.partition, partition_bytes);
-    events::append_big_endian(k, e.pos, position_bytes);
+// The bytes after a run's prefix that key an entry of it (the time, for a
+// timed index, and the position), or 0 for a row that is no index entry.
+std::size_t entry_suffix_bytes(std::string_view key) {
+    if (key.starts_with(space_tag) || key.starts_with(journey_tag) || key.starts_with(node_tag))
+        return position_bytes;
+    if (is_timed(key)) return time_bytes + position_bytes;
+    return 0;
+}
+
+std::string index_time_key(partition_id p) {
+    std::string k(index_time_tag);
+    events::append_big_endian(k, p, partition_bytes);
+    return k;
+}
+
+void assign_type_prefix(std::string& k, std::uint32_t type_id) {
+    k.assign(type_tag);
+    events::append_big_endian(k, type_id, type_bytes);
 }
 
 std::string type_prefix(std::uint32_t type_id) {
-    std::string k(type_tag);
-    events::append_big_endian(k, type_id, type_bytes);
+    std::string k;
+    assign_type_prefix(k, type_id);
     return k;
 }
 
@@ -72,12 +95,13 @@ struct entry {
     std::string_view actor;
 };
 
-std::string encode_entry(const events::envelope& e) {
+// The record of e, with time_bits as its time.
+std::string encode_entry(const events::envelope& e, std::uint64_t time_bits) {
     std::string v(1, value_version);
     events::append_big_endian(v, e.partition, partition_bytes);
     events::append_big_endian(v, e.pos, position_bytes);
     events::append_big_endian(v, events::type_id_of(e.data), type_bytes);
-    events::append_big_endian(v, events::ordered_time_bits(e.time), time_bytes);
+    events::append_big_endian(v, time_bits, time_bytes);
     events::append_big_endian(v, e.space.value.size(), length_bytes);
     v += e.space.value;
     v += e.actor.value;
@@ -237,11 +261,10 @@ std::optional<std::string> from_hex(std::string_view hex) {
     return out;
 }
 
-// The index a query reads: the keys starting with prefix; each key has
-// suffix_bytes after it. Timed indexes have the time first in the suffix.
+// The index a query reads: the keys starting with prefix. A timed index
+// has a run per partition under it (partition, time, position follow).
 struct index_choice {
     std::string prefix;
-    std::size_t suffix_bytes = 0;
     bool timed = false;
     bool by_space = false;
     bool by_journey = false;
@@ -273,15 +296,109 @@ index_choice choose_index(const audit_query& q) {
         c.prefix = std::string(time_tag);
         c.timed = true;
     }
-    c.suffix_bytes = c.timed ? timed_suffix_bytes : position_bytes;
     return c;
 }
 
-std::string with_time(const std::string& prefix, timestamp t) {
-    auto k = prefix;
-    events::append_big_endian(k, events::ordered_time_bits(t), time_bytes);
-    return k;
+result<std::vector<entry>> entries_of(std::string_view value) {
+    auto records = records_of(value);
+    if (!records) return failure(records.error());
+    std::vector<entry> out;
+    out.reserve(records.value().size());
+    for (const auto record : records.value()) {
+        auto e = decode_entry(record);
+        if (!e) return failure(e.error());
+        out.push_back(e.value());
+    }
+    return out;
 }
+
+// The partitions that have a run under a timed index's prefix.
+result<std::vector<partition_id>> partitions_under(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                                                   const std::string& prefix) {
+    std::vector<partition_id> out;
+    const auto upper = prefix_end(prefix);
+    const rocksdb::Slice upper_bound(upper);
+    rocksdb::ReadOptions options;
+    if (!upper.empty()) options.iterate_upper_bound = &upper_bound;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
+    std::string next = prefix;
+    for (it->Seek(next); it->Valid(); it->Seek(next)) {
+        const auto key = it->key().ToStringView();
+        if (key.size() < prefix.size() + timed_suffix_bytes)
+            return failure(errc::corruption, "an audit index key does not decode");
+        const auto p = static_cast<partition_id>(
+            events::get_big_endian(key.data() + prefix.size(), partition_bytes));
+        out.push_back(p);
+        if (p == std::numeric_limits<partition_id>::max()) break;
+        next = prefix;
+        events::append_big_endian(next, p + 1, partition_bytes);
+    }
+    if (!it->status().ok())
+        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    return out;
+}
+
+// One partition's run of a timed index, entry by entry, from the block
+// that holds the first entry at or after a key.
+class timed_run {
+  public:
+    timed_run(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::string prefix,
+              std::string start)
+        : prefix_(std::move(prefix)),
+          upper_(prefix_end(prefix_)),
+          upper_bound_(upper_),
+          start_(std::move(start)) {
+        rocksdb::ReadOptions options;
+        if (!upper_.empty()) options.iterate_upper_bound = &upper_bound_;
+        it_.reset(db.NewIterator(options, cf));
+    }
+    timed_run(const timed_run&) = delete;  // the iterator's bound points into it
+    timed_run& operator=(const timed_run&) = delete;
+
+    // Moves to the next entry (the first, at first); false at the run's end.
+    result<bool> next() {
+        if (at_ + 1 < entries_.size()) {
+            ++at_;
+            return true;
+        }
+        if (started_) {
+            it_->Next();
+        } else {
+            it_->Seek(start_);
+            started_ = true;
+        }
+        if (!it_->Valid()) {
+            if (!it_->status().ok())
+                return failure(events::from_status(it_->status(), "cannot read the audit index"));
+            return false;
+        }
+        auto entries = entries_of(std::string_view(it_->value().data(), it_->value().size()));
+        if (!entries) return failure(entries.error());
+        entries_ = std::move(entries).value();
+        at_ = 0;
+        return true;
+    }
+    // The entry it is at; valid until next().
+    const entry& at() const { return entries_[at_]; }
+    // The key the entry would have as a row of its own.
+    std::string key() const {
+        auto k = prefix_;
+        events::append_big_endian(k, events::ordered_time_bits(at().time), time_bytes);
+        events::append_big_endian(k, at().pos, position_bytes);
+        return k;
+    }
+    auto order() const { return std::tie(at().time, at().partition, at().pos); }
+
+  private:
+    std::string prefix_;  // the index's prefix and the partition
+    std::string upper_;
+    rocksdb::Slice upper_bound_;
+    std::string start_;
+    std::unique_ptr<rocksdb::Iterator> it_;
+    std::vector<entry> entries_;  // of the row the iterator is at
+    std::size_t at_ = 0;
+    bool started_ = false;
+};
 
 // Whether a position-ordered index holds an entry at pos under prefix.
 result<bool> holds_position(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
@@ -297,14 +414,10 @@ result<bool> holds_position(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
             return failure(events::from_status(it->status(), "cannot read the audit index"));
         return false;
     }
-    auto records = records_of(std::string_view(it->value().data(), it->value().size()));
-    if (!records) return failure(records.error());
-    for (const auto record : records.value()) {
-        auto e = decode_entry(record);
-        if (!e) return failure(e.error());
-        if (e.value().pos == pos) return true;
-    }
-    return false;
+    auto entries = entries_of(std::string_view(it->value().data(), it->value().size()));
+    if (!entries) return failure(entries.error());
+    return std::any_of(entries.value().begin(), entries.value().end(),
+                       [&](const entry& e) { return e.pos == pos; });
 }
 
 }  // namespace
@@ -353,51 +466,115 @@ void for_each_named_id(const events::payload& data,
         data);
 }
 
+result<std::uint64_t> audit_index::index_time(const events::envelope& e, rows& r) {
+    auto known = index_times_.find(e.partition);
+    if (known == index_times_.end()) {
+        auto stored = r.get(index_time_key(e.partition));
+        if (!stored) return failure(stored.error());
+        std::uint64_t before = 0;
+        if (stored.value()) {
+            if (stored.value()->size() != time_bytes)
+                return failure(errc::corruption, "an audit index time does not decode");
+            before = events::get_big_endian(stored.value()->data(), time_bytes);
+        }
+        known = index_times_.emplace(e.partition, before).first;
+    }
+    const auto own = events::ordered_time_bits(e.time);
+    if (own > known->second) {
+        known->second = own;
+        index_times_changed_.insert(e.partition);
+    }
+    return known->second;
+}
+
+void audit_index::add(std::uint64_t time_bits, position pos, std::uint32_t record) {
+    auto run = blocks_.find(std::string_view(key_));
+    if (run == blocks_.end()) run = blocks_.emplace(key_, std::vector<pending>{}).first;
+    run->second.push_back(pending{time_bits, pos, record});
+}
+
 result<void> audit_index::apply(const events::envelope& e, rows& r) {
     auto c = concerns_of(e, r, help_targets_);
     if (!c) return failure(c.error());
-    const auto value = encode_entry(e);
-    const auto in_block = [&](std::string_view tag, std::string_view id) {
-        blocks_[id_prefix(tag, id)].emplace_back(e.pos, value);
-    };
-    in_block(space_tag, e.space.value);
-    for (const auto& j : c.value().journeys) in_block(journey_tag, j);
-    for (const auto& n : c.value().nodes) in_block(node_tag, n);
-    // The system's own events (no actor) are found by space, type and time.
-    if (!e.actor.empty()) {
-        auto k = id_prefix(actor_tag, e.actor.value);
-        append_timed_suffix(k, e);
-        r.put(k, value);
+    const auto time = index_time(e, r);
+    if (!time) return failure(time.error());
+    const auto own_time = events::ordered_time_bits(e.time);
+    const auto record = static_cast<std::uint32_t>(records_.size());
+    records_.push_back(encode_entry(e, own_time));
+    auto timed_record = record;
+    if (time.value() != own_time) {
+        timed_record = static_cast<std::uint32_t>(records_.size());
+        records_.push_back(encode_entry(e, time.value()));
     }
-    auto by_type = type_prefix(events::type_id_of(e.data));
-    append_timed_suffix(by_type, e);
-    r.put(by_type, value);
-    std::string by_time(time_tag);
-    append_timed_suffix(by_time, e);
-    r.put(by_time, value);
+    assign_id_prefix(key_, space_tag, e.space.value);
+    add(0, e.pos, record);
+    for (const auto& j : c.value().journeys) {
+        assign_id_prefix(key_, journey_tag, j);
+        add(0, e.pos, record);
+    }
+    for (const auto& n : c.value().nodes) {
+        assign_id_prefix(key_, node_tag, n);
+        add(0, e.pos, record);
+    }
+    // The system's own events (no actor) are found by space, type and time.
+    const auto in_partition = [&] {
+        events::append_big_endian(key_, e.partition, partition_bytes);
+        add(time.value(), e.pos, timed_record);
+    };
+    if (!e.actor.empty()) {
+        assign_id_prefix(key_, actor_tag, e.actor.value);
+        in_partition();
+    }
+    assign_type_prefix(key_, events::type_id_of(e.data));
+    in_partition();
+    key_.assign(time_tag);
+    in_partition();
     return success();
 }
 
 result<void> audit_index::flush(rows& r) {
     help_targets_.clear();  // their rows are written with this batch
+    std::string key;
+    std::string block;
     for (const auto& [prefix, entries] : blocks_) {
+        const bool timed = is_timed(prefix);
         for (std::size_t first = 0; first < entries.size(); first += audit_block_entries) {
             const auto end = std::min(entries.size(), first + audit_block_entries);
-            const auto key = entry_key(prefix, entries[end - 1].first);
+            const auto& last = entries[end - 1];
+            key.assign(prefix);
+            if (timed) events::append_big_endian(key, last.time_bits, time_bytes);
+            events::append_big_endian(key, last.pos, position_bytes);
             if (end - first == 1) {
-                r.put(key, entries[first].second);
+                r.put(key, records_[last.record]);
                 continue;
             }
-            std::string block(1, block_version);
+            block.assign(1, block_version);
             for (auto i = first; i < end; ++i) {
-                events::append_big_endian(block, entries[i].second.size(), length_bytes);
-                block += entries[i].second;
+                const auto& record = records_[entries[i].record];
+                events::append_big_endian(block, record.size(), length_bytes);
+                block += record;
             }
             r.put(key, block);
         }
     }
+    for (const auto p : index_times_changed_) {
+        std::string time;
+        events::append_big_endian(time, index_times_.at(p), time_bytes);
+        r.put(index_time_key(p), time);
+    }
     blocks_.clear();
+    records_.clear();
+    index_times_changed_.clear();
     return success();
+}
+
+void audit_index::discard() {
+    help_targets_.clear();
+    blocks_.clear();
+    records_.clear();
+    // Read back from the rows when next needed: the batch's are not written.
+    index_times_.clear();
+    index_times_changed_.clear();
 }
 
 result<std::vector<space_event>> space_events(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
@@ -414,20 +591,134 @@ result<std::vector<space_event>> space_events(rocksdb::DB& db, rocksdb::ColumnFa
     options.iterate_upper_bound = &upper_bound;
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
     for (it->Seek(entry_key(prefix, after + 1)); it->Valid() && out.size() < limit; it->Next()) {
-        auto records = records_of(std::string_view(it->value().data(), it->value().size()));
-        if (!records) return failure(records.error());
-        for (const auto record : records.value()) {
-            auto e = decode_entry(record);
-            if (!e) return failure(e.error());
-            if (e.value().pos <= after) continue;
-            if (e.value().pos > up_to || out.size() >= limit) return out;
-            out.push_back(space_event{e.value().pos, e.value().time});
+        auto entries = entries_of(std::string_view(it->value().data(), it->value().size()));
+        if (!entries) return failure(entries.error());
+        for (const auto& e : entries.value()) {
+            if (e.pos <= after) continue;
+            if (e.pos > up_to || out.size() >= limit) return out;
+            out.push_back(space_event{e.pos, e.time});
         }
     }
     if (!it->status().ok())
         return failure(events::from_status(it->status(), "cannot read the audit index"));
     return out;
 }
+
+namespace {
+
+constexpr std::string_view not_a_cursor = "cursor is not a cursor of this query";
+
+// Visits the entries of a position-ordered index's run (prefix) in log
+// order, from after the query's cursor, until visit says stop. The key of
+// the last entry visited when more follow, else nothing.
+result<std::optional<std::string>> read_in_log_order(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix,
+    const audit_query& q, const std::function<result<bool>(const entry&)>& visit) {
+    std::string start = prefix;
+    std::string skip;  // the cursor's own key, already answered
+    if (!q.after_cursor.empty()) {
+        auto cursor = from_hex(q.after_cursor);
+        if (!cursor || cursor->size() != prefix.size() + position_bytes ||
+            !cursor->starts_with(prefix))
+            return failure(errc::invalid_argument, std::string(not_a_cursor));
+        start = *cursor;
+        skip = std::move(*cursor);
+    }
+    const auto upper = prefix_end(prefix);
+    const rocksdb::Slice upper_bound(upper);
+    rocksdb::ReadOptions options;
+    if (!upper.empty()) options.iterate_upper_bound = &upper_bound;
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
+    std::string last_key;
+    bool stopped = false;  // the page is full or its budget spent
+    for (it->Seek(start); it->Valid(); it->Next()) {
+        auto entries = entries_of(std::string_view(it->value().data(), it->value().size()));
+        if (!entries) return failure(entries.error());
+        // A block starts with the entries before the cursor's.
+        for (const auto& e : entries.value()) {
+            auto key = entry_key(prefix, e.pos);
+            if (key < start || key == skip) continue;
+            if (stopped) return std::optional<std::string>{std::move(last_key)};
+            last_key = std::move(key);
+            auto go_on = visit(e);
+            if (!go_on) return failure(go_on.error());
+            stopped = !go_on.value();
+        }
+    }
+    if (!it->status().ok())
+        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    return std::optional<std::string>{};
+}
+
+// Visits the entries of a timed index (prefix) with index times in
+// [since, until), merging its partitions' runs into time order, then
+// partition and position, from after the query's cursor, until visit says
+// stop. The key of the last entry visited when more follow, else nothing.
+result<std::optional<std::string>> read_in_time_order(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix,
+    const audit_query& q, const std::function<result<bool>(const entry&)>& visit) {
+    std::optional<std::tuple<timestamp, partition_id, position>> cursor;
+    if (!q.after_cursor.empty()) {
+        auto key = from_hex(q.after_cursor);
+        if (!key || key->size() != prefix.size() + timed_suffix_bytes || !key->starts_with(prefix))
+            return failure(errc::invalid_argument, std::string(not_a_cursor));
+        const char* p = key->data() + prefix.size();
+        cursor.emplace(
+            events::time_from_ordered_bits(events::get_big_endian(p + partition_bytes, time_bytes)),
+            static_cast<partition_id>(events::get_big_endian(p, partition_bytes)),
+            events::get_big_endian(p + partition_bytes + time_bytes, position_bytes));
+    }
+    // Each run starts at the block that holds its first entry at or after
+    // since and the cursor's time.
+    std::uint64_t from = q.since ? events::ordered_time_bits(*q.since) : 0;
+    if (cursor) from = std::max(from, events::ordered_time_bits(std::get<0>(*cursor)));
+    const auto wanted = [&](const timed_run& r) {
+        const auto& v = r.at();
+        return !(q.since && v.time < *q.since) && !(cursor && r.order() <= *cursor);
+    };
+    // Moves a run to its next wanted entry; false past its last.
+    const auto advance = [&](timed_run& r) -> result<bool> {
+        for (;;) {
+            auto more = r.next();
+            if (!more) return failure(more.error());
+            if (!more.value()) return false;
+            if (q.until && !(r.at().time < *q.until)) return false;
+            if (wanted(r)) return true;
+        }
+    };
+    auto partitions = partitions_under(db, cf, prefix);
+    if (!partitions) return failure(partitions.error());
+    std::vector<std::unique_ptr<timed_run>> runs;
+    for (const auto p : partitions.value()) {
+        auto run_prefix = prefix;
+        events::append_big_endian(run_prefix, p, partition_bytes);
+        auto start = run_prefix;
+        events::append_big_endian(start, from, time_bytes);
+        auto run = std::make_unique<timed_run>(db, cf, std::move(run_prefix), std::move(start));
+        auto at = advance(*run);
+        if (!at) return failure(at.error());
+        if (at.value()) runs.push_back(std::move(run));
+    }
+    std::string last_key;
+    while (!runs.empty()) {
+        const auto first =
+            std::min_element(runs.begin(), runs.end(),
+                             [](const auto& a, const auto& b) { return a->order() < b->order(); });
+        auto& run = **first;
+        last_key = run.key();
+        auto go_on = visit(run.at());
+        if (!go_on) return failure(go_on.error());
+        auto at = advance(run);
+        if (!at) return failure(at.error());
+        if (!at.value()) runs.erase(first);
+        if (!go_on.value())
+            return runs.empty() ? std::optional<std::string>{}
+                                : std::optional<std::string>{std::move(last_key)};
+    }
+    return std::optional<std::string>{};
+}
+
+}  // namespace
 
 result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                                      const audit_query& q) {
@@ -439,35 +730,12 @@ result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandl
         return failure(errc::invalid_argument, "since must not be after until");
     const auto index = choose_index(q);
 
-    // [lower, upper): the index's keys, narrowed by time on a timed index.
-    std::string lower = index.prefix;
-    std::string upper = prefix_end(index.prefix);
-    if (index.timed && q.since) lower = with_time(index.prefix, *q.since);
-    if (index.timed && q.until) upper = with_time(index.prefix, *q.until);
-
-    std::string start = lower;
-    std::string skip;  // the cursor's own key, already answered
-    if (!q.after_cursor.empty()) {
-        auto cursor = from_hex(q.after_cursor);
-        if (!cursor || cursor->size() != index.prefix.size() + index.suffix_bytes ||
-            !cursor->starts_with(index.prefix))
-            return failure(errc::invalid_argument, "cursor is not a cursor of this query");
-        if (*cursor >= start) {
-            start = *cursor;
-            skip = std::move(*cursor);
-        }
-    }
-
     audit_page page;
-    if (!upper.empty() && start >= upper) return page;
-    const rocksdb::Slice upper_bound(upper);
-    rocksdb::ReadOptions options;
-    if (!upper.empty()) options.iterate_upper_bound = &upper_bound;
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
     const std::string journey_prefix =
         index.by_task && !q.journey.empty() ? id_prefix(journey_tag, q.journey.value) : "";
     // Visits one entry; false once the page is full or its budget spent.
     const auto visit = [&](const entry& v) -> result<bool> {
+        ++page.visited;
         bool match = true;
         if (!index.by_space && !q.space.empty() && v.space != q.space.value) match = false;
         if (match && !index.by_actor && !q.actor.empty() && v.actor != q.actor.value) match = false;
@@ -486,41 +754,13 @@ result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandl
         if (match) page.hits.push_back({v.partition, v.pos});
         return page.hits.size() < q.limit && page.visited < q.scan_budget;
     };
-
-    std::string last_key;
-    bool stopped = false;  // the page is full or its budget spent
-    bool more = false;     // and an entry follows it
-    for (it->Seek(start); it->Valid() && !more; it->Next()) {
-        if (stopped) {
-            more = true;  // a later row
-            break;
-        }
-        auto records = records_of(std::string_view(it->value().data(), it->value().size()));
-        if (!records) return failure(records.error());
-        for (const auto record : records.value()) {
-            auto e = decode_entry(record);
-            if (!e) return failure(e.error());
-            // A row of a timed index is one entry; a block of a position-
-            // ordered one starts with entries before the cursor's.
-            auto key = index.timed ? it->key().ToString() : entry_key(index.prefix, e.value().pos);
-            if (key < start || key == skip) continue;
-            if (stopped) {
-                more = true;  // later in the block
-                break;
-            }
-            ++page.visited;
-            last_key = std::move(key);
-            auto go_on = visit(e.value());
-            if (!go_on) return failure(go_on.error());
-            stopped = !go_on.value();
-        }
-    }
-    if (!it->status().ok())
-        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    auto done = index.timed ? read_in_time_order(db, cf, index.prefix, q, visit)
+                            : read_in_log_order(db, cf, index.prefix, q, visit);
+    if (!done) return failure(done.error());
     // A cursor only when something follows, so that the last page says so.
-    if (more) {
+    if (done.value()) {
         ++page.visited;
-        page.next_cursor = to_hex(last_key);
+        page.next_cursor = to_hex(*done.value());
     }
     return page;
 }
@@ -532,17 +772,25 @@ result<std::map<std::string, std::string>> audit_index_entries(rocksdb::DB& db,
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
         const auto key = it->key().ToStringView();
         const std::string_view value(it->value().data(), it->value().size());
-        if (!is_position_ordered(key)) {
+        const auto suffix = entry_suffix_bytes(key);
+        if (suffix == 0) {
             out.emplace(key, value);
             continue;
         }
+        if (key.size() < suffix)
+            return failure(errc::corruption, "an audit index key does not decode");
         auto records = records_of(value);
         if (!records) return failure(records.error());
-        const auto prefix = key.substr(0, key.size() - position_bytes);
+        const auto prefix = key.substr(0, key.size() - suffix);
         for (const auto record : records.value()) {
             auto e = decode_entry(record);
             if (!e) return failure(e.error());
-            out.emplace(entry_key(prefix, e.value().pos), record);
+            std::string entry_key(prefix);
+            if (suffix > position_bytes)
+                events::append_big_endian(entry_key, events::ordered_time_bits(e.value().time),
+                                          time_bytes);
+            events::append_big_endian(entry_key, e.value().pos, position_bytes);
+            out.emplace(std::move(entry_key), record);
         }
     }
     if (!it->status().ok())

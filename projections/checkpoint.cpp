@@ -42,6 +42,14 @@ result<checkpoint> checkpoint::load(rocksdb::DB& db, rocksdb::ColumnFamilyHandle
     return c;
 }
 
+result<bool> checkpoint::stored(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+    std::string value;
+    auto s = db.Get({}, cf, rocksdb::Slice(checkpoint_key.data(), checkpoint_key.size()), &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return failure(events::from_status(s, "cannot read a checkpoint"));
+    return true;
+}
+
 result<void> checkpoint::put(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf) const {
     auto s = batch.Put(cf, rocksdb::Slice(checkpoint_key.data(), checkpoint_key.size()), encode());
     if (!s.ok()) return failure(events::from_status(s, "cannot add a checkpoint"));

@@ -25,6 +25,8 @@ class checkpoint {
 
     static result<checkpoint> load(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                                    std::uint32_t partitions);
+    // Whether the column family holds a checkpoint.
+    static result<bool> stored(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf);
 
     position at(partition_id p) const { return positions_.at(p); }
     void advance(partition_id p, position pos) { positions_.at(p) = pos; }

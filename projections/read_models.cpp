@@ -131,6 +131,20 @@ result<std::unique_ptr<read_models>> read_models::open(events::rocks_store& stor
                      live.value());
         if (auto d = store.drop_column_family(name); !d) return failure(d.error());
     }
+    // Rows of another format than this build's are replayed from the log.
+    for (const auto& m : all_projections()) {
+        const auto name = column_family_of(*m, live.value());
+        auto* cf = store.column_family(name);
+        if (!cf) continue;
+        auto held = stored_format(store.db(), cf);
+        if (!held) return failure(held.error());
+        if (!held.value() || *held.value() == m->format()) continue;
+        spdlog::info(
+            "dropping column family {}: its rows are of format {}, read model {} is now "
+            "of format {}; it replays the log",
+            name, *held.value(), m->name(), m->format());
+        if (auto d = store.drop_column_family(name); !d) return failure(d.error());
+    }
     std::unique_ptr<read_models> out(new read_models(store, log, std::move(o), live.value()));
     auto g = out->make_generation(live.value());
     if (!g) return failure(g.error());

@@ -1,6 +1,7 @@
 #include "projections/runner.h"
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 #include <optional>
 
@@ -67,6 +68,33 @@ result<chunk> read_chunk(const events::event_log& log, partition_id p, position 
     auto events = log.read(p, from, max);
     if (!events) return failure(events.error());
     return std::make_shared<const std::vector<events::envelope>>(std::move(events).value());
+}
+
+namespace {
+
+// In a projection's column family, beside its checkpoint: the format of
+// its rows, in decimal (persisted).
+constexpr std::string_view format_key = "format";
+
+}  // namespace
+
+result<std::optional<std::uint32_t>> stored_format(rocksdb::DB& db,
+                                                   rocksdb::ColumnFamilyHandle* cf) {
+    std::string value;
+    auto s = db.Get({}, cf, rocksdb::Slice(format_key.data(), format_key.size()), &value);
+    if (s.IsNotFound()) {
+        auto held = checkpoint::stored(db, cf);
+        if (!held) return failure(held.error());
+        return held.value() ? std::optional<std::uint32_t>{1} : std::nullopt;
+    }
+    if (!s.ok()) return failure(events::from_status(s, "cannot read a projection's format"));
+    std::uint32_t n = 0;
+    const auto* end = value.data() + value.size();
+    const auto [ptr, ec] = std::from_chars(value.data(), end, n);
+    if (value.empty() || ec != std::errc{} || ptr != end || n == 0)
+        return failure(errc::corruption,
+                       "a projection's format is not a number: " + value.substr(0, 32));
+    return std::optional<std::uint32_t>{n};
 }
 
 std::string column_family_of(const projection& p, std::uint64_t generation) {
@@ -137,8 +165,11 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
         unsaved_ += applied;
         return advanced(std::move(next), batch);
     }
-    if (auto c = next.put(wb, cf_); !c) return c;
-    if (auto w = write(wb); !w) return w;
+    if (auto c = put_checkpoint(next, wb); !c) return c;
+    if (auto w = write(wb); !w) {
+        projection_.discard();
+        return w;
+    }
     unsaved_ = 0;
     return advanced(std::move(next), batch);
 }
@@ -166,6 +197,14 @@ result<std::uint64_t> runner::apply_events(std::span<const events::envelope> bat
 // they reach the disk together in its flushes; what a crash takes before a
 // flush is replayed from the log of record. This keeps read models out of
 // the log's synced write-ahead log.
+result<void> runner::put_checkpoint(const checkpoint& c, rocksdb::WriteBatch& wb) {
+    if (auto put = c.put(wb, cf_); !put) return put;
+    const auto format = std::to_string(projection_.format());
+    auto s = wb.Put(cf_, rocksdb::Slice(format_key.data(), format_key.size()), format);
+    if (!s.ok()) return failure(events::from_status(s, "cannot add a projection's format"));
+    return success();
+}
+
 result<void> runner::write(rocksdb::WriteBatch& wb) {
     rocksdb::WriteOptions unlogged;
     unlogged.disableWAL = true;
@@ -195,7 +234,7 @@ result<void> runner::advanced(checkpoint next, std::span<const events::envelope>
 result<void> runner::save_checkpoint() {
     if (unsaved_ == 0) return success();
     rocksdb::WriteBatch wb;
-    if (auto c = position_now().put(wb, cf_); !c) return c;
+    if (auto c = put_checkpoint(position_now(), wb); !c) return c;
     if (auto w = write(wb); !w) return w;
     unsaved_ = 0;
     return success();
@@ -292,6 +331,13 @@ result<void> runner::start(const progress_fn& progress, const chunk_reader& read
     if (!cf_)
         return failure(errc::invalid_argument,
                        "the store has no column family " + column_family_of(projection_));
+    auto held = stored_format(store_.db(), cf_);
+    if (!held) return failure(held.error());
+    if (held.value() && *held.value() != projection_.format())
+        return failure(errc::invalid_argument,
+                       "projection " + projection_.name() + " holds rows of format " +
+                           std::to_string(*held.value()) + "; this build reads format " +
+                           std::to_string(projection_.format()) + ": rebuild it from the log");
     auto loaded = checkpoint::load(store_.db(), cf_, log_.partitions());
     if (!loaded) return failure(loaded.error());
     {

@@ -54,6 +54,10 @@ class projection {
     virtual ~projection() = default;
     // Its column family is "projection.<name>"; persisted: never rename.
     virtual std::string name() const = 0;
+    // The format of its rows, recorded with its checkpoint: a projection
+    // whose rows change format raises it, and rows of another format are
+    // replayed from the log rather than read (read_models::open).
+    virtual std::uint32_t format() const { return 1; }
     virtual result<void> apply(const events::envelope& e, rows& r) = 0;
     // Whether apply() or flush() reads rows its own batch wrote. Without,
     // the batch is a plain WriteBatch (cheaper per row) and rows::get sees
@@ -75,6 +79,12 @@ class projection {
     virtual void restored() {}
     virtual void reset() {}
 };
+
+// The format of the rows a projection's column family holds: nothing for
+// a family with no checkpoint yet, 1 for one written before formats were
+// recorded. A format that does not decode is errc::corruption.
+result<std::optional<std::uint32_t>> stored_format(rocksdb::DB& db,
+                                                   rocksdb::ColumnFamilyHandle* cf);
 
 // The column family a projection's rows and checkpoint live in, in a
 // generation of the read models (read_models.h): "projection.<name>" for
@@ -159,6 +169,8 @@ class runner {
                                        checkpoint& next);
     // Makes next the checkpoint, then tells the projection and the waiters.
     result<void> advanced(checkpoint next, std::span<const events::envelope> batch);
+    // Adds the checkpoint, and the format of the rows, to a batch.
+    result<void> put_checkpoint(const checkpoint& c, rocksdb::WriteBatch& wb);
     // Writes a batch of rows and checkpoint (unlogged, in key order).
     result<void> write(rocksdb::WriteBatch& wb);
     result<void> save_checkpoint();

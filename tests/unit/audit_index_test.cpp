@@ -588,6 +588,136 @@ TEST_F(AuditIndexTest, BlocksOfARebuildAnswerAsTheIndexBuiltEventByEventDoes) {
     EXPECT_EQ(answer(), incremental);
 }
 
+TEST_F(AuditIndexTest, TimedBlocksOfARebuildMergeThePartitionsInTimeOrder) {
+    // Status changes in two spaces of different partitions, by turns, so
+    // that the partitions' runs of a/, y/ and m/ interleave in time.
+    ASSERT_NE(events::partition_of(space_id{"sa"}, log_->partitions()),
+              events::partition_of(space_id{"sb"}, log_->partitions()));
+    const auto phase = added(run(engine::add_phase{journey_id{"sb.j1"}, "P2", "", {}}, "bob"));
+    const auto module = added(run(engine::add_module{phase, "M2", "", {}}, "bob"));
+    const auto task_c = added(run(engine::add_task{module, task("Task C"), {}}, "bob"));
+    const std::size_t changes = 2 * audit_block_entries + 50;
+    for (std::size_t i = 0; i < changes; ++i) {
+        const auto status =
+            i % 4 < 2 ? events::task_status::in_progress : events::task_status::planned;
+        if (i % 2 == 0)
+            run(engine::change_task_status{task_a_, status, "", {}}, i % 3 == 0 ? "alice" : "bob");
+        else
+            run(engine::change_task_status{task_c, status, "", {}}, "bob");
+    }
+    ASSERT_TRUE(runner_->wait_caught_up(std::chrono::seconds(30)));
+
+    const timestamp mid{start_micros + 120 * second};
+    const timestamp later{start_micros + 301 * second};
+    std::vector<audit_query> queries(7);
+    queries[0].actor = user_id{"bob"};
+    queries[1].actor = user_id{"alice"};
+    queries[1].since = mid;
+    queries[1].until = later;
+    queries[2].type_id = events::task_status_changed::type_id;
+    queries[3].type_id = events::task_status_changed::type_id;
+    queries[3].since = mid;
+    queries[4].since = mid;
+    queries[4].until = later;
+    queries[5].until = later;
+    queries[6].since = later;
+    const auto changed = [](const events::envelope& e) {
+        return std::holds_alternative<events::task_status_changed>(e.data);
+    };
+    const auto in = [](const events::envelope& e, const audit_query& q) {
+        return (!q.since || e.time >= *q.since) && (!q.until || e.time < *q.until);
+    };
+    std::vector<std::vector<audit_hit>> oracle;
+    oracle.push_back(expected([&](const auto& e) { return e.actor.value == "bob"; }, true));
+    oracle.push_back(expected(
+        [&](const auto& e) { return e.actor.value == "alice" && in(e, queries[1]); }, true));
+    oracle.push_back(expected(changed, true));
+    oracle.push_back(
+        expected([&](const auto& e) { return changed(e) && in(e, queries[3]); }, true));
+    for (std::size_t i = 4; i < queries.size(); ++i)
+        oracle.push_back(expected([&](const auto& e) { return in(e, queries[i]); }, true));
+    for (const auto& o : oracle) ASSERT_FALSE(o.empty());
+    ASSERT_GT(oracle[2].size(), changes);
+
+    const auto answer = [&] {
+        std::vector<std::vector<audit_hit>> out;
+        for (const auto& q : queries)
+            for (std::size_t limit : {std::size_t{1}, std::size_t{7}, audit_max_limit})
+                out.push_back(all_pages(q, limit));
+        return out;
+    };
+    const auto check = [&](const std::vector<std::vector<audit_hit>>& got) {
+        for (std::size_t i = 0; i < got.size(); ++i)
+            EXPECT_EQ(got[i], oracle[i / 3]) << "query " << i / 3 << ", limit #" << i % 3;
+    };
+    const auto incremental = answer();
+    check(incremental);
+    const auto incremental_entries = dump();
+
+    runner_->stop();
+    runner_.reset();
+    runner rebuilder(*store_, *log_, index_);  // batches of thousands of events
+    ASSERT_TRUE(rebuilder.rebuild());
+    // The time index holds a few blocks per partition now.
+    std::size_t time_rows = 0;
+    std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator({}, cf_));
+    for (it->Seek("m/"); it->Valid() && it->key().starts_with("m/"); it->Next()) ++time_rows;
+    EXPECT_LE(time_rows, all_events().size() / (audit_block_entries / 2));
+    EXPECT_EQ(dump(), incremental_entries);
+    check(answer());
+}
+
+TEST_F(AuditIndexTest, AnEventTimedBeforeAnEarlierOneOfItsPartitionIsFoundAtThatTime) {
+    const auto type = events::task_status_changed::type_id;
+    const auto first =
+        run(engine::change_task_status{task_b_, events::task_status::planned, "", {}}, "alice");
+    const timestamp at = first.front().time;
+    clock_ -= 10 * second;  // a clock that went back
+    const auto early =
+        run(engine::change_task_status{task_b_, events::task_status::in_progress, "", {}}, "alice");
+    ASSERT_LT(early.front().time, at);
+    ASSERT_TRUE(runner_->wait_caught_up(std::chrono::seconds(10)));
+    const auto hits_of = [](const std::vector<events::envelope>& es) {
+        return audit_hit{es.front().partition, es.front().pos};
+    };
+    // The timed indexes hold it at the earlier event's time, after it.
+    audit_query since_then;
+    since_then.type_id = type;
+    since_then.since = at;
+    EXPECT_EQ(page(since_then).hits, (std::vector<audit_hit>{hits_of(first), hits_of(early)}));
+    audit_query before_then;
+    before_then.actor = user_id{"alice"};
+    before_then.until = at;
+    for (const auto& h : page(before_then).hits) EXPECT_NE(h, hits_of(early));
+    // An index ordered by position filters on the event's own time.
+    audit_query in_space;
+    in_space.space = space_id{"sa"};
+    in_space.until = at;
+    const auto local = page(in_space).hits;
+    EXPECT_NE(std::find(local.begin(), local.end(), hits_of(early)), local.end());
+
+    // The partition's index time is kept across a restart.
+    runner_->stop();
+    runner_.reset();
+    audit_index restarted;
+    runner follower(*store_, *log_, restarted);
+    ASSERT_TRUE(follower.start());
+    clock_ -= 20 * second;
+    const auto earlier =
+        run(engine::change_task_status{task_b_, events::task_status::planned, "", {}}, "alice");
+    ASSERT_TRUE(follower.wait_caught_up(std::chrono::seconds(10)));
+    EXPECT_EQ(page(since_then).hits,
+              (std::vector<audit_hit>{hits_of(first), hits_of(early), hits_of(earlier)}));
+
+    const auto incremental = dump();
+    follower.stop();
+    runner rebuilder(*store_, *log_, index_);
+    ASSERT_TRUE(rebuilder.rebuild());
+    EXPECT_EQ(dump(), incremental);
+    EXPECT_EQ(page(since_then).hits,
+              (std::vector<audit_hit>{hits_of(first), hits_of(early), hits_of(earlier)}));
+}
+
 TEST_F(AuditIndexTest, ADamagedBlockIsCorruptionNotAnAnswer) {
     std::string key = "s/";
     events::append_big_endian(key, 2, 4);

@@ -325,7 +325,8 @@ TEST_F(ProjectionRunnerTest, TheLastWriteOfAKeyInABatchStands) {
             if (!it->key().starts_with("checkpoint"))
                 held[it->key().ToString()] = it->value().ToString();
         const position head = log_->head(0).pos;
-        std::map<std::string, std::string> wanted{{"m/last", std::to_string(head)}};
+        std::map<std::string, std::string> wanted{{"format", "1"},
+                                                  {"m/last", std::to_string(head)}};
         for (position pos = 1; pos <= head; ++pos) wanted["a/" + std::to_string(pos)] = "second";
         EXPECT_EQ(held, wanted) << p->name();
     }
@@ -398,8 +399,53 @@ TEST_F(ProjectionRunnerTest, ABatchWithoutRowsIsWrittenWithTheNextRowsOrOnStop) 
     std::vector<std::string> keys;
     std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator({}, cf));
     for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
-    EXPECT_EQ(keys, (std::vector<std::string>{"checkpoint", "row/4", "row/9"}));
+    EXPECT_EQ(keys, (std::vector<std::string>{"checkpoint", "format", "row/4", "row/9"}));
     EXPECT_EQ(saved(), 9u) << "the catch-up wrote the batch with row 9 and kept event 10";
+}
+
+TEST_F(ProjectionRunnerTest, RecordsItsFormatAndRefusesRowsOfAnother) {
+    open();
+    auto* cf = store_->column_family(column_family_of(directory_));
+    EXPECT_EQ(stored_format(store_->db(), cf).value(), std::nullopt) << "a new family";
+    some_work(0, 3);
+    start_runner();
+    ASSERT_TRUE(runner_->wait_caught_up(std::chrono::seconds(10)));
+    runner_->stop();
+    EXPECT_EQ(stored_format(store_->db(), cf).value(), std::optional<std::uint32_t>(1));
+    const auto before = listed();
+    ASSERT_EQ(before.size(), 3u);
+
+    // Rows of a format this build does not write are not read.
+    ASSERT_TRUE(store_->db().Put({}, cf, "format", "2").ok());
+    {
+        runner r(*store_, *log_, directory_);
+        auto started = r.start();
+        ASSERT_FALSE(started);
+        EXPECT_EQ(started.error().code, errc::invalid_argument);
+        EXPECT_NE(started.error().message.find("format 2"), std::string::npos)
+            << started.error().message;
+    }
+    for (const std::string bad : {"", "x", "0", "1x", "99999999999"}) {
+        ASSERT_TRUE(store_->db().Put({}, cf, "format", bad).ok());
+        auto held = stored_format(store_->db(), cf);
+        ASSERT_FALSE(held) << bad;
+        EXPECT_EQ(held.error().code, errc::corruption);
+        runner r(*store_, *log_, directory_);
+        EXPECT_FALSE(r.start()) << bad;
+    }
+    EXPECT_EQ(listed(), before);
+
+    // Rows with a checkpoint and no format were written before formats
+    // were recorded: format 1, read as they are, and recorded from then on.
+    ASSERT_TRUE(store_->db().Delete({}, cf, "format").ok());
+    EXPECT_EQ(stored_format(store_->db(), cf).value(), std::optional<std::uint32_t>(1));
+    start_runner();
+    some_work(3, 4);
+    ASSERT_TRUE(runner_->wait_caught_up(std::chrono::seconds(10)));
+    EXPECT_EQ(listed().size(), 4u);
+    std::string format;
+    ASSERT_TRUE(store_->db().Get({}, cf, "format", &format).ok());
+    EXPECT_EQ(format, "1");
 }
 
 TEST_F(ProjectionRunnerTest, RefusesAStoreWithoutItsColumnFamily) {

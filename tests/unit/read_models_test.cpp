@@ -207,6 +207,35 @@ TEST_F(ReadModelsTest, ARebuildACrashInterruptedIsDroppedOnOpen) {
               std::optional<std::string>("half"));
 }
 
+TEST_F(ReadModelsTest, AModelOfAnOlderFormatReplaysTheLogOnOpen) {
+    ASSERT_TRUE(models_->start());
+    some_spaces(0, 20);
+    ASSERT_TRUE(models_->current()->wait_caught_up(10s));
+    const auto wanted = audit_index_entries(store_->db(), models_->current()->audit_rows);
+    ASSERT_TRUE(wanted);
+    const auto board_rows = rows_of(models_->current()->board_rows);
+    close();
+    {
+        // As an older build left it: a checkpoint, rows of format 1, and no
+        // format recorded.
+        auto [store, log] = testing_support::open_log_store(dir_.path(), 4);
+        auto* cf = store->column_family("projection.audit_index");
+        ASSERT_NE(cf, nullptr);
+        ASSERT_TRUE(store->db().Delete({}, cf, "format").ok());
+        ASSERT_TRUE(store->db().Put({}, cf, std::string("m/\x00\x06\x0a", 5), "old").ok());
+    }
+    open();
+    ASSERT_TRUE(models_->start());
+    ASSERT_TRUE(models_->current()->wait_caught_up(10s));
+    const auto rows = rows_of(models_->current()->audit_rows);
+    EXPECT_EQ(rows.at("format"), "2");
+    EXPECT_FALSE(rows.contains(std::string("m/\x00\x06\x0a", 5))) << "the old rows are dropped";
+    const auto replayed = audit_index_entries(store_->db(), models_->current()->audit_rows);
+    ASSERT_TRUE(replayed);
+    EXPECT_EQ(replayed.value(), wanted.value());
+    EXPECT_EQ(rows_of(models_->current()->board_rows), board_rows) << "the board is kept";
+}
+
 TEST_F(ReadModelsTest, OneRebuildAtATime) {
     ASSERT_TRUE(models_->start());
     some_spaces(0, 20);
