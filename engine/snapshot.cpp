@@ -23,17 +23,14 @@ std::string encode(position pos, timestamp latest, const space_state& space,
                    const std::vector<const journey_state*>& journeys) {
     static_assert(std::tuple_size_v<decltype(space_snapshot::fields())> == 4,
                   "encode() writes pos, latest, space and journeys");
-    events::bytes_output out;
-    {
-        cereal::PortableBinaryOutputArchive ar(out.stream());
-        ar(events::format_version_of<space_snapshot>());
-        events::save_value(ar, pos);
-        events::save_value(ar, latest);
-        events::save_value(ar, space);
-        ar(static_cast<std::uint32_t>(journeys.size()));
-        for (const auto* j : journeys) events::save_value(ar, *j);
-    }
-    return std::move(out).take();
+    events::binary_output_archive ar;
+    ar(events::format_version_of<space_snapshot>());
+    events::save_value(ar, pos);
+    events::save_value(ar, latest);
+    events::save_value(ar, space);
+    ar(static_cast<std::uint32_t>(journeys.size()));
+    for (const auto* j : journeys) events::save_value(ar, *j);
+    return std::move(ar).take();
 }
 
 }  // namespace
@@ -56,11 +53,10 @@ std::string encode_snapshot(const partition_state& s, const space_id& space, pos
 
 result<space_snapshot> decode_snapshot(std::string_view bytes) {
     try {
-        events::bytes_input in(bytes);
-        events::bounded_input_archive ar(in.stream(), bytes.size());
+        events::binary_input_archive ar(bytes);
         space_snapshot s;
         events::load_value(ar, s);
-        if (!in.at_end()) return failure(errc::corruption, "trailing bytes after the snapshot");
+        if (!ar.at_end()) return failure(errc::corruption, "trailing bytes after the snapshot");
         return s;
     } catch (const std::exception& ex) {
         return failure(errc::corruption, std::string("snapshot does not decode: ") + ex.what());

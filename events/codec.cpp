@@ -241,30 +241,26 @@ hash_bytes hash_member(const boost::json::object& o, std::string_view key) {
 }  // namespace
 
 std::string encode_binary(const envelope& e) {
-    bytes_output out;
-    {
-        cereal::PortableBinaryOutputArchive ar(out.stream());
-        ar(envelope_version);
-        save_value(ar, e.event_id);
-        ar(e.partition, e.pos);
-        save_value(ar, e.space);
-        save_value(ar, e.time);
-        save_value(ar, e.actor);
-        save_value(ar, e.actor_role);
-        save_value(ar, e.correlation_id);
-        save_value(ar, e.causation_id);
-        save_value(ar, e.prev_hash);
-        save_value(ar, e.hash);
-        ar(type_id_of(e.data));
-        std::visit([&](const auto& p) { save_value(ar, p); }, e.data);
-    }
-    return std::move(out).take();
+    binary_output_archive ar;
+    ar(envelope_version);
+    save_value(ar, e.event_id);
+    ar(e.partition, e.pos);
+    save_value(ar, e.space);
+    save_value(ar, e.time);
+    save_value(ar, e.actor);
+    save_value(ar, e.actor_role);
+    save_value(ar, e.correlation_id);
+    save_value(ar, e.causation_id);
+    save_value(ar, e.prev_hash);
+    save_value(ar, e.hash);
+    ar(type_id_of(e.data));
+    std::visit([&](const auto& p) { save_value(ar, p); }, e.data);
+    return std::move(ar).take();
 }
 
 result<envelope> decode_binary(std::string_view bytes) {
     try {
-        bytes_input in(bytes);
-        bounded_input_archive ar(in.stream(), bytes.size());
+        binary_input_archive ar(bytes);
         std::uint32_t version = 0;
         ar(version);
         if (version == 0 || version > envelope_version)
@@ -291,7 +287,7 @@ result<envelope> decode_binary(std::string_view bytes) {
         if (!known)
             return failure(errc::corruption,
                            "event type " + std::to_string(type_id) + " is not known");
-        if (!in.at_end()) return failure(errc::corruption, "trailing bytes after the event");
+        if (!ar.at_end()) return failure(errc::corruption, "trailing bytes after the event");
         return e;
     } catch (const std::exception& ex) {
         return failure(errc::corruption, std::string("event does not decode: ") + ex.what());

@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 
 #include <boost/json/parse.hpp>
+#include <cereal/archives/portable_binary.hpp>
 
 #include "events/codec.h"
 #include "events/event_log.h"
@@ -31,6 +33,69 @@ TEST(Codec, BinaryRoundTripsEveryType) {
         ASSERT_TRUE(decoded) << decoded.error().message;
         EXPECT_EQ(decoded.value(), e) << type_name_of(e.data);
     }
+}
+
+// The bytes cereal's own portable binary archive writes for v, in the
+// byte order given (what earlier builds stored: little-endian).
+template <class M>
+std::string cereal_bytes(const M& v, cereal::PortableBinaryOutputArchive::Options options =
+                                         cereal::PortableBinaryOutputArchive::Options::Default()) {
+    std::ostringstream out;
+    {
+        cereal::PortableBinaryOutputArchive ar(out, options);
+        save_value(ar, v);
+    }
+    return out.str();
+}
+
+TEST(Codec, TheBinaryArchivesKeepCerealsPortableBinaryFormat) {
+    const auto big = cereal::PortableBinaryOutputArchive::Options::BigEndian();
+    for_each_event_type([&]<class E>(std::type_identity<E>) {
+        const auto sample = sample_of<E>();
+        binary_output_archive out;
+        save_value(out, sample);
+        const auto bytes = std::move(out).take();
+        EXPECT_EQ(bytes, cereal_bytes(sample)) << E::type_name;
+        // Either byte order reads back, as with cereal's input archive.
+        for (const auto& stored : {cereal_bytes(sample), cereal_bytes(sample, big)}) {
+            binary_input_archive in(stored);
+            E back{};
+            load_value(in, back);
+            EXPECT_TRUE(in.at_end()) << E::type_name;
+            EXPECT_EQ(back, sample) << E::type_name;
+            std::istringstream stream(stored);
+            cereal::PortableBinaryInputArchive theirs(stream);
+            std::uint32_t version = 0;
+            theirs(version);
+            EXPECT_EQ(version, format_version_of<E>()) << E::type_name;
+        }
+    });
+}
+
+TEST(Codec, TheBinaryInputArchiveRefusesWhatDoesNotFit) {
+    const auto bytes = cereal_bytes(sample_of<space_renamed>());
+    // Cut short anywhere; a byte-order byte that is neither 0 nor 1.
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        const auto cut = bytes.substr(0, n);
+        EXPECT_THROW(
+            {
+                binary_input_archive in(cut);
+                space_renamed back{};
+                load_value(in, back);
+            },
+            decode_error)
+            << n;
+    }
+    auto flag = bytes;
+    flag[0] = 2;
+    EXPECT_THROW(binary_input_archive{flag}, decode_error);
+    // A string length past the record's end allocates nothing.
+    binary_output_archive out;
+    out(std::uint64_t{1} << 40);
+    const auto huge = std::move(out).take();
+    binary_input_archive in(huge);
+    std::string s;
+    EXPECT_THROW(load_string(in, s), decode_error);
 }
 
 TEST(Codec, CloudEventRoundTripsEveryType) {
