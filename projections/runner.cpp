@@ -193,10 +193,6 @@ result<std::uint64_t> runner::apply_events(std::span<const events::envelope> bat
     return applied;
 }
 
-// Not logged: the rows and their checkpoint live in one column family, so
-// they reach the disk together in its flushes; what a crash takes before a
-// flush is replayed from the log of record. This keeps read models out of
-// the log's synced write-ahead log.
 result<void> runner::put_checkpoint(const checkpoint& c, rocksdb::WriteBatch& wb) {
     if (auto put = c.put(wb, cf_); !put) return put;
     const auto format = std::to_string(projection_.format());
@@ -205,6 +201,10 @@ result<void> runner::put_checkpoint(const checkpoint& c, rocksdb::WriteBatch& wb
     return success();
 }
 
+// Not logged: the rows and their checkpoint live in one column family, so
+// they reach the disk together in its flushes; what a crash takes before a
+// flush is replayed from the log of record. This keeps read models out of
+// the log's synced write-ahead log.
 result<void> runner::write(rocksdb::WriteBatch& wb) {
     rocksdb::WriteOptions unlogged;
     unlogged.disableWAL = true;
