@@ -55,6 +55,15 @@ std::string entry_key(std::string_view prefix, position pos) {
     return k;
 }
 
+// The key of a timed index's entry: its run's prefix (with the partition),
+// index time and position.
+std::string timed_entry_key(std::string_view prefix, std::uint64_t time_bits, position pos) {
+    std::string k(prefix);
+    events::append_big_endian(k, time_bits, time_bytes);
+    events::append_big_endian(k, pos, position_bytes);
+    return k;
+}
+
 bool is_timed(std::string_view key) {
     return key.starts_with(actor_tag) || key.starts_with(type_tag) || key.starts_with(time_tag);
 }
@@ -312,15 +321,41 @@ result<std::vector<entry>> entries_of(std::string_view value) {
     return out;
 }
 
+// An iterator over the rows whose keys start with a prefix.
+class prefix_iterator {
+  public:
+    prefix_iterator(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::string_view prefix)
+        : upper_(prefix_end(std::string(prefix))), upper_bound_(upper_) {
+        rocksdb::ReadOptions options;
+        if (!upper_.empty()) options.iterate_upper_bound = &upper_bound_;
+        it_.reset(db.NewIterator(options, cf));
+    }
+    prefix_iterator(const prefix_iterator&) = delete;  // the bound points into it
+    prefix_iterator& operator=(const prefix_iterator&) = delete;
+
+    rocksdb::Iterator* operator->() const { return it_.get(); }
+    // The entries of the row it is at (valid until it moves).
+    result<std::vector<entry>> entries() const {
+        return entries_of(std::string_view(it_->value().data(), it_->value().size()));
+    }
+    // Whether the iteration ended cleanly.
+    result<void> status() const {
+        if (!it_->status().ok())
+            return failure(events::from_status(it_->status(), "cannot read the audit index"));
+        return success();
+    }
+
+  private:
+    std::string upper_;
+    rocksdb::Slice upper_bound_;
+    std::unique_ptr<rocksdb::Iterator> it_;
+};
+
 // The partitions that have a run under a timed index's prefix.
 result<std::vector<partition_id>> partitions_under(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                                                    const std::string& prefix) {
     std::vector<partition_id> out;
-    const auto upper = prefix_end(prefix);
-    const rocksdb::Slice upper_bound(upper);
-    rocksdb::ReadOptions options;
-    if (!upper.empty()) options.iterate_upper_bound = &upper_bound;
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
+    prefix_iterator it(db, cf, prefix);
     std::string next = prefix;
     for (it->Seek(next); it->Valid(); it->Seek(next)) {
         const auto key = it->key().ToStringView();
@@ -333,8 +368,7 @@ result<std::vector<partition_id>> partitions_under(rocksdb::DB& db, rocksdb::Col
         next = prefix;
         events::append_big_endian(next, p + 1, partition_bytes);
     }
-    if (!it->status().ok())
-        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    if (auto s = it.status(); !s) return failure(s.error());
     return out;
 }
 
@@ -344,16 +378,7 @@ class timed_run {
   public:
     timed_run(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, std::string prefix,
               std::string start)
-        : prefix_(std::move(prefix)),
-          upper_(prefix_end(prefix_)),
-          upper_bound_(upper_),
-          start_(std::move(start)) {
-        rocksdb::ReadOptions options;
-        if (!upper_.empty()) options.iterate_upper_bound = &upper_bound_;
-        it_.reset(db.NewIterator(options, cf));
-    }
-    timed_run(const timed_run&) = delete;  // the iterator's bound points into it
-    timed_run& operator=(const timed_run&) = delete;
+        : prefix_(std::move(prefix)), start_(std::move(start)), it_(db, cf, prefix_) {}
 
     // Moves to the next entry (the first, at first); false at the run's end.
     result<bool> next() {
@@ -368,11 +393,10 @@ class timed_run {
             started_ = true;
         }
         if (!it_->Valid()) {
-            if (!it_->status().ok())
-                return failure(events::from_status(it_->status(), "cannot read the audit index"));
+            if (auto s = it_.status(); !s) return failure(s.error());
             return false;
         }
-        auto entries = entries_of(std::string_view(it_->value().data(), it_->value().size()));
+        auto entries = it_.entries();
         if (!entries) return failure(entries.error());
         entries_ = std::move(entries).value();
         at_ = 0;
@@ -382,19 +406,14 @@ class timed_run {
     const entry& at() const { return entries_[at_]; }
     // The key the entry would have as a row of its own.
     std::string key() const {
-        auto k = prefix_;
-        events::append_big_endian(k, events::ordered_time_bits(at().time), time_bytes);
-        events::append_big_endian(k, at().pos, position_bytes);
-        return k;
+        return timed_entry_key(prefix_, events::ordered_time_bits(at().time), at().pos);
     }
     auto order() const { return std::tie(at().time, at().partition, at().pos); }
 
   private:
     std::string prefix_;  // the index's prefix and the partition
-    std::string upper_;
-    rocksdb::Slice upper_bound_;
     std::string start_;
-    std::unique_ptr<rocksdb::Iterator> it_;
+    prefix_iterator it_;
     std::vector<entry> entries_;  // of the row the iterator is at
     std::size_t at_ = 0;
     bool started_ = false;
@@ -403,18 +422,13 @@ class timed_run {
 // Whether a position-ordered index holds an entry at pos under prefix.
 result<bool> holds_position(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
                             const std::string& prefix, position pos) {
-    const auto upper = prefix_end(prefix);
-    const rocksdb::Slice upper_bound(upper);
-    rocksdb::ReadOptions options;
-    options.iterate_upper_bound = &upper_bound;
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
+    prefix_iterator it(db, cf, prefix);
     it->Seek(entry_key(prefix, pos));  // the block that would hold it
     if (!it->Valid()) {
-        if (!it->status().ok())
-            return failure(events::from_status(it->status(), "cannot read the audit index"));
+        if (auto s = it.status(); !s) return failure(s.error());
         return false;
     }
-    auto entries = entries_of(std::string_view(it->value().data(), it->value().size()));
+    auto entries = it.entries();
     if (!entries) return failure(entries.error());
     return std::any_of(entries.value().begin(), entries.value().end(),
                        [&](const entry& e) { return e.pos == pos; });
@@ -534,16 +548,14 @@ result<void> audit_index::apply(const events::envelope& e, rows& r) {
 
 result<void> audit_index::flush(rows& r) {
     help_targets_.clear();  // their rows are written with this batch
-    std::string key;
     std::string block;
     for (const auto& [prefix, entries] : blocks_) {
         const bool timed = is_timed(prefix);
         for (std::size_t first = 0; first < entries.size(); first += audit_block_entries) {
             const auto end = std::min(entries.size(), first + audit_block_entries);
             const auto& last = entries[end - 1];
-            key.assign(prefix);
-            if (timed) events::append_big_endian(key, last.time_bits, time_bytes);
-            events::append_big_endian(key, last.pos, position_bytes);
+            const auto key = timed ? timed_entry_key(prefix, last.time_bits, last.pos)
+                                   : entry_key(prefix, last.pos);
             if (end - first == 1) {
                 r.put(key, records_[last.record]);
                 continue;
@@ -585,13 +597,9 @@ result<std::vector<space_event>> space_events(rocksdb::DB& db, rocksdb::ColumnFa
     // A block is keyed by its last entry: the one that holds up_to may
     // hold later ones, so the bound is the space's last key.
     const auto prefix = id_prefix(space_tag, space.value);
-    const auto upper = prefix_end(prefix);
-    const rocksdb::Slice upper_bound(upper);
-    rocksdb::ReadOptions options;
-    options.iterate_upper_bound = &upper_bound;
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
+    prefix_iterator it(db, cf, prefix);
     for (it->Seek(entry_key(prefix, after + 1)); it->Valid() && out.size() < limit; it->Next()) {
-        auto entries = entries_of(std::string_view(it->value().data(), it->value().size()));
+        auto entries = it.entries();
         if (!entries) return failure(entries.error());
         for (const auto& e : entries.value()) {
             if (e.pos <= after) continue;
@@ -599,8 +607,7 @@ result<std::vector<space_event>> space_events(rocksdb::DB& db, rocksdb::ColumnFa
             out.push_back(space_event{e.pos, e.time});
         }
     }
-    if (!it->status().ok())
-        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    if (auto s = it.status(); !s) return failure(s.error());
     return out;
 }
 
@@ -615,38 +622,32 @@ result<std::optional<std::string>> read_in_log_order(
     rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix,
     const audit_query& q, const std::function<result<bool>(const entry&)>& visit) {
     std::string start = prefix;
-    std::string skip;  // the cursor's own key, already answered
+    std::optional<position> after;  // the cursor's entry, already answered
     if (!q.after_cursor.empty()) {
         auto cursor = from_hex(q.after_cursor);
         if (!cursor || cursor->size() != prefix.size() + position_bytes ||
             !cursor->starts_with(prefix))
             return failure(errc::invalid_argument, std::string(not_a_cursor));
-        start = *cursor;
-        skip = std::move(*cursor);
+        after = events::get_big_endian(cursor->data() + prefix.size(), position_bytes);
+        start = std::move(*cursor);
     }
-    const auto upper = prefix_end(prefix);
-    const rocksdb::Slice upper_bound(upper);
-    rocksdb::ReadOptions options;
-    if (!upper.empty()) options.iterate_upper_bound = &upper_bound;
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(options, cf));
-    std::string last_key;
-    bool stopped = false;  // the page is full or its budget spent
+    prefix_iterator it(db, cf, prefix);
+    std::optional<position> last;  // the last entry visited
+    bool stopped = false;          // the page is full or its budget spent
     for (it->Seek(start); it->Valid(); it->Next()) {
-        auto entries = entries_of(std::string_view(it->value().data(), it->value().size()));
+        auto entries = it.entries();
         if (!entries) return failure(entries.error());
-        // A block starts with the entries before the cursor's.
+        // A block starts with the entries up to the cursor's.
         for (const auto& e : entries.value()) {
-            auto key = entry_key(prefix, e.pos);
-            if (key < start || key == skip) continue;
-            if (stopped) return std::optional<std::string>{std::move(last_key)};
-            last_key = std::move(key);
+            if (after && e.pos <= *after) continue;
+            if (stopped) return std::optional<std::string>{entry_key(prefix, *last)};
+            last = e.pos;
             auto go_on = visit(e);
             if (!go_on) return failure(go_on.error());
             stopped = !go_on.value();
         }
     }
-    if (!it->status().ok())
-        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    if (auto s = it.status(); !s) return failure(s.error());
     return std::optional<std::string>{};
 }
 
@@ -699,21 +700,20 @@ result<std::optional<std::string>> read_in_time_order(
         if (!at) return failure(at.error());
         if (at.value()) runs.push_back(std::move(run));
     }
-    std::string last_key;
     while (!runs.empty()) {
         const auto first =
             std::min_element(runs.begin(), runs.end(),
                              [](const auto& a, const auto& b) { return a->order() < b->order(); });
         auto& run = **first;
-        last_key = run.key();
         auto go_on = visit(run.at());
         if (!go_on) return failure(go_on.error());
+        auto key = go_on.value() ? std::string() : run.key();  // before the run moves on
         auto at = advance(run);
         if (!at) return failure(at.error());
         if (!at.value()) runs.erase(first);
         if (!go_on.value())
             return runs.empty() ? std::optional<std::string>{}
-                                : std::optional<std::string>{std::move(last_key)};
+                                : std::optional<std::string>{std::move(key)};
     }
     return std::optional<std::string>{};
 }
@@ -768,7 +768,7 @@ result<audit_page> query_audit_index(rocksdb::DB& db, rocksdb::ColumnFamilyHandl
 result<std::map<std::string, std::string>> audit_index_entries(rocksdb::DB& db,
                                                                rocksdb::ColumnFamilyHandle* cf) {
     std::map<std::string, std::string> out;
-    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator({}, cf));
+    prefix_iterator it(db, cf, "");  // every row
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
         const auto key = it->key().ToStringView();
         const std::string_view value(it->value().data(), it->value().size());
@@ -785,16 +785,14 @@ result<std::map<std::string, std::string>> audit_index_entries(rocksdb::DB& db,
         for (const auto record : records.value()) {
             auto e = decode_entry(record);
             if (!e) return failure(e.error());
-            std::string entry_key(prefix);
-            if (suffix > position_bytes)
-                events::append_big_endian(entry_key, events::ordered_time_bits(e.value().time),
-                                          time_bytes);
-            events::append_big_endian(entry_key, e.value().pos, position_bytes);
-            out.emplace(std::move(entry_key), record);
+            out.emplace(suffix > position_bytes
+                            ? timed_entry_key(prefix, events::ordered_time_bits(e.value().time),
+                                              e.value().pos)
+                            : entry_key(prefix, e.value().pos),
+                        record);
         }
     }
-    if (!it->status().ok())
-        return failure(events::from_status(it->status(), "cannot read the audit index"));
+    if (auto s = it.status(); !s) return failure(s.error());
     return out;
 }
 
