@@ -7,6 +7,7 @@
 
 #include <future>
 #include <set>
+#include <thread>
 
 #include "engine/domain.h"
 #include "engine/partition_processor.h"
@@ -738,6 +739,36 @@ TEST_F(AuditIndexTest, ADamagedBlockIsCorruptionNotAnAnswer) {
         EXPECT_EQ(read.error().code, errc::corruption);
         EXPECT_FALSE(audit_index_entries(store_->db(), cf_));
     }
+}
+
+TEST_F(AuditIndexTest, ADamagedIndexTimeOrTimedKeyIsCorruption) {
+    runner_->stop();
+    runner_.reset();
+    // A partition's index time that is not 8 bytes stops the index at the
+    // next event of the partition, which it does not apply.
+    const auto p = events::partition_of(space_id{"sa"}, log_->partitions());
+    std::string time_key = "t/";
+    events::append_big_endian(time_key, p, 4);
+    ASSERT_TRUE(store_->db().Put({}, cf_, time_key, "x").ok());
+    audit_index fresh;
+    runner follower(*store_, *log_, fresh);
+    ASSERT_TRUE(follower.start());
+    const auto before = dump();
+    run(engine::change_task_status{task_b_, events::task_status::planned, "", {}}, "alice");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!follower.failed() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(follower.failed());
+    EXPECT_EQ(follower.failed()->code, errc::corruption);
+    EXPECT_EQ(dump(), before);
+    follower.stop();
+
+    // A time index key too short for a partition, a time and a position.
+    ASSERT_TRUE(store_->db().Put({}, cf_, std::string("m/\x01", 3), "x").ok());
+    audit_query everything;
+    auto r = query_audit_index(store_->db(), cf_, everything);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::corruption);
 }
 
 TEST_F(AuditIndexTest, ARebuildFromTheStartEqualsTheIncrementalIndex) {
