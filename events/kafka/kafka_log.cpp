@@ -114,7 +114,6 @@ std::string kafka_error(rd_kafka_resp_err_t err) {
 struct outcome {
     partition_id partition = 0;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_msg_status_t status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
     std::int64_t offset = -1;
 };
 
@@ -140,7 +139,6 @@ void on_delivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* m, void* /*opaque
     std::lock_guard lock(g.mutex);
     auto& o = g.outcomes[t->index];
     o.err = m->err;
-    o.status = rd_kafka_message_status(m);
     o.offset = m->offset;
     if (--g.remaining == 0) g.done.notify_all();
 }
@@ -550,10 +548,13 @@ result<void> kafka_log::append_locked(std::span<const partition_batch> group) {
     for (const auto& o : pending->outcomes)
         if (o.err && !first_failure) first_failure = &o;
     if (first_failure) {
-        // A record that may be in the topic is not in the local store: its
-        // partition must re-read the topic before it writes again.
-        for (const auto& o : pending->outcomes)
-            if (o.status != RD_KAFKA_MSG_STATUS_NOT_PERSISTED) stopped_[o.partition].store(true);
+        // Any record of the group may be in the topic and not in the local
+        // store, whatever its report says: librdkafka's persistence status
+        // is its best guess (a record sent, then retried after a
+        // disconnection, can be reported as never persisted), and a guess
+        // wrong here would put two events at one position. Every partition
+        // of the group re-reads the topic before it writes again.
+        for (const auto& b : group) stopped_[b.partition].store(true);
         return failure(errc::unavailable, "Kafka did not take the write to partition " +
                                               std::to_string(first_failure->partition) + ": " +
                                               kafka_error(first_failure->err));

@@ -14,15 +14,16 @@
 // sync), and only then returns success and calls the listeners. A record
 // that is not confirmed within delivery_timeout, that fails, or whose
 // confirmation does not place it past its partition's last offset fails the
-// whole group with errc::unavailable. When some record of a failed group
-// may have reached the topic (a timeout, or a partial failure), its
-// partition is stopped: every later append to it fails until restore() or
-// catch_up() has re-read the partition's tail, so that two different events
-// never share a position in the topic. restore() (the partition processor
-// calls it before it re-reads a partition whose write failed) lets the old
-// producer finish or give up on what it holds, makes a new one, and appends
-// what the topic holds beyond the stored offsets to the local store; while
-// the broker is away it fails at once, at most one attempt a second.
+// whole group with errc::unavailable. Any record of a failed group may
+// have reached the topic, whatever librdkafka reports of it, so every
+// partition of the group is stopped: every later append to it fails until
+// restore() or catch_up() has re-read the partition's tail, so that two
+// different events never share a position in the topic. restore() (the
+// partition processor calls it before it re-reads a partition whose write
+// failed) lets the old producer finish or give up on what it holds, makes a
+// new one, and appends what the topic holds beyond the stored offsets to
+// the local store; while the broker is away it fails at once, at most one
+// attempt a second.
 //
 // catch_up() consumes each partition from its stored offset + 1 to the end
 // and appends what the local store lacks: a record at a position already

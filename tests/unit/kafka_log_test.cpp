@@ -314,15 +314,22 @@ TEST_F(KafkaLogMockTest, ABrokerThatIsDownFailsTheAppendAsUnavailable) {
     EXPECT_EQ(a.log->head(0), h);  // nothing acknowledged, nothing stored
     EXPECT_EQ(all_events(*a.log, 0).size(), 1u);
 
-    // Nothing was sent, so the partition goes on when the broker is back.
-    EXPECT_FALSE(a.log->stopped(0));
+    // The partition waits for its tail to be re-read, which finds nothing
+    // new once the broker is back; the same events then go on.
+    EXPECT_TRUE(a.log->stopped(0));
     rd_kafka_mock_broker_set_up(cluster_.get(), 1);
+    result<void> restored = failure(errc::unavailable, "not tried");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!(restored = a.log->restore(0)) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(restored) << restored.error().message;
+    EXPECT_EQ(a.log->head(0), h);
     auto retried = a.log->append(0, batch);
     ASSERT_TRUE(retried) << retried.error().message;
     EXPECT_EQ(a.log->head(0), next);
 }
 
-TEST_F(KafkaLogMockTest, ARefusedProduceIsUnavailable) {
+TEST_F(KafkaLogMockTest, ARefusedProduceIsUnavailableAndStopsItsPartition) {
     node a;
     ASSERT_TRUE(a.open(options()));
     rd_kafka_mock_push_request_errors(cluster_.get(), produce_api_key, 1,
@@ -335,7 +342,18 @@ TEST_F(KafkaLogMockTest, ARefusedProduceIsUnavailable) {
     EXPECT_NE(failed.error().message.find("MSG_SIZE_TOO_LARGE"), std::string::npos)
         << failed.error().message;
     EXPECT_EQ(a.log->head(1).pos, 0u);
+    // Even a record librdkafka reports as never written stops its partition
+    // (its report is not proof), and an event at the same position is
+    // refused until the tail is re-read.
+    EXPECT_TRUE(a.log->stopped(1));
+    chain_head other{};
+    auto refused = a.log->append(1, sealed_events(1, partitions, other, 1));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("stopped"), std::string::npos)
+        << refused.error().message;
+    ASSERT_TRUE(a.log->restore(1));
     EXPECT_FALSE(a.log->stopped(1));
+    EXPECT_EQ(a.log->head(1).pos, 0u);
     ASSERT_TRUE(a.log->append(1, batch));
 }
 
