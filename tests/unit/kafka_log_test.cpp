@@ -357,6 +357,48 @@ TEST_F(KafkaLogMockTest, ARefusedProduceIsUnavailableAndStopsItsPartition) {
     ASSERT_TRUE(a.log->append(1, batch));
 }
 
+TEST_F(KafkaLogMockTest, AFailedGroupStopsEveryPartitionItWroteToAndNoOther) {
+    node a;
+    ASSERT_TRUE(a.open(options()));
+    chain_head h0{};
+    ASSERT_TRUE(a.log->append(0, sealed_events(0, partitions, h0, 1)));
+
+    // The broker refuses the first request: whether the two records went in
+    // one request or in two, the group fails with a record reported as
+    // never written.
+    rd_kafka_mock_push_request_errors(cluster_.get(), produce_api_key, 1,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    chain_head h1{};
+    chain_head h3{};
+    const auto first = sealed_events(1, partitions, h1, 1);
+    const auto third = sealed_events(3, partitions, h3, 1);
+    const partition_batch group[] = {{1, first}, {3, third}};
+    auto failed = a.log->append_group(group);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, errc::unavailable) << failed.error().message;
+    EXPECT_TRUE(a.log->stopped(1));
+    EXPECT_TRUE(a.log->stopped(3));
+    EXPECT_FALSE(a.log->stopped(0));
+    EXPECT_FALSE(a.log->stopped(2));
+    // A partition the group did not write to goes on.
+    ASSERT_TRUE(a.log->append(0, sealed_events(0, partitions, h0, 1)));
+    EXPECT_EQ(a.log->head(0), h0);
+
+    // Once the tails are re-read, each goes on after what landed of it.
+    ASSERT_TRUE(a.log->restore(1));
+    EXPECT_FALSE(a.log->stopped(1));
+    EXPECT_FALSE(a.log->stopped(3));
+    for (const auto& [p, sent] :
+         {std::pair{partition_id{1}, first[0]}, std::pair{partition_id{3}, third[0]}}) {
+        chain_head landed = a.log->head(p);
+        const chain_head written{sent.pos, sent.hash};
+        EXPECT_TRUE(landed == chain_head{} || landed == written)
+            << "partition " << p << " at " << landed.pos;
+        auto appended = a.log->append(p, sealed_events(p, partitions, landed, 1));
+        ASSERT_TRUE(appended) << appended.error().message;
+    }
+}
+
 TEST_F(KafkaLogMockTest, ARetriedFirstRecordIsNotOvertakenByTheNextOne) {
     // Each record in a request of its own, answered slowly enough that a
     // producer free to pipeline would have both on the wire at once.
