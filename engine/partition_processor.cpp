@@ -303,8 +303,12 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items,
         const std::string command_id = q.sub.command_id.empty() ? random_id() : q.sub.command_id;
         const std::string_view role_name =
             decided.value().allowed_by == role::none ? "" : to_string(decided.value().allowed_by);
+        // Sealed first and offered to the log: a command with an event the
+        // log cannot hold is refused alone, before the state moves.
         std::vector<events::envelope> produced;
         produced.reserve(decided.value().events.size());
+        events::chain_head head = p.state.head;
+        std::optional<error> refused_by_log;
         for (auto& data : decided.value().events) {
             events::envelope e;
             e.event_id = random_id();
@@ -317,13 +321,23 @@ void partition_processor::decide_batch(partition& p, std::vector<item>& items,
             e.causation_id = command_id;
             e.traceparent = q.sub.traceparent;
             e.data = std::move(data);
-            events::seal(e, p.state.head);
-            apply(p.state, e);
-            remember(p, e);
-            produced.push_back(e);
-            batch.events.push_back(std::move(e));
+            head = events::seal(e, head);
+            if (auto held = log_.admits(e); !held) {
+                refused_by_log = held.error();
+                break;
+            }
+            produced.push_back(std::move(e));
         }
         batch.completions.push_back(std::move(q.done));
+        if (refused_by_log) {
+            batch.outcomes.push_back(failure(std::move(*refused_by_log)));
+            continue;
+        }
+        for (const auto& e : produced) {
+            apply(p.state, e);
+            remember(p, e);
+            batch.events.push_back(e);
+        }
         batch.outcomes.push_back(std::move(produced));
     }
     if (!batch.completions.empty()) hand_over(p, std::move(batch));

@@ -5,7 +5,9 @@
 // Each partition has one thread, its in-memory state and a bounded queue.
 // The thread takes every waiting command (up to batch_limit), decides each
 // against the state (later commands see earlier ones' events), seals the
-// events into the chain and hands the batch to the log writer. The log
+// events into the chain and hands the batch to the log writer. A command
+// with an event the log cannot hold (event_log::admits: a Kafka record too
+// large) is refused alone before its events touch the state. The log
 // writer (one thread) takes every batch waiting from every partition and
 // appends them as one group, with one sync (group commit across
 // partitions), and only then completes the commands (invariant 3). While a

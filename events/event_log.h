@@ -49,6 +49,12 @@ class event_log {
     // one sync.
     virtual result<void> append_group(std::span<const partition_batch> group) = 0;
 
+    // Whether the log can hold e, a sealed event, at all: a log whose
+    // records have a size limit (KafkaLog) refuses a larger one as
+    // errc::limit_exceeded, so that its writer refuses that command alone
+    // instead of failing the group it would have joined.
+    virtual result<void> admits(const envelope& /*e*/) const { return success(); }
+
     // Makes partition p writable again after a failed append, before its
     // writer re-reads it: a log whose failed append may have reached its
     // store anyway (KafkaLog) learns here what really landed and adds it to

@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -270,6 +271,17 @@ result<void> kafka_log::make_producer() {
     auto& prod = *made;
     prod.rk = std::move(rk).value();
     prod.flush_ms = to_ms(options_.delivery_timeout);
+    std::array<char, 32> max_bytes{};
+    std::size_t max_bytes_size = max_bytes.size();
+    std::size_t max_record = 0;
+    if (rd_kafka_conf_get(rd_kafka_conf(prod.rk.get()), "message.max.bytes", max_bytes.data(),
+                          &max_bytes_size) != RD_KAFKA_CONF_OK ||
+        std::from_chars(max_bytes.data(), max_bytes.data() + std::strlen(max_bytes.data()),
+                        max_record)
+                .ec != std::errc{})
+        return failure(errc::invalid_argument,
+                       "cannot read the Kafka producer's message.max.bytes");
+    max_record_size_.store(max_record);
     prod.topic = rd_kafka_topic_new(prod.rk.get(), options_.topic.c_str(), nullptr);
     if (!prod.topic)
         return failure(errc::invalid_argument,
@@ -462,6 +474,16 @@ std::int64_t kafka_log::offset(partition_id p) const {
 
 bool kafka_log::stopped(partition_id p) const {
     return stopped_.at(p).load();
+}
+
+result<void> kafka_log::admits(const envelope& e) const {
+    const auto size = record_size(e);
+    const auto most = max_record_size_.load();
+    if (size <= most) return success();
+    return failure(errc::limit_exceeded, "the event would be a Kafka record of up to " +
+                                             std::to_string(size) +
+                                             " bytes; the producer takes records of at most " +
+                                             std::to_string(most) + " bytes (message.max.bytes)");
 }
 
 result<void> kafka_log::append_group(std::span<const partition_batch> group) {

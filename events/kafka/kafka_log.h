@@ -114,6 +114,9 @@ class kafka_log final : public event_log {
     chain_head head(partition_id p) const override { return local_->head(p); }
     result<void> append_group(std::span<const partition_batch> group) override;
     result<void> restore(partition_id p) override;
+    // Refuses an event whose record is larger than the producer takes
+    // (message.max.bytes, 1,000,000 bytes unless the settings change it).
+    result<void> admits(const envelope& e) const override;
     result<std::vector<envelope>> read(partition_id p, position from,
                                        std::size_t max) const override {
         return local_->read(p, from, max);
@@ -150,6 +153,7 @@ class kafka_log final : public event_log {
     std::unique_ptr<producer> producer_;
     std::vector<std::atomic<std::int64_t>> offsets_;
     std::vector<std::atomic<bool>> stopped_;
+    std::atomic<std::size_t> max_record_size_{0};  // the producer's message.max.bytes
 };
 
 }  // namespace migops::events::kafka

@@ -72,6 +72,19 @@ std::string record_value(const envelope& e) {
     return canonical_json(data_of(e));
 }
 
+std::size_t record_size(const envelope& e) {
+    // A length prefix is a varint of at most 5 bytes; a record's framing
+    // (its length, attributes, timestamp and offset deltas, header count)
+    // takes at most 64 bytes more.
+    constexpr std::size_t length_prefix = 5;
+    constexpr std::size_t framing = 64;
+    std::size_t size = framing + 2 * length_prefix + e.space.value.size() + record_value(e).size();
+    for_each_header(e, [&](std::string_view name, std::string_view value) {
+        size += 2 * length_prefix + name.size() + value.size();
+    });
+    return size;
+}
+
 record to_record(const envelope& e) {
     record r;
     r.key = e.space.value;

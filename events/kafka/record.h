@@ -40,6 +40,11 @@ void for_each_header(const envelope& e,
                      const std::function<void(std::string_view name, std::string_view value)>& f);
 // The value of e's record.
 std::string record_value(const envelope& e);
+// The most bytes e's record can take in a produce request, as librdkafka
+// measures a message against message.max.bytes: key, value, and each
+// header's name and value with their length prefixes, plus the record's
+// own framing.
+std::size_t record_size(const envelope& e);
 
 // The envelope a record carries; its hash is recomputed and must match
 // (errc::corruption otherwise), so a record that decodes is intact.

@@ -399,6 +399,42 @@ TEST_F(KafkaLogMockTest, AFailedGroupStopsEveryPartitionItWroteToAndNoOther) {
     }
 }
 
+TEST_F(KafkaLogMockTest, AdmitsAnEventWhoseRecordTheProducerTakesAndRefusesALargerOne) {
+    auto o = options();
+    o.settings = {{"message.max.bytes", "4000"}};
+    node a;
+    ASSERT_TRUE(a.open(o));
+    const chain_head start{};
+    // The next event of partition 2, renamed to a name of n letters.
+    auto renamed = [&](std::size_t n) {
+        chain_head h = start;
+        auto e = sealed_events(2, partitions, h, 1).front();
+        e.data = space_renamed{std::string(n, 'x')};
+        seal(e, start);
+        return e;
+    };
+    const auto empty_size = kafka::record_size(renamed(0));
+    ASSERT_LT(empty_size, 4000u);
+    const std::size_t most = 4000 - empty_size;  // a letter adds one byte to the record
+    ASSERT_EQ(kafka::record_size(renamed(most)), 4000u);
+
+    auto over = a.log->admits(renamed(most + 1));
+    ASSERT_FALSE(over);
+    EXPECT_EQ(over.error().code, errc::limit_exceeded);
+    EXPECT_NE(over.error().message.find("message.max.bytes"), std::string::npos)
+        << over.error().message;
+    EXPECT_TRUE(a.log->admits(renamed(10)));
+
+    // The largest event admitted is one the producer takes: the measure is
+    // never smaller than librdkafka's.
+    const auto largest = renamed(most);
+    ASSERT_TRUE(a.log->admits(largest));
+    const envelope batch[] = {largest};
+    auto appended = a.log->append(2, batch);
+    ASSERT_TRUE(appended) << appended.error().message;
+    EXPECT_EQ(a.log->head(2), (chain_head{largest.pos, largest.hash}));
+}
+
 TEST_F(KafkaLogMockTest, ARetriedFirstRecordIsNotOvertakenByTheNextOne) {
     // Each record in a request of its own, answered slowly enough that a
     // producer free to pipeline would have both on the wire at once.

@@ -39,6 +39,15 @@ class failing_log final : public events::event_log {
         }
         return inner_.append_group(group);
     }
+    // Refuses, as a log with a record size limit does, a space renamed to
+    // this name.
+    static constexpr const char* too_large_name = "too large for the log";
+    result<void> admits(const envelope& e) const override {
+        const auto* renamed = std::get_if<events::space_renamed>(&e.data);
+        if (renamed && renamed->name == too_large_name)
+            return failure(errc::limit_exceeded, "injected: the record is too large");
+        return inner_.admits(e);
+    }
     result<void> restore(partition_id) override {
         ++restores;
         if (restore_refusals.load() > 0) {
@@ -114,6 +123,37 @@ TEST_F(ProcessorTest, DecidesAppendsAndCompletes) {
     auto state = state_of(proc, space_id{"s1"});
     EXPECT_EQ(state.spaces.at(space_id{"s1"}).name, "Exit");
     EXPECT_EQ(state.spaces.at(space_id{"s1"}).created_by.value, "alice");
+}
+
+TEST_F(ProcessorTest, AnEventTheLogCannotHoldRefusesItsCommandAloneAndChangesNothing) {
+    partition_processor proc(*failing_, {});
+    ASSERT_TRUE(proc.start());
+    // All three in one batch: the refused one between the others.
+    std::latch release(1);
+    const space_id s{"s1"};
+    ASSERT_TRUE(
+        proc.inspect(proc.partition_for(s), [&](const partition_state&) { release.wait(); }));
+    auto created = submit(proc, create_space{s, "One", ""});
+    auto refused = submit(proc, rename_space{s, failing_log::too_large_name});
+    auto renamed = submit(proc, rename_space{s, "Two"});
+    release.count_down();
+    ASSERT_TRUE(created.get());
+    auto r = refused.get();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::limit_exceeded) << r.error().message;
+    auto after = renamed.get();
+    ASSERT_TRUE(after) << after.error().message;
+    EXPECT_EQ(after.value().front().pos, 2u) << "no gap where the refused event would have been";
+    EXPECT_EQ(failing_->restores.load(), 0) << "nothing failed that needs the log restored";
+
+    const auto state = state_of(proc, s);
+    EXPECT_EQ(state.spaces.at(s).name, "Two");
+    EXPECT_EQ(state.head.pos, 2u);
+    auto stored = log_->read(proc.partition_for(s), 1, 10);
+    ASSERT_TRUE(stored);
+    ASSERT_EQ(stored.value().size(), 2u);
+    EXPECT_TRUE(std::holds_alternative<events::space_created>(stored.value()[0].data));
+    EXPECT_EQ(std::get<events::space_renamed>(stored.value()[1].data).name, "Two");
 }
 
 TEST_F(ProcessorTest, LaterCommandsInABatchSeeEarlierEvents) {
