@@ -85,6 +85,13 @@ std::size_t record_size(const envelope& e) {
     return size;
 }
 
+std::size_t record_size_bound(std::size_t binary_size) {
+    constexpr std::size_t value_per_byte = 128;
+    constexpr std::size_t headers_per_byte = 2;
+    constexpr std::size_t fixed = 8192;
+    return (value_per_byte + headers_per_byte) * binary_size + fixed;
+}
+
 record to_record(const envelope& e) {
     record r;
     r.key = e.space.value;

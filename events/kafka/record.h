@@ -45,6 +45,13 @@ std::string record_value(const envelope& e);
 // header's name and value with their length prefixes, plus the record's
 // own framing.
 std::size_t record_size(const envelope& e);
+// A bound on record_size(e) from the size of e's binary form (codec.h
+// encode_binary), which is far cheaper to make: a byte of it becomes at
+// most 128 bytes of the JSON value (a one-byte flag or enumerator with its
+// member name, a character escaped as \u00XX), header values copy its
+// strings or format its numbers and hashes, and names and framing add a
+// fixed amount.
+std::size_t record_size_bound(std::size_t binary_size);
 
 // The envelope a record carries; its hash is recomputed and must match
 // (errc::corruption otherwise), so a record that decodes is intact.

@@ -11,6 +11,7 @@
 #include "events/kafka/kafka_log.h"
 #include "events/kafka/record.h"
 #include "tests/unit/kafka_support.h"
+#include "tests/unit/sample_events.h"
 #include "tests/unit/temp_dir.h"
 
 namespace migops::events::kafka {
@@ -611,6 +612,30 @@ TEST_F(KafkaLogMockTest, OpenRefusesAMismatchedTopicOrADataDirectoryNotWrittenTh
     bad = options();
     bad.settings = {{"no.such.setting", "1"}};
     EXPECT_EQ(c.open(bad).error().code, errc::invalid_argument);
+}
+
+TEST(KafkaRecordTest, TheBinaryFormBoundsTheRecordOfEveryEventType) {
+    auto holds = [](envelope e) {
+        seal(e, chain_head{});
+        const auto binary = encode_binary(e).size();
+        EXPECT_LE(record_size(e), record_size_bound(binary))
+            << type_name_of(e.data) << ": " << binary << " binary bytes";
+        // The size counts every byte of the record as built.
+        const record r = to_record(e);
+        std::size_t built = r.key.size() + r.value.size();
+        for (const auto& [name, value] : r.headers) built += name.size() + value.size();
+        EXPECT_GE(record_size(e), built) << type_name_of(e.data);
+    };
+    events::for_each_event_type([&]<class E>(std::type_identity<E>) {
+        holds(migops::testing::sample_envelope(migops::testing::sample_of<E>()));
+    });
+    // Text that JSON escapes six bytes to one, and a trace context.
+    auto escaped = migops::testing::sample_envelope(
+        space_created{std::string(1000, '\x01'), std::string(1000, '"')});
+    escaped.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    holds(escaped);
+    // Large enough that the fixed part of the bound does not cover it.
+    holds(migops::testing::sample_envelope(space_created{std::string(100'000, '\x01'), ""}));
 }
 
 TEST(KafkaRecordTest, CarriesTheCloudEventInBinaryContentMode) {
