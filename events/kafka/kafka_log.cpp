@@ -6,7 +6,6 @@
 #include <array>
 #include <charconv>
 #include <condition_variable>
-#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -274,11 +273,11 @@ result<void> kafka_log::make_producer() {
     std::array<char, 32> max_bytes{};
     std::size_t max_bytes_size = max_bytes.size();
     std::size_t max_record = 0;
-    if (rd_kafka_conf_get(rd_kafka_conf(prod.rk.get()), "message.max.bytes", max_bytes.data(),
-                          &max_bytes_size) != RD_KAFKA_CONF_OK ||
-        std::from_chars(max_bytes.data(), max_bytes.data() + std::strlen(max_bytes.data()),
-                        max_record)
-                .ec != std::errc{})
+    const auto read = rd_kafka_conf_get(rd_kafka_conf(prod.rk.get()), "message.max.bytes",
+                                        max_bytes.data(), &max_bytes_size);
+    const std::string_view text(max_bytes.data());  // NUL-terminated by librdkafka
+    if (read != RD_KAFKA_CONF_OK ||
+        std::from_chars(text.data(), text.data() + text.size(), max_record).ec != std::errc{})
         return failure(errc::invalid_argument,
                        "cannot read the Kafka producer's message.max.bytes");
     max_record_size_.store(max_record);
@@ -480,7 +479,7 @@ result<void> kafka_log::admits(const envelope& e) const {
     const auto most = max_record_size_.load();
     // Most events are far below the limit, as their binary form shows;
     // only a large one is rendered as a record to be measured.
-    if (record_size_bound(encode_binary(e).size()) <= most) return success();
+    if (record_size_bound(e) <= most) return success();
     const auto size = record_size(e);
     if (size <= most) return success();
     return failure(errc::limit_exceeded, "the event would be a Kafka record of up to " +

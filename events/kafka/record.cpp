@@ -85,11 +85,12 @@ std::size_t record_size(const envelope& e) {
     return size;
 }
 
-std::size_t record_size_bound(std::size_t binary_size) {
+std::size_t record_size_bound(const envelope& e) {
     constexpr std::size_t value_per_byte = 128;
     constexpr std::size_t headers_per_byte = 2;
     constexpr std::size_t fixed = 8192;
-    return (value_per_byte + headers_per_byte) * binary_size + fixed;
+    return (value_per_byte + headers_per_byte) * encode_binary(e).size() + e.traceparent.size() +
+           fixed;
 }
 
 record to_record(const envelope& e) {

@@ -46,12 +46,13 @@ std::string record_value(const envelope& e);
 // own framing.
 std::size_t record_size(const envelope& e);
 // A bound on record_size(e) from the size of e's binary form (codec.h
-// encode_binary), which is far cheaper to make: a byte of it becomes at
-// most 128 bytes of the JSON value (a one-byte flag or enumerator with its
-// member name, a character escaped as \u00XX), header values copy its
-// strings or format its numbers and hashes, and names and framing add a
-// fixed amount.
-std::size_t record_size_bound(std::size_t binary_size);
+// encode_binary), which is far cheaper to make than the record: a byte of
+// it becomes at most 128 bytes of the JSON value (a one-byte flag or
+// enumerator with its member name, a character escaped as \u00XX), header
+// values copy its strings or format its numbers and hashes, the trace
+// context (a header the binary form does not hold) adds its length, and
+// names and framing add a fixed amount.
+std::size_t record_size_bound(const envelope& e);
 
 // The envelope a record carries; its hash is recomputed and must match
 // (errc::corruption otherwise), so a record that decodes is intact.

@@ -288,10 +288,7 @@ TEST_F(KafkaBrokerTest, AStoppedBrokerFailsAppendsAsUnavailableAndTheLogGoesOnAf
     // Whether the broker took some of it before it went away (the
     // partition is then stopped) or none of it, restore() learns what
     // landed, and the log goes on from there with the same events.
-    result<void> restored = failure(errc::unavailable, "not tried");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!(restored = a.log->restore(1)) && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto restored = testing_support::restore_within(*a.log, 1, std::chrono::seconds(60));
     ASSERT_TRUE(restored) << restored.error().message;
     ASSERT_FALSE(a.log->stopped(1));
     if (a.log->head(1) == h) {

@@ -6,10 +6,12 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "events/codec.h"
@@ -18,6 +20,20 @@
 #include "events/rocks_log.h"
 
 namespace migops::testing_support {
+
+// Asks log to restore partition p until it succeeds or `within` has
+// passed (restore() fails while the tail cannot be read, and tries at most
+// once a second); the last answer.
+inline result<void> restore_within(events::event_log& log, partition_id p,
+                                   std::chrono::seconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    result<void> restored = log.restore(p);
+    while (!restored && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        restored = log.restore(p);
+    }
+    return restored;
+}
 
 // A space whose events fall in partition p of n.
 inline space_id space_in(partition_id p, std::uint32_t n) {
