@@ -409,6 +409,18 @@ result<void> application::start() {
     }
     parts_->stats.sample("migops_command_queue_depth", "Commands waiting in the partition queues",
                          [this] { return static_cast<double>(parts_->processor->queue_depth()); });
+    // The live generation's, whichever it is at the scrape (a rebuild
+    // switches to one with the same models).
+    for (const auto& m : parts_->models->current()->models) {
+        parts_->stats.sample("migops_projection_lag_events",
+                             "Events in the log that the read model has yet to apply",
+                             [this, name = m->name()] {
+                                 for (const auto& l : parts_->models->current()->lag(*parts_->log))
+                                     if (l.model == name) return static_cast<double>(l.events);
+                                 return 0.0;
+                             },
+                             {{"model", m->name()}});
+    }
     parts_->stats.sample("migops_http_connections", "Open HTTP connections",
                          [this] { return static_cast<double>(parts_->server->connections()); });
     parts_->stats.sample("migops_stream_clients", "Clients connected to the event stream",

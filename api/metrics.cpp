@@ -101,9 +101,11 @@ void metrics::group(const engine::group_report& g) {
     }
 }
 
-void metrics::sample(const std::string& name, const std::string& help,
-                     std::function<double()> read) {
-    auto& gauge = prometheus::BuildGauge().Name(name).Help(help).Register(*impl_->registry).Add({});
+void metrics::sample(const std::string& name, const std::string& help, std::function<double()> read,
+                     const std::map<std::string, std::string>& labels) {
+    // A second gauge of the same name joins the first one's family.
+    auto& gauge =
+        prometheus::BuildGauge().Name(name).Help(help).Register(*impl_->registry).Add(labels);
     std::lock_guard lock(impl_->samples_mutex);
     impl_->samples.emplace_back(&gauge, std::move(read));
 }

@@ -1,13 +1,15 @@
 #pragma once
 // /metrics in the Prometheus text format (prometheus-cpp): requests and
 // their latency per route, commands, events appended, group-commit batch
-// sizes and append (sync) time, queue depth, WebSocket clients.
+// sizes and append (sync) time, queue depth, how far each read model is
+// behind the log, WebSocket clients.
 //
 // Request and commit figures are recorded as they happen (any thread);
 // gauges are sampled from the sources given to sample() at each scrape.
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -26,8 +28,10 @@ class metrics {
                  std::chrono::steady_clock::duration took);
     void group(const engine::group_report& g);
 
-    // A gauge read at every scrape.
-    void sample(const std::string& name, const std::string& help, std::function<double()> read);
+    // A gauge read at every scrape; gauges of one name differ by their
+    // labels.
+    void sample(const std::string& name, const std::string& help, std::function<double()> read,
+                const std::map<std::string, std::string>& labels = {});
 
     std::string render() const;
 

@@ -98,6 +98,20 @@ bool generation::wait_applied(const checkpoint& to, std::chrono::milliseconds ti
                      [&to](runner& r, auto left) { return r.wait_applied(to, left); });
 }
 
+std::vector<generation::model_lag> generation::lag(const events::event_log& log) const {
+    std::vector<model_lag> out;
+    for (std::size_t i = 0; i < models.size(); ++i) {
+        const auto applied = runners[i]->position_now();
+        std::uint64_t behind = 0;
+        for (partition_id p = 0; p < log.partitions(); ++p) {
+            const position head = log.head(p).pos;
+            if (head > applied.at(p)) behind += head - applied.at(p);
+        }
+        out.push_back({models[i]->name(), behind});
+    }
+    return out;
+}
+
 std::string_view to_string(rebuild_status::state s) {
     switch (s) {
         case rebuild_status::state::none:

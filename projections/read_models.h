@@ -70,6 +70,14 @@ struct generation {
     bool wait_caught_up(std::chrono::milliseconds timeout) const;
     // Every model's checkpoint is at least to (or the deadline, or a failure).
     bool wait_applied(const checkpoint& to, std::chrono::milliseconds timeout) const;
+    // Per model, in models' order: its name and how many of the log's
+    // events it has yet to apply (over every partition, the log's head less
+    // the model's checkpoint).
+    struct model_lag {
+        std::string model;
+        std::uint64_t events = 0;
+    };
+    std::vector<model_lag> lag(const events::event_log& log) const;
 };
 
 // What a rebuild did, or is doing.

@@ -5,10 +5,13 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json/parse.hpp>
+#include <chrono>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -213,6 +216,30 @@ TEST_F(HttpLoadTest, ChangesTaskStatusesOneEventPerRequest) {
     const auto requests = r.phases[0].at("requests").as_int64();
     EXPECT_GT(requests, 0);
     EXPECT_EQ(appended() - before, requests);
+
+    // Every read model has applied them all: /metrics shows each one's lag
+    // reach 0 (the answers waited for the board and the audit index).
+    auto lags = [&] {
+        const auto metrics = http_get(port_, "/metrics").body;
+        std::map<std::string, long long> out;
+        const std::string name = "\nmigops_projection_lag_events{model=\"";
+        for (auto at = metrics.find(name); at != std::string::npos;
+             at = metrics.find(name, at + 1)) {
+            const auto model_at = at + name.size();
+            const auto end = metrics.find("\"} ", model_at);
+            out[metrics.substr(model_at, end - model_at)] = std::stoll(metrics.substr(end + 3));
+        }
+        return out;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto lag = lags();
+    while (std::any_of(lag.begin(), lag.end(), [](const auto& l) { return l.second != 0; }) &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        lag = lags();
+    }
+    EXPECT_EQ(lag, (std::map<std::string, long long>{
+                       {"audit_index", 0}, {"board", 0}, {"space_directory", 0}}));
 }
 
 TEST_F(HttpLoadTest, RefusedAnswersAreErrorsAndFailTheRun) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <future>
 #include <map>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -272,6 +273,30 @@ TEST_F(ReadModelsTest, StopEndsARunningRebuildAndServingGoesOn) {
     EXPECT_TRUE(board::get(store_->db(), models_->current()->board_rows, "space/s1999")
                     .value()
                     .has_value());
+}
+
+TEST_F(ReadModelsTest, TheLagOfEachModelIsTheEventsItHasYetToApply) {
+    // Not started: every model is behind by all the log holds, over its
+    // partitions.
+    some_spaces(0, 30);
+    std::uint64_t in_log = 0;
+    for (partition_id p = 0; p < log_->partitions(); ++p) in_log += log_->head(p).pos;
+    ASSERT_EQ(in_log, 30u);
+    auto lag = models_->current()->lag(*log_);
+    ASSERT_EQ(lag.size(), models_->current()->models.size());
+    std::set<std::string> names;
+    for (const auto& l : lag) {
+        names.insert(l.model);
+        EXPECT_EQ(l.events, in_log) << l.model;
+    }
+    EXPECT_TRUE(names.contains("board"));
+    EXPECT_TRUE(names.contains("audit_index"));
+
+    // Caught up, then following the log: none behind.
+    ASSERT_TRUE(models_->start());
+    some_spaces(30, 40);
+    ASSERT_TRUE(models_->current()->wait_caught_up(30s));
+    for (const auto& l : models_->current()->lag(*log_)) EXPECT_EQ(l.events, 0u) << l.model;
 }
 
 }  // namespace
