@@ -74,6 +74,16 @@ struct metrics::impl {
             .Help("Time of one group append to the log of record, its sync included")
             .Register(*registry)
             .Add({}, latency_buckets());
+    prometheus::Family<prometheus::Histogram>& stages =
+        prometheus::BuildHistogram()
+            .Name("migops_command_stage_seconds")
+            .Help(
+                "Time of each stage of a command answered with events: durable (from its "
+                "submission until its events were durable), read_models (from then until the "
+                "board and the audit index had applied them)")
+            .Register(*registry);
+    prometheus::Histogram& to_durable = stages.Add({{"stage", "durable"}}, latency_buckets());
+    prometheus::Histogram& to_applied = stages.Add({{"stage", "read_models"}}, latency_buckets());
     mutable std::mutex samples_mutex;
     std::vector<std::pair<prometheus::Gauge*, std::function<double()>>> samples;
 };
@@ -99,6 +109,12 @@ void metrics::group(const engine::group_report& g) {
         impl_->batch_events.Observe(static_cast<double>(g.events));
         impl_->append_time.Observe(std::chrono::duration<double>(g.append_time).count());
     }
+}
+
+void metrics::command_stages(std::chrono::steady_clock::duration to_durable,
+                             std::chrono::steady_clock::duration to_applied) {
+    impl_->to_durable.Observe(std::chrono::duration<double>(to_durable).count());
+    impl_->to_applied.Observe(std::chrono::duration<double>(to_applied).count());
 }
 
 void metrics::sample(const std::string& name, const std::string& help, std::function<double()> read,

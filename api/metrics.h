@@ -1,8 +1,8 @@
 #pragma once
 // /metrics in the Prometheus text format (prometheus-cpp): requests and
 // their latency per route, commands, events appended, group-commit batch
-// sizes and append (sync) time, queue depth, how far each read model is
-// behind the log, WebSocket clients.
+// sizes and append (sync) time, the stages of a command's answer, queue
+// depth, how far each read model is behind the log, WebSocket clients.
 //
 // Request and commit figures are recorded as they happen (any thread);
 // gauges are sampled from the sources given to sample() at each scrape.
@@ -27,6 +27,11 @@ class metrics {
     void request(const std::string& route, const std::string& method, unsigned status,
                  std::chrono::steady_clock::duration took);
     void group(const engine::group_report& g);
+    // A command answered with events: how long from its submission until
+    // they were durable, then until the board and the audit index had
+    // applied them (its answer waits for both).
+    void command_stages(std::chrono::steady_clock::duration to_durable,
+                        std::chrono::steady_clock::duration to_applied);
 
     // A gauge read at every scrape; gauges of one name differ by their
     // labels.

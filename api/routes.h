@@ -18,6 +18,8 @@
 
 namespace migops::api {
 
+class metrics;
+
 // What the routes use; owned by the composition root, which outlives them.
 struct route_deps {
     engine::partition_processor& processor;
@@ -31,6 +33,8 @@ struct route_deps {
     engine::blob_store& blobs;
     idempotency_keys& idempotency;
     engine::limits bounds;
+    // Where the stages of each command's answer are recorded, if anywhere.
+    metrics* stats = nullptr;
 
     // The live generation's board rows; the handle stays valid for reads
     // after a switch (read_models.h).

@@ -199,14 +199,20 @@ TEST_F(HttpLoadTest, ChangesTaskStatusesOneEventPerRequest) {
             }
     tasks.close();
     ASSERT_GE(count, 4u);
-    auto appended = [&] {
+    auto metric = [&](const std::string& name) {
         const auto metrics = http_get(port_, "/metrics").body;
-        const std::string name = "\nmigops_events_appended_total ";
-        const auto at = metrics.find(name);
-        return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + name.size()));
+        const auto at = metrics.find("\n" + name + " ");
+        return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + name.size() + 2));
     };
+    auto appended = [&] { return metric("migops_events_appended_total"); };
+    const std::string durable = R"(migops_command_stage_seconds_count{stage="durable"})";
+    const std::string applied = R"(migops_command_stage_seconds_count{stage="read_models"})";
     const auto before = appended();
     ASSERT_GE(before, 0);
+    const auto durable_before = metric(durable);
+    const auto applied_before = metric(applied);
+    ASSERT_GE(durable_before, 0);
+    ASSERT_GE(applied_before, 0);
     auto args = base_args();
     args.insert(args.end(), {"--tasks", (dir_.path() / "tasks").string(), "--duration", "0.5",
                              "--rate", "200"});
@@ -216,6 +222,9 @@ TEST_F(HttpLoadTest, ChangesTaskStatusesOneEventPerRequest) {
     const auto requests = r.phases[0].at("requests").as_int64();
     EXPECT_GT(requests, 0);
     EXPECT_EQ(appended() - before, requests);
+    // Each answer recorded its two stages.
+    EXPECT_EQ(metric(durable) - durable_before, requests);
+    EXPECT_EQ(metric(applied) - applied_before, requests);
 
     // Every read model has applied them all: /metrics shows each one's lag
     // reach 0 (the answers waited for the board and the audit index).
