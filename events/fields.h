@@ -124,11 +124,11 @@ concept named_enum = std::is_enum_v<E> && requires(E e, std::string_view s) {
 // value cost more than the values. The bytes are the same, so each reads
 // what the other, or cereal's own portable binary archives, wrote (tested).
 namespace binary_detail {
+// Reverses the bytes of each Size-byte value in data[0, size): from one
+// byte order to the other.
 template <std::size_t Size>
-void to_little_endian(char* data, std::size_t size) {
-    if constexpr (std::endian::native == std::endian::big && Size > 1)
-        for (std::size_t i = 0; i + Size <= size; i += Size)
-            std::reverse(data + i, data + i + Size);
+void swap_each(char* data, std::size_t size) {
+    for (std::size_t i = 0; i + Size <= size; i += Size) std::reverse(data + i, data + i + Size);
 }
 }  // namespace binary_detail
 
@@ -143,7 +143,8 @@ class binary_output_archive
     void save_binary(const void* data, std::size_t size) {
         const auto at = bytes_.size();
         bytes_.append(static_cast<const char*>(data), size);
-        binary_detail::to_little_endian<Size>(bytes_.data() + at, size);
+        if constexpr (std::endian::native == std::endian::big && Size > 1)
+            binary_detail::swap_each<Size>(bytes_.data() + at, size);
     }
     // The bytes written; the archive is done with.
     std::string take() && { return std::move(bytes_); }
@@ -172,11 +173,7 @@ class binary_input_archive
         if (size > left()) throw decode_error("the record ends early");
         std::memcpy(data, at_, size);
         at_ += size;
-        if (swap_ && Size > 1) {
-            auto* bytes = static_cast<char*>(data);
-            for (std::size_t i = 0; i + Size <= size; i += Size)
-                std::reverse(bytes + i, bytes + i + Size);
-        }
+        if (swap_ && Size > 1) binary_detail::swap_each<Size>(static_cast<char*>(data), size);
     }
     // The next n bytes, which it moves past.
     std::string_view take(std::size_t n) {
