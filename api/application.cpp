@@ -117,7 +117,7 @@ void application::add_routes() {
           });
     parts_->deps.emplace(route_deps{*parts_->processor, *parts_->verifier, clock_, *parts_->models,
                                     parts_->store->db(), *parts_->log, *parts_->blobs,
-                                    *parts_->idempotency, config_.limits, &parts_->stats});
+                                    *parts_->idempotency, config_.limits, parts_->stats});
     add_v1_routes(r, *parts_->deps);
     add_demo_routes(r, *parts_->deps, *parts_->auth, parts_->demo,
                     is_loopback_host(config_.listen_host));

@@ -33,8 +33,8 @@ struct route_deps {
     engine::blob_store& blobs;
     idempotency_keys& idempotency;
     engine::limits bounds;
-    // Where the stages of each command's answer are recorded, if anywhere.
-    metrics* stats = nullptr;
+    // Where the stages of each command's answer are recorded.
+    metrics& stats;
 
     // The live generation's board rows; the handle stays valid for reads
     // after a switch (read_models.h).

@@ -94,6 +94,13 @@ class ProcessorTest : public ::testing::Test {
         return future;
     }
 
+    // Holds s's partition thread until release counts down, so that the
+    // commands submitted meanwhile land in one batch.
+    static bool hold(partition_processor& p, const space_id& s, std::latch& release) {
+        return static_cast<bool>(
+            p.inspect(p.partition_for(s), [&release](const partition_state&) { release.wait(); }));
+    }
+
     static partition_state state_of(partition_processor& p, const space_id& s) {
         std::promise<partition_state> promise;
         auto f = promise.get_future();
@@ -131,8 +138,7 @@ TEST_F(ProcessorTest, AnEventTheLogCannotHoldRefusesItsCommandAloneAndChangesNot
     // All three in one batch: the refused one between the others.
     std::latch release(1);
     const space_id s{"s1"};
-    ASSERT_TRUE(
-        proc.inspect(proc.partition_for(s), [&](const partition_state&) { release.wait(); }));
+    ASSERT_TRUE(hold(proc, s, release));
     auto created = submit(proc, create_space{s, "One", ""});
     auto refused = submit(proc, rename_space{s, failing_log::too_large_name});
     auto renamed = submit(proc, rename_space{s, "Two"});
@@ -162,8 +168,7 @@ TEST_F(ProcessorTest, LaterCommandsInABatchSeeEarlierEvents) {
     // Hold the partition thread so that all three land in one batch.
     std::latch release(1);
     const space_id s{"s1"};
-    ASSERT_TRUE(
-        proc.inspect(proc.partition_for(s), [&](const partition_state&) { release.wait(); }));
+    ASSERT_TRUE(hold(proc, s, release));
     auto a = submit(proc, create_space{s, "One", ""});
     auto b = submit(proc, rename_space{s, "Two"});
     auto c = submit(proc, create_space{s, "Again", ""});
@@ -272,8 +277,7 @@ TEST_F(ProcessorTest, AFailedAppendFailsTheBatchAndLeavesStateAsItWas) {
 
     failing_->fail = true;
     std::latch release(1);
-    ASSERT_TRUE(
-        proc.inspect(proc.partition_for(s), [&](const partition_state&) { release.wait(); }));
+    ASSERT_TRUE(hold(proc, s, release));
     auto a = submit(proc, rename_space{s, "Lost"});
     auto b = submit(proc, describe_space{s, "Lost too"});
     release.count_down();
