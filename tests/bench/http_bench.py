@@ -6,7 +6,10 @@ build/; one space, journeys from a built-in template, and
 migops_http_load changing task statuses over 64 keep-alive connections:
 a warm-up, a closed loop at the maximum rate, then an open loop (Poisson
 arrivals) at half of that rate, latency measured from each request's
-scheduled arrival.
+scheduled arrival. Then, on the same server and connections, a closed loop
+of reads of the same tasks (GET /v1/tasks/{task}): the rate at which the
+server answers the cheapest authenticated request, a ceiling for any
+command rate on this machine.
 
 PostgreSQL: a throwaway cluster initialised in a temporary directory under
 build/ (its unix socket in that directory too), fsync=on,
@@ -52,7 +55,7 @@ JOURNEYS = 32
 TEMPLATE = "migops-general-migration"
 USER = "bench"
 
-ROWS = ("http.status.64", "http.status.p50.half", "http.status.p99.half")
+ROWS = ("http.status.64", "http.status.p50.half", "http.status.p99.half", "http.read.64")
 
 # One event as a PostgreSQL row: the envelope's place, id, type and time as
 # columns, who and why plus the status change as jsonb. A row is 392 bytes
@@ -286,15 +289,19 @@ def migops_http(build_dir, workload=task_status_workload):
             token = subprocess.run([binary, "token", "--user", USER, "--data-dir", data],
                                    check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
             work_args, tasks = workload(_client(port, token), tmp)
-            load = subprocess.run(
-                [os.path.join(build_dir, "bin", "migops_http_load"), "--port", str(port),
-                 "--token", token, *work_args, "--connections", str(CONNECTIONS),
-                 "--warmup", str(WARMUP_SECONDS), "--duration", str(SECONDS), "--then-half"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            phases = {p["phase"]: p for p in map(json.loads, load.stdout.splitlines())}
-            if load.returncode != 0:
-                raise bench_error(f"migops_http_load failed ({load.returncode}): "
-                                  f"{load.stderr.strip()}\n{load.stdout.strip()}")
+            def load(*phase_args):
+                done = subprocess.run(
+                    [os.path.join(build_dir, "bin", "migops_http_load"), "--port", str(port),
+                     "--token", token, *work_args, "--connections", str(CONNECTIONS),
+                     "--warmup", str(WARMUP_SECONDS), "--duration", str(SECONDS), *phase_args],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                if done.returncode != 0:
+                    raise bench_error(f"migops_http_load failed ({done.returncode}): "
+                                      f"{done.stderr.strip()}\n{done.stdout.strip()}")
+                return {p["phase"]: p for p in map(json.loads, done.stdout.splitlines())}
+
+            phases = load("--then-half")
+            phases["read"] = load("--reads")["max"]
             phases["tasks"] = tasks
         finally:
             server.send_signal(signal.SIGTERM)
@@ -317,7 +324,8 @@ def http_rows(root, selectors, rounds=ROUNDS):
     if not any(wanted(r, selectors) for r in ROWS):
         return []
     build_dir = os.path.join(root, "build")
-    figures = {"rate": [], "p50": [], "p99": [], "pg_tps": [], "pg_p50": [], "pg_p99": []}
+    figures = {"rate": [], "p50": [], "p99": [], "reads": [], "pg_tps": [], "pg_p50": [],
+               "pg_p99": []}
     for n in range(1, rounds + 1):
         pg = postgres_baseline(build_dir)
         ours = migops_http(build_dir)
@@ -328,9 +336,11 @@ def http_rows(root, selectors, rounds=ROUNDS):
               f"{half['p99_ms']:.2f} ms; PostgreSQL: {pg['tps']:,.0f} tps, then "
               f"{pg['transactions']} transactions at {pg['half_tps']:,.0f} tps (-R "
               f"{pg['half_rate']:,.0f}): p50 {pg['p50_ms']:.2f} ms, p99 {pg['p99_ms']:.2f} ms; "
-              f"rows of {pg['row_bytes']:.0f} bytes", file=sys.stderr)
+              f"rows of {pg['row_bytes']:.0f} bytes; migops task reads: "
+              f"{ours['read']['rate']:,.0f}/s in a closed loop", file=sys.stderr)
         for key, value in (("rate", mx["rate"]), ("p50", half["p50_ms"]),
-                           ("p99", half["p99_ms"]), ("pg_tps", pg["tps"]),
+                           ("p99", half["p99_ms"]), ("reads", ours["read"]["rate"]),
+                           ("pg_tps", pg["tps"]),
                            ("pg_p50", pg["p50_ms"]), ("pg_p99", pg["p99_ms"])):
             figures[key].append(value)
     m = {key: statistics.median(values) for key, values in figures.items()}
@@ -344,5 +354,9 @@ def http_rows(root, selectors, rounds=ROUNDS):
         {"row": "http.status.p99.half", "value": m["p99"], "unit": "ms",
          "baseline": m["pg_p99"], "ratio": m["pg_p99"] / m["p99"], "goal": "p99 <= 5 ms",
          "rounds": {"values": figures["p99"], "baselines": figures["pg_p99"]}},
+        {"row": "http.read.64", "value": m["reads"], "unit": "reads/s",
+         "baseline": m["pg_tps"], "ratio": m["reads"] / m["pg_tps"],
+         "goal": "report: a ceiling for http.status.64",
+         "rounds": {"values": figures["reads"], "baselines": figures["pg_tps"]}},
     ]
     return [r for r in rows if wanted(r["row"], selectors)]

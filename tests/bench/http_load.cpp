@@ -23,9 +23,12 @@
 // each request is a real transition (planned or blocked -> in_progress,
 // in_progress -> blocked with a reason), never a no-op. A 2xx answer whose
 // ETag (the task's version) is the one the task had before changed nothing:
-// it counts as an error ("unchanged").
+// it counts as an error ("unchanged"). With --reads, the same tasks are read
+// instead (GET /v1/tasks/{task}): every request an authenticated read of one
+// row, the least an answer of the API costs; a 2xx answer without an ETag
+// counts as an error.
 //
-// usage: migops_http_load --port P --token T (--spaces | --tasks FILE)
+// usage: migops_http_load --port P --token T (--spaces | --tasks FILE [--reads])
 //          [--host 127.0.0.1] [--connections 64] [--warmup S] [--duration S]
 //          [--rate R | --then-half]
 
@@ -86,11 +89,12 @@ struct options {
     bool then_half = false;
     bool spaces = false;
     std::string tasks_file;
+    bool reads = false;
 };
 
 void usage(const char* argv0) {
     std::fprintf(stderr,
-                 "usage: %s --port P --token T (--spaces | --tasks FILE) [--host H]\n"
+                 "usage: %s --port P --token T (--spaces | --tasks FILE [--reads]) [--host H]\n"
                  "          [--connections N] [--warmup S] [--duration S] [--rate R | "
                  "--then-half]\n",
                  argv0);
@@ -108,6 +112,8 @@ std::optional<options> parse_options(int argc, char** argv) {
         try {
             if (a == "--spaces") {
                 o.spaces = true;
+            } else if (a == "--reads") {
+                o.reads = true;
             } else if (a == "--then-half") {
                 o.then_half = true;
             } else {
@@ -138,7 +144,7 @@ std::optional<options> parse_options(int argc, char** argv) {
     }
     const bool one_workload = o.spaces != !o.tasks_file.empty();
     if (o.port == 0 || o.token.empty() || !one_workload || o.connections < 1 || o.duration <= 0 ||
-        o.warmup < 0 || o.rate < 0 || (o.rate > 0 && o.then_half))
+        o.warmup < 0 || o.rate < 0 || (o.rate > 0 && o.then_half) || (o.reads && o.spaces))
         return std::nullopt;
     return o;
 }
@@ -146,7 +152,8 @@ std::optional<options> parse_options(int argc, char** argv) {
 // What to send next on each connection, and what an answer means for it.
 class workload {
   public:
-    workload(std::vector<std::string> tasks, int connections) : tasks_(std::move(tasks)) {
+    workload(std::vector<std::string> tasks, int connections, bool reads)
+        : tasks_(std::move(tasks)), reads_(reads) {
         status_.assign(tasks_.size(), "planned");
         etag_.resize(tasks_.size());
         owned_.resize(static_cast<std::size_t>(connections));
@@ -156,6 +163,7 @@ class workload {
     bool by_tasks() const { return !tasks_.empty(); }
 
     struct request {
+        std::string method = "POST";
         std::string path;
         std::string body;
         std::size_t task = 0;
@@ -173,8 +181,13 @@ class workload {
         const auto& mine = owned_[connection];
         const std::size_t task = mine[cursor_[connection]++ % mine.size()];
         request r;
-        r.path = "/v1/tasks/" + tasks_[task] + "/status";
         r.task = task;
+        if (reads_) {
+            r.method = "GET";
+            r.path = "/v1/tasks/" + tasks_[task];
+            return r;
+        }
+        r.path = "/v1/tasks/" + tasks_[task] + "/status";
         if (status_[task] == "in_progress") {
             r.status = "blocked";
             r.body = R"({"status":"blocked","reason":"waiting for the load test"})";
@@ -185,9 +198,11 @@ class workload {
         return r;
     }
 
-    // False when the answer shows that nothing changed.
+    // False when the answer shows that nothing changed (a read: that it
+    // shows no version).
     bool succeeded(const request& r, const std::string& etag) {
         if (!by_tasks()) return true;
+        if (reads_) return !etag.empty();
         status_[r.task] = r.status;
         const bool changed = etag.empty() || etag != etag_[r.task];
         etag_[r.task] = etag;
@@ -196,6 +211,7 @@ class workload {
 
   private:
     std::vector<std::string> tasks_;
+    bool reads_ = false;
     std::vector<std::string> status_;
     std::vector<std::string> etag_;  // the version the last answer showed
     std::vector<std::vector<std::size_t>> owned_;
@@ -450,10 +466,12 @@ class generator {
     void send(std::size_t i, ns scheduled) {
         auto& c = conns_[i];
         c.request = work_.next(i);
-        c.out = "POST " + c.request.path + " HTTP/1.1\r\nHost: " + opt_.host +
-                "\r\nAuthorization: Bearer " + opt_.token +
-                "\r\nContent-Type: application/json\r\nContent-Length: " +
-                std::to_string(c.request.body.size()) + "\r\n\r\n" + c.request.body;
+        c.out = c.request.method + " " + c.request.path + " HTTP/1.1\r\nHost: " + opt_.host +
+                "\r\nAuthorization: Bearer " + opt_.token + "\r\n";
+        if (!c.request.body.empty())
+            c.out += "Content-Type: application/json\r\nContent-Length: " +
+                     std::to_string(c.request.body.size()) + "\r\n";
+        c.out += "\r\n" + c.request.body;
         c.written = 0;
         c.busy = true;
         c.scheduled = scheduled;
@@ -519,7 +537,9 @@ class generator {
             if (!work_.succeeded(c.request, r->etag)) {
                 ++stats_->unchanged;
                 note_error(std::to_string(r->status) + " for " + c.request.path +
-                           " without a change: version " + r->etag + " as before");
+                           (r->etag.empty()
+                                ? std::string(" without an ETag")
+                                : " without a change: version " + r->etag + " as before"));
             }
         } else {
             ++stats_->non_2xx[r->status];
@@ -639,7 +659,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    generator g(o, workload(std::move(tasks), o.connections));
+    generator g(o, workload(std::move(tasks), o.connections, o.reads));
     if (!g.open()) return 1;
     std::uint64_t errors = 0;
     auto report = [&](phase_stats s) {

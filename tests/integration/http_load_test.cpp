@@ -137,6 +137,35 @@ class HttpLoadTest : public ::testing::Test {
     std::vector<std::string> base_args() const {
         return {"--port", std::to_string(port_), "--token", token_, "--connections", "4"};
     }
+    // A space with a journey from a built-in template; writes its task ids to
+    // the file `tasks`, one a line, and returns their path and count.
+    std::pair<std::string, std::size_t> journey_tasks() {
+        const std::vector<std::string> headers{"Content-Type: application/json",
+                                               "Authorization: Bearer " + token_};
+        auto space = http_call(port_, "POST", "/v1/spaces", headers, R"({"name":"Load"})");
+        EXPECT_EQ(space.status, 201) << space.body;
+        const std::string id(boost::json::parse(space.body).at("id").as_string());
+        auto journey = http_call(port_, "POST", "/v1/spaces/" + id + "/journeys", headers,
+                                 R"({"name":"Load","template_id":"migops-general-migration"})");
+        EXPECT_EQ(journey.status, 201) << journey.body;
+        const auto path = dir_.path() / "tasks";
+        std::ofstream tasks(path);
+        std::size_t count = 0;
+        const auto tree = boost::json::parse(journey.body);
+        for (const auto& p : tree.at("phases").as_array())
+            for (const auto& m : p.at("modules").as_array())
+                for (const auto& t : m.at("tasks").as_array()) {
+                    tasks << t.at("id").as_string().c_str() << "\n";
+                    ++count;
+                }
+        return {path.string(), count};
+    }
+    // A figure /metrics shows (-1 when it shows none of that name).
+    long long metric(const std::string& name) const {
+        const auto metrics = http_get(port_, "/metrics").body;
+        const auto at = metrics.find("\n" + name + " ");
+        return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + name.size() + 2));
+    }
 
     temp_dir dir_;
     std::uint16_t port_ = 0;
@@ -180,30 +209,8 @@ TEST_F(HttpLoadTest, AnOpenLoopAtAFixedRate) {
 
 // Every answered request is a real transition: one event each, never a no-op.
 TEST_F(HttpLoadTest, ChangesTaskStatusesOneEventPerRequest) {
-    const std::vector<std::string> headers{"Content-Type: application/json",
-                                           "Authorization: Bearer " + token_};
-    auto space = http_call(port_, "POST", "/v1/spaces", headers, R"({"name":"Load"})");
-    ASSERT_EQ(space.status, 201) << space.body;
-    const std::string id(boost::json::parse(space.body).at("id").as_string());
-    auto journey = http_call(port_, "POST", "/v1/spaces/" + id + "/journeys", headers,
-                             R"({"name":"Load","template_id":"migops-general-migration"})");
-    ASSERT_EQ(journey.status, 201) << journey.body;
-    std::ofstream tasks(dir_.path() / "tasks");
-    std::size_t count = 0;
-    const auto tree = boost::json::parse(journey.body);
-    for (const auto& p : tree.at("phases").as_array())
-        for (const auto& m : p.at("modules").as_array())
-            for (const auto& t : m.at("tasks").as_array()) {
-                tasks << t.at("id").as_string().c_str() << "\n";
-                ++count;
-            }
-    tasks.close();
+    const auto [tasks, count] = journey_tasks();
     ASSERT_GE(count, 4u);
-    auto metric = [&](const std::string& name) {
-        const auto metrics = http_get(port_, "/metrics").body;
-        const auto at = metrics.find("\n" + name + " ");
-        return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + name.size() + 2));
-    };
     auto appended = [&] { return metric("migops_events_appended_total"); };
     const std::string durable = R"(migops_command_stage_seconds_count{stage="durable"})";
     const std::string applied = R"(migops_command_stage_seconds_count{stage="read_models"})";
@@ -214,8 +221,7 @@ TEST_F(HttpLoadTest, ChangesTaskStatusesOneEventPerRequest) {
     ASSERT_GE(durable_before, 0);
     ASSERT_GE(applied_before, 0);
     auto args = base_args();
-    args.insert(args.end(), {"--tasks", (dir_.path() / "tasks").string(), "--duration", "0.5",
-                             "--rate", "200"});
+    args.insert(args.end(), {"--tasks", tasks, "--duration", "0.5", "--rate", "200"});
     auto r = load(args);
     ASSERT_EQ(r.exit, 0) << r.output;
     ASSERT_EQ(r.phases.size(), 1u) << r.output;
@@ -249,6 +255,24 @@ TEST_F(HttpLoadTest, ChangesTaskStatusesOneEventPerRequest) {
     }
     EXPECT_EQ(lag, (std::map<std::string, long long>{
                        {"audit_index", 0}, {"board", 0}, {"space_directory", 0}}));
+}
+
+// With --reads, each request reads a task: answered with its version, and
+// nothing appended.
+TEST_F(HttpLoadTest, ReadsTasksAndAppendsNothing) {
+    const auto [tasks, count] = journey_tasks();
+    ASSERT_GE(count, 4u);
+    const auto before = metric("migops_events_appended_total");
+    ASSERT_GE(before, 0);
+    auto args = base_args();
+    args.insert(args.end(), {"--tasks", tasks, "--reads", "--duration", "0.3"});
+    auto r = load(args);
+    ASSERT_EQ(r.exit, 0) << r.output;
+    ASSERT_EQ(r.phases.size(), 1u) << r.output;
+    EXPECT_EQ(r.phases[0].at("phase").as_string(), "max");
+    EXPECT_GT(r.phases[0].at("requests").as_int64(), 0);
+    EXPECT_EQ(r.phases[0].at("errors").as_int64(), 0);
+    EXPECT_EQ(metric("migops_events_appended_total"), before);
 }
 
 TEST_F(HttpLoadTest, RefusedAnswersAreErrorsAndFailTheRun) {
@@ -291,6 +315,21 @@ TEST_F(HttpLoadTest, SuccessThatChangesNothingIsAnError) {
         << r.output;
 }
 
+TEST_F(HttpLoadTest, AReadAnsweredWithoutAVersionIsAnError) {
+    canned_server no_etag("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    std::ofstream(dir_.path() / "tasks") << "t1\nt2\nt3\nt4\n";
+    auto args = base_args();
+    args[1] = std::to_string(no_etag.port());
+    args.insert(args.end(),
+                {"--tasks", (dir_.path() / "tasks").string(), "--reads", "--duration", "0.2"});
+    auto r = load(args);
+    EXPECT_EQ(r.exit, 1) << r.output;
+    ASSERT_EQ(r.phases.size(), 1u) << r.output;
+    EXPECT_GT(r.phases[0].at("unchanged").as_int64(), 0);
+    EXPECT_NE(r.output.find(" without an ETag"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("/status"), std::string::npos) << r.output;
+}
+
 TEST_F(HttpLoadTest, AnswersItCannotReadAreErrors) {
     canned_server chunked(
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
@@ -311,6 +350,9 @@ TEST_F(HttpLoadTest, RefusesBadArguments) {
     auto both = base_args();
     both.insert(both.end(), {"--spaces", "--rate", "10", "--then-half"});
     EXPECT_EQ(load(both).exit, 2);
+    auto read_spaces = base_args();  // --reads reads tasks
+    read_spaces.insert(read_spaces.end(), {"--spaces", "--reads"});
+    EXPECT_EQ(load(read_spaces).exit, 2);
     std::ofstream(dir_.path() / "few") << "t1\nt2\n";
     auto few = base_args();  // 4 connections, 2 tasks
     few.insert(few.end(), {"--tasks", (dir_.path() / "few").string()});
