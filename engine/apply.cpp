@@ -24,10 +24,11 @@ struct applier {
         return j.empty() ? space().members : journey(j).members;
     }
 
-    void touch(node_state& n) {
+    void touch(journey_state& j, node_state& n) {
         n.version = e.pos;
-        journey_of(n.id).version = e.pos;
+        j.version = e.pos;
     }
+    void touch(node_state& n) { touch(journey_of(n.id), n); }
 
     static void insert_at(std::vector<node_id>& v, const node_id& id, std::uint32_t rank) {
         v.insert(v.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(rank, v.size())),
@@ -215,7 +216,7 @@ struct applier {
         auto& siblings = n.parent.empty() ? j.phases : j.nodes.at(n.parent).children;
         siblings.erase(std::find(siblings.begin(), siblings.end(), p.node));
         insert_at(siblings, p.node, p.rank);
-        touch(n);
+        touch(j, n);
     }
     void operator()(const ev::node_scoped& p) {
         auto& n = node(p.node);
@@ -239,7 +240,8 @@ struct applier {
         touch(n);
     }
     void operator()(const ev::task_status_changed& p) {
-        auto& n = node(p.task);
+        auto& j = journey_of(p.task);
+        auto& n = j.nodes.at(p.task);
         n.status = p.to;
         n.blocked_reason = p.to == ev::task_status::blocked ? p.reason : std::string{};
         if (p.to != ev::task_status::blocked)
@@ -251,7 +253,7 @@ struct applier {
             n.evidence = {};
             n.approvals.clear();  // a reopened task needs a fresh sign-off
         }
-        touch(n);
+        touch(j, n);
     }
     void operator()(const ev::due_date_set& p) {
         auto& n = node(p.task);

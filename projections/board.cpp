@@ -23,16 +23,17 @@ std::string assigned_key(const team_id& team, const node_id& task) {
     return "assigned/t/" + team.value + "/" + task.value;
 }
 
-// The node an event is about, if any.
-node_id node_of(const ev::payload& data) {
+// The node an event is about, if any (an empty id when none).
+const node_id& node_of(const ev::payload& data) {
+    static const node_id none;
     return std::visit(
-        [](const auto& p) -> node_id {
+        [](const auto& p) -> const node_id& {
             if constexpr (requires { p.task; }) {
                 return p.task;
             } else if constexpr (requires { p.node; }) {
                 return p.node;
             } else {
-                return node_id{};
+                return none;
             }
         },
         data);
@@ -52,19 +53,27 @@ journey_id journey_of(const ev::payload& data, const node_id& node) {
 }  // namespace
 
 void board::mark_task_tree(const engine::journey_state& j, const node_id& id) {
-    auto it = j.nodes.find(id);
-    if (it == j.nodes.end()) return;
-    if (it->second.is_task()) dirty_tasks_.insert(id);
-    for (const auto& c : it->second.children) mark_task_tree(j, c);
+    if (auto it = j.nodes.find(id); it != j.nodes.end()) mark_task_tree(j, it->second);
+}
+
+void board::mark_task_tree(const engine::journey_state& j, const engine::node_state& n) {
+    if (n.is_task()) dirty_tasks_.insert(n.id);
+    for (const auto& c : n.children) mark_task_tree(j, c);
+}
+
+void board::mark_ancestors(const engine::journey_state& j, const node_id& id) {
+    if (auto it = j.nodes.find(id); it != j.nodes.end()) mark_ancestors(j, it->second);
 }
 
 // A task's view holds its subtasks whole (status, comments, files…): any
-// change to a subtask shows in every task above it.
-void board::mark_ancestors(const engine::journey_state& j, const node_id& id) {
-    for (auto it = j.nodes.find(id); it != j.nodes.end() && !it->second.parent.empty();) {
-        it = j.nodes.find(it->second.parent);
+// change to a subtask shows in every task above it. Only a subtask has a
+// task above it: tasks go under modules (engine/domain.cpp).
+void board::mark_ancestors(const engine::journey_state& j, const engine::node_state& n) {
+    for (const auto* at = &n; at->kind == ev::node_kind::subtask;) {
+        auto it = j.nodes.find(at->parent);
         if (it == j.nodes.end() || !it->second.is_task()) return;
         dirty_tasks_.insert(it->first);
+        at = &it->second;
     }
 }
 
@@ -120,14 +129,16 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
         forget_dependents();
         return tally;
     }
-    const node_id node = node_of(e.data);
+    const node_id& node = node_of(e.data);
     const journey_id journey = journey_of(e.data, node);
     dirty_spaces_.insert(e.space);
     // What goes away must be known before the event removes it.
-    if (const auto* j = s.journey(journey)) {
-        if (std::holds_alternative<ev::journey_deleted>(e.data))
+    const bool journey_goes = std::holds_alternative<ev::journey_deleted>(e.data);
+    const bool node_goes = std::holds_alternative<ev::node_deleted>(e.data);
+    if (const auto* j = journey_goes || node_goes ? s.journey(journey) : nullptr) {
+        if (journey_goes)
             for (const auto& p : j->phases) mark_task_tree(*j, p);
-        if (std::holds_alternative<ev::node_deleted>(e.data)) {
+        if (node_goes) {
             mark_task_tree(*j, node);
             mark_ancestors(*j, node);
             mark_dependents(*j, node);
@@ -149,8 +160,10 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
     if (std::holds_alternative<ev::journey_created>(e.data))
         for (const auto& p : j->phases) mark_task_tree(*j, p);
     if (!node.empty()) {
-        mark_task_tree(*j, node);
-        mark_ancestors(*j, node);
+        if (auto it = j->nodes.find(node); it != j->nodes.end()) {
+            mark_task_tree(*j, it->second);
+            mark_ancestors(*j, it->second);
+        }
         if (std::holds_alternative<ev::task_status_changed>(e.data) ||
             std::holds_alternative<ev::node_scoped>(e.data) ||
             std::holds_alternative<ev::node_added>(e.data))

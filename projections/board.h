@@ -84,7 +84,9 @@ class board final : public projection {
     // Returns the event's space's tally (null for an event without one).
     const space_tally* fold(const events::envelope& e, bool track);
     void mark_task_tree(const engine::journey_state& j, const node_id& id);
+    void mark_task_tree(const engine::journey_state& j, const engine::node_state& n);
     void mark_ancestors(const engine::journey_state& j, const node_id& id);
+    void mark_ancestors(const engine::journey_state& j, const engine::node_state& n);
     void mark_dependents(const engine::journey_state& j, const node_id& id);
     void write_snapshot(const events::envelope& e, const space_tally& tally, rows& r) const;
     static std::set<user_id> readers_of(const engine::partition_state& s,
