@@ -20,8 +20,7 @@ bool enabled(const journey_state& j, ev::alert_kind k) {
 }
 
 bool open_work(const node_state& n) {
-    return n.is_task() && n.in_scope && n.status != ev::task_status::completed &&
-           n.status != ev::task_status::out_of_scope;
+    return n.is_task() && n.in_scope && is_open(n.status);
 }
 
 // The rung an alert raised at `raised` is on at `now`.

@@ -1167,9 +1167,7 @@ std::vector<std::string> missing_for_completion(const journey_state& j, const no
     auto& found = evidence ? *evidence : scratch;
     for (const auto& dep : n.dependencies) {
         auto it = j.nodes.find(dep);
-        if (it != j.nodes.end() && it->second.in_scope &&
-            it->second.status != task_status::completed &&
-            it->second.status != task_status::out_of_scope)
+        if (it != j.nodes.end() && it->second.in_scope && is_open(it->second.status))
             missing.push_back("waiting on task '" + it->second.title + "'");
     }
     for (const auto& k : n.criteria)
@@ -1200,8 +1198,7 @@ std::vector<std::string> unmet_criterion(const journey_state& j, const node_stat
         case ev::criterion_kind::subtasks:
             for (const auto& sid : n.children) {
                 const auto& sub = j.nodes.at(sid);
-                if (sub.in_scope && sub.status != task_status::completed &&
-                    sub.status != task_status::out_of_scope)
+                if (sub.in_scope && is_open(sub.status))
                     missing.push_back("subtask '" + sub.title + "' not completed");
             }
             break;

@@ -51,12 +51,13 @@ const node_state* partition_state::node(const node_id& id) const {
 bool is_waiting(const journey_state& j, const node_state& task) {
     for (const auto& dep : task.dependencies) {
         auto it = j.nodes.find(dep);
-        if (it != j.nodes.end() && it->second.in_scope &&
-            it->second.status != events::task_status::completed &&
-            it->second.status != events::task_status::out_of_scope)
-            return true;
+        if (it != j.nodes.end() && it->second.in_scope && is_open(it->second.status)) return true;
     }
     return false;
+}
+
+bool is_open(events::task_status s) {
+    return s != events::task_status::completed && s != events::task_status::out_of_scope;
 }
 
 }  // namespace migops::engine

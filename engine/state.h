@@ -309,7 +309,11 @@ struct partition_state {
 // The journey an id inside it belongs to ("<space>.j3.n17" → "<space>.j3").
 journey_id journey_of_id(std::string_view id);
 
-// A task is waiting while one of its in-scope dependencies is not completed.
+// Whether a task in this status is still to be done: any status but
+// completed and out of scope. An in-scope task that is keeps the tasks that
+// depend on it waiting, and its parent from completing.
+bool is_open(events::task_status s);
+// A task is waiting while one of its in-scope dependencies is open.
 bool is_waiting(const journey_state& j, const node_state& task);
 
 }  // namespace migops::engine

@@ -164,7 +164,10 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
             mark_task_tree(*j, it->second);
             mark_ancestors(*j, it->second);
         }
-        if (std::holds_alternative<ev::task_status_changed>(e.data) ||
+        // A dependent shows whether it is waiting: a status change can only
+        // change that when the task opens or closes (engine::is_open).
+        const auto* changed = std::get_if<ev::task_status_changed>(&e.data);
+        if ((changed && engine::is_open(changed->from) != engine::is_open(changed->to)) ||
             std::holds_alternative<ev::node_scoped>(e.data) ||
             std::holds_alternative<ev::node_added>(e.data))
             mark_dependents(*j, node);

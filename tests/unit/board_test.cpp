@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -221,6 +224,61 @@ TEST_F(BoardTest, AWaitingTaskFollowsWhatItDependsOn) {
     runner_->stop();
     ASSERT_TRUE(runner_->rebuild());
     EXPECT_EQ(all_rows(), incremental);
+}
+
+// The ids of the task rows a WriteBatch puts.
+class task_rows_written final : public rocksdb::WriteBatch::Handler {
+  public:
+    rocksdb::Status PutCF(std::uint32_t, const rocksdb::Slice& key,
+                          const rocksdb::Slice&) override {
+        if (key.starts_with("task/")) keys.insert(key.ToString().substr(5));
+        return rocksdb::Status::OK();
+    }
+    std::set<std::string> keys;
+};
+
+// A task that depends on another shows whether it waits: its row is written
+// again when what it depends on opens or closes (completed, out of scope),
+// not when that moves between open statuses.
+TEST_F(BoardTest, ADependentIsRenderedAgainWhenWhatItWaitsOnOpensOrCloses) {
+    const space_id s{"deps"};
+    const auto j = journey_in(s);
+    const auto journey = row("journey/" + j.value);
+    ASSERT_TRUE(journey);
+    const auto& tasks = journey->at("phases").at(0).at("modules").at(0).at("tasks").as_array();
+    ASSERT_GE(tasks.size(), 2u);
+    const std::string a(tasks.at(0).at("id").as_string());
+    const std::string b(tasks.at(1).at("id").as_string());
+    run(engine::add_dependency{node_id{b}, node_id{a}});
+    for (const auto to : {events::task_status::in_progress, events::task_status::blocked,
+                          events::task_status::out_of_scope, events::task_status::planned})
+        run(engine::change_task_status{node_id{a}, to, "held", {}});
+
+    // Each event of the log applied alone, in order, to a board of its own.
+    board fresh;
+    std::vector<std::pair<events::task_status, std::set<std::string>>> written;
+    for (partition_id p = 0; p < log_->partitions(); ++p) {
+        auto events = log_->read(p, 1, 1'000'000);
+        ASSERT_TRUE(events);
+        for (const auto& e : events.value()) {
+            rocksdb::WriteBatch wb;
+            rows r(store_->db(), cf_, wb);
+            ASSERT_TRUE(fresh.apply(e, r));
+            ASSERT_TRUE(fresh.flush(r));
+            const auto* changed = std::get_if<events::task_status_changed>(&e.data);
+            if (!changed) continue;
+            task_rows_written seen;
+            ASSERT_TRUE(wb.Iterate(&seen).ok());
+            written.emplace_back(changed->to, std::move(seen.keys));
+        }
+    }
+    using set = std::set<std::string>;
+    EXPECT_EQ(written, (std::vector<std::pair<events::task_status, set>>{
+                           {events::task_status::in_progress, set{a}},
+                           {events::task_status::blocked, set{a}},
+                           {events::task_status::out_of_scope, set{a, b}},
+                           {events::task_status::planned, set{a, b}}}));
+    EXPECT_TRUE(row("task/" + b)->at("waiting").as_bool());
 }
 
 // The journey row keeps each task's text from the render before and renders
