@@ -353,10 +353,10 @@ result<void> application::start() {
     auto caught = caught_up.get();
     if (!loaded) return loaded;
     if (!caught) return caught;
-    std::uint64_t events = 0;
-    for (partition_id p = 0; p < parts_->log->partitions(); ++p) events += parts_->log->head(p).pos;
-    spdlog::info("loaded {} partitions, {} events; the read models are up to date",
-                 parts_->log->partitions(), events);
+    spdlog::info(
+        "loaded {} partitions, {} events; the read models are up to date",
+        parts_->log->partitions(),
+        projections::events_past(projections::checkpoint(parts_->log->partitions()), *parts_->log));
     set_phase("publishing the templates");
     if (auto r = publish_templates(); !r) return r;
     // Alerts go out by email and webhook, when configured; started before

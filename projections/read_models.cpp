@@ -54,12 +54,6 @@ result<void> store_generation(events::rocks_store& store, std::uint64_t n) {
     return success();
 }
 
-std::uint64_t events_in(const events::event_log& log) {
-    std::uint64_t n = 0;
-    for (partition_id p = 0; p < log.partitions(); ++p) n += log.head(p).pos;
-    return n;
-}
-
 }  // namespace
 
 std::vector<std::string> column_families_of(std::uint64_t generation) {
@@ -100,15 +94,8 @@ bool generation::wait_applied(const checkpoint& to, std::chrono::milliseconds ti
 
 std::vector<generation::model_lag> generation::lag(const events::event_log& log) const {
     std::vector<model_lag> out;
-    for (std::size_t i = 0; i < models.size(); ++i) {
-        const auto applied = runners[i]->position_now();
-        std::uint64_t behind = 0;
-        for (partition_id p = 0; p < log.partitions(); ++p) {
-            const position head = log.head(p).pos;
-            if (head > applied.at(p)) behind += head - applied.at(p);
-        }
-        out.push_back({models[i]->name(), behind});
-    }
+    for (std::size_t i = 0; i < models.size(); ++i)
+        out.push_back({models[i]->name(), events_past(runners[i]->position_now(), log)});
     return out;
 }
 
@@ -377,7 +364,7 @@ result<void> read_models::run_rebuild(const std::function<void(const rebuild_sta
             s.doing = "replaying " + names;
             s.replaying = true;
             s.events_done = 0;
-            s.events_total = events_in(log_);
+            s.events_total = events_past(checkpoint(log_.partitions()), log_);
             s.events_per_second = 0;
             s.replay_started = std::chrono::system_clock::now();
         },

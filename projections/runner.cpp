@@ -63,6 +63,15 @@ class in_key_order final : public rocksdb::WriteBatch::Handler {
 
 }  // namespace
 
+std::uint64_t events_past(const checkpoint& c, const events::event_log& log) {
+    std::uint64_t n = 0;
+    for (partition_id p = 0; p < log.partitions(); ++p) {
+        const position head = log.head(p).pos;
+        if (head > c.at(p)) n += head - c.at(p);
+    }
+    return n;
+}
+
 result<chunk> read_chunk(const events::event_log& log, partition_id p, position from,
                          std::size_t max) {
     auto events = log.read(p, from, max);
@@ -291,13 +300,8 @@ result<void> runner::restore_memory() {
 // Live batches that arrive meanwhile and that the catch-up covers are let
 // go as it goes, so a long catch-up under load does not hold them all.
 result<void> runner::catch_up(const progress_fn& progress, const chunk_reader& read) {
-    std::uint64_t total = 0;
+    const std::uint64_t total = events_past(position_now(), log_);
     std::uint64_t done = 0;
-    const auto from = position_now();
-    for (partition_id p = 0; p < log_.partitions(); ++p) {
-        const auto head = log_.head(p).pos;
-        if (head > from.at(p)) total += head - from.at(p);
-    }
     for (partition_id p = 0; p < log_.partitions(); ++p) {
         for (;;) {
             const position next = position_now().at(p) + 1;

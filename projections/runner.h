@@ -91,6 +91,10 @@ result<std::optional<std::uint32_t>> stored_format(rocksdb::DB& db,
 // the first, "projection.<name>.g<n>" for the ones rebuilt after it.
 std::string column_family_of(const projection& p, std::uint64_t generation = 0);
 
+// The log's events past checkpoint c, over every partition (every event of
+// the log for a checkpoint at 0).
+std::uint64_t events_past(const checkpoint& c, const events::event_log& log);
+
 // Progress of a catch-up or rebuild: events applied, events in the log when
 // it began. Returning false stops it (errc::shutting_down).
 using progress_fn = std::function<bool(std::uint64_t done, std::uint64_t total)>;

@@ -2,6 +2,8 @@
 // One benchmark row: migops's figure, the baseline measured in the same run,
 // their ratio and the goal, printed as one JSON object per line.
 
+#include <time.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -23,6 +25,14 @@ inline void print(const row& r) {
         "\"goal\":\"%s\"}\n",
         r.name.c_str(), r.value, r.unit.c_str(), r.baseline, r.ratio, r.goal.c_str());
     std::fflush(stdout);
+}
+
+// CPU seconds so far on a clock: CLOCK_THREAD_CPUTIME_ID for the calling
+// thread, CLOCK_PROCESS_CPUTIME_ID for every thread of the process.
+inline double cpu_seconds(clockid_t clock) {
+    timespec ts{};
+    ::clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 // decide + apply of task status changes on a journey of 1000 tasks.

@@ -6,8 +6,8 @@ build/; one space, journeys from a built-in template, and
 migops_http_load changing task statuses over 64 keep-alive connections:
 a warm-up, a closed loop at the maximum rate, then an open loop (Poisson
 arrivals) at half of that rate, latency measured from each request's
-scheduled arrival. Then, on the same server and connections, a closed loop
-of reads of the same tasks (GET /v1/tasks/{task}): the rate at which the
+scheduled arrival. Then, on the same server over 64 new connections, a
+closed loop of reads of the same tasks (GET /v1/tasks/{task}): the rate at which the
 server answers the cheapest authenticated request, a ceiling for any
 command rate on this machine.
 

@@ -21,7 +21,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <map>
 
@@ -55,13 +54,6 @@ constexpr double millis_per_second = 1000;
 
 double seconds_since(clock_type::time_point start) {
     return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-// CPU time of every thread of the process so far.
-double process_cpu_seconds() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 // Writes commands through decide and apply, one state per partition, and
@@ -207,11 +199,11 @@ void replay_projections(const fs::path& dir) {
     };
     raw_pass();
     auto start = clock_type::now();
-    auto cpu_start = process_cpu_seconds();
+    auto cpu_start = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
     raw_pass();
     const double raw_rate = static_cast<double>(total) / seconds_since(start);
     const double raw_cpu_us =
-        (process_cpu_seconds() - cpu_start) * 1e6 / static_cast<double>(total);
+        (cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) * 1e6 / static_cast<double>(total);
 
     // Read and decoded, partition by partition, in the chunks a rebuild
     // reads (projections::runner_options::catch_up_events).
@@ -233,11 +225,11 @@ void replay_projections(const fs::path& dir) {
     auto models = projections::read_models::open(*o.store, *o.log);
     if (!models) std::abort();
     start = clock_type::now();
-    cpu_start = process_cpu_seconds();
+    cpu_start = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
     if (!models.value()->rebuild()) std::abort();
     const double replay_rate = static_cast<double>(total) / seconds_since(start);
     const double replay_cpu_us =
-        (process_cpu_seconds() - cpu_start) * 1e6 / static_cast<double>(total);
+        (cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) * 1e6 / static_cast<double>(total);
     models.value()->stop();
     models.value().reset();
     print({"replay.projections", replay_rate, "events/s", raw_rate, replay_rate / raw_rate,

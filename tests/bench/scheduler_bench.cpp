@@ -196,12 +196,6 @@ struct measured {
     double tick_wall_ms = 0;  // median cycle, wall time
 };
 
-double thread_cpu_seconds() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 measured measure(const fs::path& dir, std::size_t journeys) {
     fs::remove_all(dir);
     measured out;
@@ -235,15 +229,15 @@ measured measure(const fs::path& dir, std::size_t journeys) {
             timestamp{base.micros + hour +
                       static_cast<std::int64_t>((r + 1) * due_per_tick - 1) * micros_per_second});
         const auto t0 = steady::now();
-        const double c0 = thread_cpu_seconds();
+        const double c0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
         if (s.tick() != due_per_tick) std::abort();
         const double submitting = seconds_since(t0);
-        const double submitting_cpu = thread_cpu_seconds() - c0;
+        const double submitting_cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
         while (s.reviews_in_flight() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         const auto t1 = steady::now();
-        const double c1 = thread_cpu_seconds();
+        const double c1 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
         if (s.tick() != 0) std::abort();  // re-plans the reviewed tasks
-        cycles.push_back((submitting_cpu + thread_cpu_seconds() - c1) * 1000.0);
+        cycles.push_back((submitting_cpu + cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - c1) * 1000.0);
         walls.push_back((submitting + seconds_since(t1)) * 1000.0);
     }
     std::sort(cycles.begin(), cycles.end());
