@@ -258,7 +258,7 @@ std::string encode_binary(const envelope& e) {
     return std::move(ar).take();
 }
 
-result<envelope> decode_binary(std::string_view bytes) {
+result<void> decode_binary(std::string_view bytes, envelope& e) {
     try {
         binary_input_archive ar(bytes);
         std::uint32_t version = 0;
@@ -266,7 +266,6 @@ result<envelope> decode_binary(std::string_view bytes) {
         if (version == 0 || version > envelope_version)
             return failure(errc::corruption,
                            "envelope version " + std::to_string(version) + " is not known");
-        envelope e;
         load_value(ar, e.event_id);
         ar(e.partition, e.pos);
         load_value(ar, e.space);
@@ -277,21 +276,25 @@ result<envelope> decode_binary(std::string_view bytes) {
         load_value(ar, e.causation_id);
         load_value(ar, e.prev_hash);
         load_value(ar, e.hash);
+        e.traceparent.clear();  // neither stored nor hashed (envelope.h)
         std::uint32_t type_id = 0;
         ar(type_id);
-        const bool known = for_type_id(type_id, [&]<class E>(std::type_identity<E>) {
-            E p{};
-            load_value(ar, p);
-            e.data = std::move(p);
-        });
+        const bool known = for_type_id(
+            type_id, [&]<class E>(std::type_identity<E>) { load_value(ar, e.data.emplace<E>()); });
         if (!known)
             return failure(errc::corruption,
                            "event type " + std::to_string(type_id) + " is not known");
         if (!ar.at_end()) return failure(errc::corruption, "trailing bytes after the event");
-        return e;
+        return success();
     } catch (const std::exception& ex) {
         return failure(errc::corruption, std::string("event does not decode: ") + ex.what());
     }
+}
+
+result<envelope> decode_binary(std::string_view bytes) {
+    envelope e;
+    if (auto d = decode_binary(bytes, e); !d) return failure(d.error());
+    return e;
 }
 
 void for_each_attribute(const envelope& e, bool include_hash,

@@ -25,6 +25,9 @@ inline constexpr std::uint32_t envelope_version = 1;
 
 std::string encode_binary(const envelope& e);
 result<envelope> decode_binary(std::string_view bytes);
+// The same into e, whose strings' storage is reused; e is unspecified when
+// it fails.
+result<void> decode_binary(std::string_view bytes, envelope& e);
 
 // The CloudEvents JSON of an event; with include_hash false, the object the
 // hash is computed over.

@@ -306,13 +306,13 @@ result<std::vector<envelope>> rocks_log::read(partition_id p, position from,
     const auto start = key(p, first);
     for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid() && out.size() < max;
          it->Next()) {
-        auto e = decode_binary({it->value().data(), it->value().size()});
+        // Decoded in place: no envelope is moved.
+        auto e = decode_binary({it->value().data(), it->value().size()}, out.emplace_back());
         if (!e)
             return failure(errc::corruption,
                            "partition " + std::to_string(p) + " position " +
                                std::to_string(get_big_endian(it->key().data() + 4, 8)) + ": " +
                                e.error().message);
-        out.push_back(std::move(e).value());
     }
     if (!it->status().ok()) return failure(from_status(it->status(), "cannot read the log"));
     return out;

@@ -35,6 +35,18 @@ TEST(Codec, BinaryRoundTripsEveryType) {
     }
 }
 
+TEST(Codec, DecodingIntoAnEnvelopeThatHeldAnotherEventGivesTheEventAlone) {
+    const auto samples = every_sample();
+    envelope into = samples.back();
+    into.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    // Each event into what the one before left: every type after another.
+    for (const auto& e : samples) {
+        ASSERT_TRUE(decode_binary(encode_binary(e), into));
+        EXPECT_EQ(into, e) << type_name_of(e.data);
+    }
+    EXPECT_FALSE(decode_binary("garbage", into));
+}
+
 // The bytes cereal's own portable binary archive writes for v, in the
 // byte order given (what earlier builds stored: little-endian).
 template <class M>
