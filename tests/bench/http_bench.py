@@ -9,7 +9,9 @@ arrivals) at half of that rate, latency measured from each request's
 scheduled arrival. Then, on the same server over 64 new connections, a
 closed loop of reads of the same tasks (GET /v1/tasks/{task}): the rate at which the
 server answers the cheapest authenticated request, a ceiling for any
-command rate on this machine.
+command rate on this machine. The server's CPU time (every thread, from
+/proc) is divided by the requests of each run: per command (the alert
+reviews the commands cause included) against per read.
 
 PostgreSQL: a throwaway cluster initialised in a temporary directory under
 build/ (its unix socket in that directory too), fsync=on,
@@ -55,7 +57,8 @@ JOURNEYS = 32
 TEMPLATE = "migops-general-migration"
 USER = "bench"
 
-ROWS = ("http.status.64", "http.status.p50.half", "http.status.p99.half", "http.read.64")
+ROWS = ("http.status.64", "http.status.p50.half", "http.status.p99.half", "http.read.64",
+        "http.status.cpu")
 
 # One event as a PostgreSQL row: the envelope's place, id, type and time as
 # columns, who and why plus the status change as jsonb. A row is 392 bytes
@@ -236,6 +239,15 @@ class _client:
         return json.loads(text) if text else None
 
 
+def _cpu_seconds(pid):
+    """The CPU time (user and system, every thread) a process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        # Fields after the command name, which ends with the last ")":
+        # utime and stime are the 12th and 13th.
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_ready(port, server, log_path):
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
@@ -290,6 +302,9 @@ def migops_http(build_dir, workload=task_status_workload):
                                    check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
             work_args, tasks = workload(_client(port, token), tmp)
             def load(*phase_args):
+                """The phases by name; "cpu_us" in each is the server's CPU
+                time per request over all the phases of this run."""
+                cpu_before = _cpu_seconds(server.pid)
                 done = subprocess.run(
                     [os.path.join(build_dir, "bin", "migops_http_load"), "--port", str(port),
                      "--token", token, *work_args, "--connections", str(CONNECTIONS),
@@ -298,7 +313,12 @@ def migops_http(build_dir, workload=task_status_workload):
                 if done.returncode != 0:
                     raise bench_error(f"migops_http_load failed ({done.returncode}): "
                                       f"{done.stderr.strip()}\n{done.stdout.strip()}")
-                return {p["phase"]: p for p in map(json.loads, done.stdout.splitlines())}
+                phases = {p["phase"]: p for p in map(json.loads, done.stdout.splitlines())}
+                requests = sum(p["requests"] for p in phases.values())
+                cpu_us = (_cpu_seconds(server.pid) - cpu_before) * 1e6 / max(requests, 1)
+                for p in phases.values():
+                    p["cpu_us"] = cpu_us
+                return phases
 
             phases = load("--then-half")
             phases["read"] = load("--reads")["max"]
@@ -324,8 +344,8 @@ def http_rows(root, selectors, rounds=ROUNDS):
     if not any(wanted(r, selectors) for r in ROWS):
         return []
     build_dir = os.path.join(root, "build")
-    figures = {"rate": [], "p50": [], "p99": [], "reads": [], "pg_tps": [], "pg_p50": [],
-               "pg_p99": []}
+    figures = {"rate": [], "p50": [], "p99": [], "reads": [], "cpu": [], "read_cpu": [],
+               "pg_tps": [], "pg_p50": [], "pg_p99": []}
     for n in range(1, rounds + 1):
         pg = postgres_baseline(build_dir)
         ours = migops_http(build_dir)
@@ -337,9 +357,12 @@ def http_rows(root, selectors, rounds=ROUNDS):
               f"{pg['transactions']} transactions at {pg['half_tps']:,.0f} tps (-R "
               f"{pg['half_rate']:,.0f}): p50 {pg['p50_ms']:.2f} ms, p99 {pg['p99_ms']:.2f} ms; "
               f"rows of {pg['row_bytes']:.0f} bytes; migops task reads: "
-              f"{ours['read']['rate']:,.0f}/s in a closed loop", file=sys.stderr)
+              f"{ours['read']['rate']:,.0f}/s in a closed loop; server CPU "
+              f"{mx['cpu_us']:.0f} us per command, {ours['read']['cpu_us']:.0f} us per read",
+              file=sys.stderr)
         for key, value in (("rate", mx["rate"]), ("p50", half["p50_ms"]),
                            ("p99", half["p99_ms"]), ("reads", ours["read"]["rate"]),
+                           ("cpu", mx["cpu_us"]), ("read_cpu", ours["read"]["cpu_us"]),
                            ("pg_tps", pg["tps"]),
                            ("pg_p50", pg["p50_ms"]), ("pg_p99", pg["p99_ms"])):
             figures[key].append(value)
@@ -358,5 +381,8 @@ def http_rows(root, selectors, rounds=ROUNDS):
          "baseline": m["pg_tps"], "ratio": m["reads"] / m["pg_tps"],
          "goal": "report: a ceiling for http.status.64",
          "rounds": {"values": figures["reads"], "baselines": figures["pg_tps"]}},
+        {"row": "http.status.cpu", "value": m["cpu"], "unit": "us/command",
+         "baseline": m["read_cpu"], "ratio": m["read_cpu"] / m["cpu"], "goal": "report",
+         "rounds": {"values": figures["cpu"], "baselines": figures["read_cpu"]}},
     ]
     return [r for r in rows if wanted(r["row"], selectors)]
