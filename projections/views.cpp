@@ -252,9 +252,22 @@ task_texts task_json(const engine::journey_state& j, const engine::node_state& n
     auto o = task_members(j, n, false);
     task_texts out;
     out.brief = boost::json::serialize(o);
-    if (!n.children.empty()) o["subtasks"] = subtasks_of(j, n, true);
-    add_details(j, n, o);
-    out.detailed = boost::json::serialize(o);
+    if (!n.children.empty()) {
+        o["subtasks"] = subtasks_of(j, n, true);
+        add_details(j, n, o);
+        out.detailed = boost::json::serialize(o);
+        return out;
+    }
+    // Without subtasks the members are the same: the details follow the
+    // brief text's members, in the order add_details gives them, and the
+    // members are not serialized twice.
+    object details;
+    add_details(j, n, details);
+    const auto more = boost::json::serialize(details);  // "{…}", never empty
+    out.detailed.reserve(out.brief.size() + more.size());
+    out.detailed.append(out.brief, 0, out.brief.size() - 1);
+    out.detailed += ',';
+    out.detailed.append(more, 1);
     return out;
 }
 

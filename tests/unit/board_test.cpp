@@ -281,6 +281,30 @@ TEST_F(BoardTest, ADependentIsRenderedAgainWhenWhatItWaitsOnOpensOrCloses) {
     EXPECT_TRUE(row("task/" + b)->at("waiting").as_bool());
 }
 
+// A task's row is what task_view with details renders from the log's fold,
+// for tasks with and without subtasks, comments, help, files and evidence.
+TEST_F(BoardTest, EveryTaskRowIsTheTaskWithItsDetails) {
+    for (int i = 1; i <= 2; ++i) busy_space(i);
+    std::size_t compared = 0;
+    std::size_t with_subtasks = 0;
+    std::size_t completed = 0;
+    for (const auto& [p, state] : fold_log())
+        for (const auto& [jid, js] : state.journeys)
+            for (const auto& [nid, n] : js.nodes) {
+                if (!n.is_task()) continue;
+                auto stored = board::get(store_->db(), cf_, "task/" + nid.value);
+                ASSERT_TRUE(stored && stored.value()) << nid.value;
+                EXPECT_EQ(*stored.value(), boost::json::serialize(task_view(js, n, true)))
+                    << nid.value;
+                ++compared;
+                with_subtasks += n.children.empty() ? 0 : 1;
+                completed += n.status == events::task_status::completed ? 1 : 0;
+            }
+    EXPECT_GT(compared, 10u);
+    EXPECT_GT(with_subtasks, 0u);
+    EXPECT_GT(completed, 0u);
+}
+
 // The journey row keeps each task's text from the render before and renders
 // only what an event changed: after every kind of change it is the text a
 // whole render of the log's fold gives.
