@@ -405,7 +405,10 @@ void alert_scheduler::submit(const std::vector<review>& reviews) {
             });
     const auto queued = processor_.submit_all(std::move(submissions));
     // One not queued (the partition is busy or stopping) is planned again at
-    // the next tick, which also refills the window.
+    // the next tick, which also refills the window. When all were queued,
+    // this object is not touched again here: their answers may all come
+    // before this returns.
+    if (std::all_of(queued.begin(), queued.end(), [](const auto& q) { return bool(q); })) return;
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < queued.size(); ++i) {
         if (queued[i]) continue;
