@@ -40,10 +40,7 @@ std::optional<std::uint32_t> node_number(std::string_view id) {
 
 alert_scheduler::alert_scheduler(engine::partition_processor& processor, ev::event_log& log,
                                  const clock& time, scheduler_options options)
-    : processor_(processor), log_(log), clock_(time), options_(options) {
-    // A window of none would never submit.
-    options_.reviews_at_once = std::max<std::size_t>(options_.reviews_at_once, 1);
-}
+    : processor_(processor), log_(log), clock_(time), options_(options) {}
 
 alert_scheduler::~alert_scheduler() {
     stop();
@@ -321,10 +318,6 @@ void alert_scheduler::stop() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
-        // Reviews not yet submitted are dropped: start() plans every task
-        // again.
-        in_flight_ -= waiting_.size();
-        waiting_.clear();
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
@@ -356,8 +349,7 @@ std::size_t alert_scheduler::tick() {
         if (!r) spdlog::warn("alert scheduler: partition {}: {}", p, r.error().message);
     }
     std::vector<task_ref> reviews;
-    std::vector<review> now_submitted;
-    std::size_t sent = 0;
+    std::vector<std::pair<engine::submission, engine::completion>> submissions;
     {
         std::lock_guard lock(mutex_);
         reviews.swap(review_now_);
@@ -368,70 +360,34 @@ std::size_t alert_scheduler::tick() {
             --planned_;
             reviews.push_back(task_ref{e->journey, e->node});
         }
+        std::sort(reviews.begin(), reviews.end());
+        reviews.erase(std::unique(reviews.begin(), reviews.end()), reviews.end());
+        submissions.reserve(reviews.size());
         // Re-planned after the review (its events mark it again; a review
-        // that changes nothing is planned from the state as it is). One
-        // already waiting for the window is not sent twice.
-        for (const auto& r : reviews) sent += waiting_.insert(r).second ? 1 : 0;
-        in_flight_ += sent;
-        now_submitted = fill_window();
+        // that changes nothing is planned from the state as it is).
+        for (const auto& r : reviews)
+            submissions.emplace_back(engine::submission{engine::review_alerts{task_id(r)},
+                                                        engine::system_actor, now, ""},
+                                     [this, r](const auto& outcome) {
+                                         // Under the lock: stop() waits for
+                                         // the last of these before this
+                                         // object goes.
+                                         std::lock_guard relock(mutex_);
+                                         if (!outcome || outcome.value().empty())
+                                             retry_.push_back(r);
+                                         // otherwise its events were noted from the log
+                                         if (--in_flight_ == 0) reviews_idle_.notify_all();
+                                     });
     }
-    submit(now_submitted);
-    return sent;
-}
-
-std::vector<alert_scheduler::review> alert_scheduler::fill_window() {
-    std::vector<review> out;
-    // A journey's reviews are adjacent in waiting_ (ordered by journey
-    // slot, then node): they go out together and land in one batch.
-    while (!stopping_ && !waiting_.empty() && submitted_ < options_.reviews_at_once) {
-        const auto t = *waiting_.begin();
-        waiting_.erase(waiting_.begin());
-        out.push_back(review{t, task_id(t)});
-        ++submitted_;
-    }
-    return out;
-}
-
-void alert_scheduler::submit(const std::vector<review>& reviews) {
-    if (reviews.empty()) return;
-    const auto now = clock_.now();
-    std::vector<std::pair<engine::submission, engine::completion>> submissions;
-    submissions.reserve(reviews.size());
-    for (const auto& r : reviews)
-        submissions.emplace_back(
-            engine::submission{engine::review_alerts{r.id}, engine::system_actor, now, ""},
-            [this, t = r.task](const result<std::vector<ev::envelope>>& outcome) {
-                answered(t, outcome && !outcome.value().empty());
-            });
+    in_flight_ += reviews.size();
     const auto queued = processor_.submit_all(std::move(submissions));
-    // One not queued (the partition is busy or stopping) is planned again at
-    // the next tick, which also refills the window. When all were queued,
-    // this object is not touched again here: their answers may all come
-    // before this returns.
-    if (std::all_of(queued.begin(), queued.end(), [](const auto& q) { return bool(q); })) return;
-    std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < queued.size(); ++i) {
         if (queued[i]) continue;
-        retry_.push_back(reviews[i].task);
-        --submitted_;
-        if (--in_flight_ == 0) reviews_idle_.notify_all();
-    }
-}
-
-void alert_scheduler::answered(const task_ref& t, bool changed) {
-    std::vector<review> next;
-    {
-        // Under the lock to the end: stop() waits for the last answer
-        // before this object goes.
         std::lock_guard lock(mutex_);
-        if (!changed) retry_.push_back(t);  // otherwise its events were noted from the log
-        --submitted_;
-        next = fill_window();
+        retry_.push_back(reviews[i]);
         if (--in_flight_ == 0) reviews_idle_.notify_all();
-        if (next.empty()) return;
     }
-    // The reviews just taken are still in flight: stop() waits for them.
-    submit(next);
+    return reviews.size();
 }
 
 std::size_t alert_scheduler::planned() const {

@@ -13,12 +13,6 @@
 // "<journey>.n<k>"); each journey keeps its tasks' next review times in a
 // vector by node number, and the times are queued in a due_queue.
 //
-// Reviews go to the partitions a window at a time: at most
-// reviews_at_once of them submitted and not yet answered, the next sent as
-// each is answered. A tick that finds thousands due (a morning of overdue
-// tasks) does not put them all in one decided batch ahead of the users'
-// commands; theirs are decided, written and shown between its windows.
-//
 // Lifecycle: start() subscribes to the log (to learn which tasks changed),
 // builds the index from every partition's state, and starts the ticking
 // thread; stop() stops it. tick() may also be driven by hand (tests, with a
@@ -42,7 +36,6 @@ namespace migops::scheduler {
 
 struct scheduler_options {
     std::chrono::milliseconds tick{1000};  // 0: no thread; tick() is called by hand
-    std::size_t reviews_at_once = 32;  // reviews submitted and not yet answered, at most (≥ 1)
 };
 
 class alert_scheduler {
@@ -56,15 +49,13 @@ class alert_scheduler {
     result<void> start();
     void stop();
 
-    // Re-plans the tasks events touched, then sends a review of every task
-    // whose time has come: submitted at once while the window has room,
-    // else queued for it. Returns the number of reviews it sent.
+    // Re-plans the tasks events touched, then submits a review of every
+    // task whose time has come. Returns the number of reviews submitted.
     std::size_t tick();
 
     // Tasks in the index.
     std::size_t planned() const;
-    // Reviews sent and not yet answered (durable or refused), whether
-    // submitted or waiting for the window.
+    // Reviews submitted and not yet answered (durable or refused).
     std::size_t reviews_in_flight() const { return in_flight_.load(); }
 
   private:
@@ -116,20 +107,6 @@ class alert_scheduler {
     void set_next(std::uint32_t journey, std::uint32_t node, std::optional<timestamp> next);
     void compact_if_stale();
     node_id task_id(const task_ref& t) const;
-    // A review about to be submitted: its task and the task's id.
-    struct review {
-        task_ref task;
-        node_id id;
-    };
-    // Under mutex_: the waiting reviews the window has room for, counted
-    // as submitted.
-    std::vector<review> fill_window();
-    // Submits them at the clock's time.
-    void submit(const std::vector<review>& reviews);
-    // A review's answer (on the log writer thread): the task is planned
-    // again when the review failed or changed nothing, and the reviews
-    // waiting for the window take its place.
-    void answered(const task_ref& t, bool changed);
     void run();
 
     engine::partition_processor& processor_;
@@ -146,8 +123,6 @@ class alert_scheduler {
     due_queue due_;
     std::size_t planned_ = 0;  // tasks whose next time is set
     std::vector<task_ref> review_now_;
-    std::set<task_ref> waiting_;   // sent and not yet submitted: the window was full
-    std::size_t submitted_ = 0;    // submitted and not yet answered
     std::vector<task_ref> retry_;  // reviews that failed or changed nothing: re-plan
     std::map<partition_id, std::set<node_id>> dirty_tasks_;
     std::map<partition_id, std::set<journey_id>> dirty_journeys_;

@@ -211,13 +211,9 @@ measured measure(const fs::path& dir, std::size_t journeys) {
     out.state_mib = static_cast<double>(loaded - before_load) / mib;
 
     scheduler::manual_clock time(base);
-    // A window as wide as the tick: the tick submits every review itself,
-    // so that its thread's CPU time counts every submission (with a
-    // narrower window, those past it are submitted as earlier ones are
-    // answered, on the log writer thread).
-    scheduler::alert_scheduler s(processor, *o.log, time,
-                                 scheduler::scheduler_options{.tick = std::chrono::milliseconds(0),
-                                                              .reviews_at_once = due_per_tick});
+    scheduler::alert_scheduler s(
+        processor, *o.log, time,
+        scheduler::scheduler_options{.tick = std::chrono::milliseconds(0)});
     started = steady::now();
     if (!s.start()) std::abort();
     out.rebuild_s = seconds_since(started);

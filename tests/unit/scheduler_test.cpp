@@ -1,13 +1,10 @@
 // The alert scheduler with a manual clock: reviews a task when its time
-// comes or when an event changed what it should carry, sends its reviews a
-// window at a time, rebuilds its index from state, and a tick with nothing
-// due submits nothing.
+// comes or when an event changed what it should carry, rebuilds its index
+// from state, and a tick with nothing due submits nothing.
 
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <future>
-#include <mutex>
 #include <thread>
 #include <tuple>
 
@@ -77,70 +74,6 @@ class SchedulerTest : public ::testing::Test {
         return n;
     }
 
-    // Holds the log writer in a command's completion until gate is set.
-    void hold_writer(std::promise<void>& gate) {
-        std::promise<void> holding;
-        auto opened = gate.get_future().share();
-        ASSERT_TRUE(processor_->submit(
-            {engine::describe_space{space_id{"acme"}, "held"}, user_id{"admin"}, clock_.now(), ""},
-            [&holding, opened](auto) {
-                holding.set_value();
-                opened.wait();
-            }));
-        holding.get_future().wait();
-    }
-    // Stops the scheduler while hold_writer holds the writer: stop() waits
-    // for the reviews submitted, and returns once the gate opens.
-    void stop_while_held(std::promise<void>& gate) {
-        auto stopped = std::async(std::launch::async, [&] { scheduler_->stop(); });
-        EXPECT_EQ(stopped.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
-            << "stop() returned while a review it submitted was in flight";
-        gate.set_value();
-        stopped.get();
-        EXPECT_EQ(scheduler_->reviews_in_flight(), 0u);
-    }
-    // Six tasks of the journey due in an hour (due-soon alerts off).
-    std::vector<node_id> six_due_in_an_hour() {
-        events::alert_rules rules;
-        rules.due_soon_minutes = 0;
-        run(engine::set_alert_rules{journey_, rules});
-        const auto due = tasks(6);
-        for (const auto& t : due)
-            run(engine::set_due_date{t, timestamp{clock_.now().micros + hour}});
-        return due;
-    }
-    // The first n tasks of the journey.
-    std::vector<node_id> tasks(std::size_t n) {
-        std::vector<node_id> out;
-        std::promise<void> done;
-        auto f = done.get_future();
-        EXPECT_TRUE(
-            processor_->inspect(processor_->partition_for(space_id{"acme"}), [&](const auto& s) {
-                for (const auto& [id, node] : s.journey(journey_)->nodes)
-                    if (node.kind == events::node_kind::task && out.size() < n) out.push_back(id);
-                done.set_value();
-            }));
-        f.get();
-        return out;
-    }
-    // The processor and the scheduler again, the processor reporting each
-    // group it writes to on_group and the scheduler sending reviews_at_once.
-    void restart(std::function<void(const engine::group_report&)> on_group,
-                 std::size_t reviews_at_once) {
-        scheduler_->stop();
-        scheduler_.reset();
-        processor_->stop();
-        engine::processor_options options;
-        options.on_group = std::move(on_group);
-        processor_ = std::make_unique<engine::partition_processor>(*log_, options);
-        ASSERT_TRUE(processor_->start());
-        scheduler_ = std::make_unique<alert_scheduler>(
-            *processor_, *log_, clock_,
-            scheduler_options{.tick = std::chrono::milliseconds(0),
-                              .reviews_at_once = reviews_at_once});
-        ASSERT_TRUE(scheduler_->start());
-    }
-
     testing_support::temp_dir dir_;
     manual_clock clock_{timestamp{1'800'000'000'000'000}};
     std::unique_ptr<events::rocks_store> store_;
@@ -187,15 +120,28 @@ TEST_F(SchedulerTest, BlockingIsReviewedAtOnceAndCompletionClears) {
 TEST_F(SchedulerTest, StopWaitsForTheReviewsItSubmitted) {
     run(engine::change_task_status{task_, events::task_status::in_progress, "", {}});
     run(engine::change_task_status{task_, events::task_status::blocked, "no access", {}});
-    // The log writer held up: what the tick submits stays in flight until
-    // the gate opens.
+    // The log writer held up in a completion: what the tick submits stays
+    // in flight until the gate opens.
     std::promise<void> gate;
-    hold_writer(gate);
+    std::promise<void> holding;
+    auto opened = gate.get_future().share();
+    ASSERT_TRUE(processor_->submit(
+        {engine::describe_space{space_id{"acme"}, "held"}, user_id{"admin"}, clock_.now(), ""},
+        [&, opened](auto) {
+            holding.set_value();
+            opened.wait();
+        }));
+    holding.get_future().wait();
     EXPECT_EQ(scheduler_->tick(), 1u);
     EXPECT_EQ(scheduler_->reviews_in_flight(), 1u);
 
     // Its completion refers to the scheduler: stop() returns only after it.
-    stop_while_held(gate);
+    auto stopped = std::async(std::launch::async, [&] { scheduler_->stop(); });
+    EXPECT_EQ(stopped.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+        << "stop() returned while a review it submitted was in flight";
+    gate.set_value();
+    stopped.get();
+    EXPECT_EQ(scheduler_->reviews_in_flight(), 0u);
 }
 
 TEST_F(SchedulerTest, RebuildsItsIndexFromStateOnStart) {
@@ -324,51 +270,6 @@ TEST_F(SchedulerTest, ADeletedJourneyLeavesTheIndex) {
     EXPECT_EQ(scheduler_->planned(), 0u) << "the other task is let go before its time";
     clock_.advance(std::chrono::hours(2));
     EXPECT_EQ(tick(), 0u);
-}
-
-TEST_F(SchedulerTest, ReviewsGoOutAWindowAtATime) {
-    const auto due = six_due_in_an_hour();
-    ASSERT_EQ(due.size(), 6u);
-    std::mutex m;
-    std::vector<std::size_t> commands;  // of each group that appended alerts
-    restart(
-        [&](const engine::group_report& g) {
-            std::lock_guard lock(m);
-            if (g.events > 0) commands.push_back(g.commands);
-        },
-        2);
-    clock_.advance(std::chrono::hours(1));
-    EXPECT_EQ(tick(), 6u) << "every task that came due is sent";
-    for (const auto& t : due) EXPECT_TRUE(alerts(t).contains(alert_kind::overdue)) << t.value;
-    std::lock_guard lock(m);
-    ASSERT_FALSE(commands.empty());
-    EXPECT_GE(commands.size(), 3u) << "six reviews, two at a time";
-    for (auto n : commands) EXPECT_LE(n, 2u) << "no group holds more reviews than the window";
-}
-
-TEST_F(SchedulerTest, StopDropsTheReviewsWaitingForTheWindowAndStartSendsThemAgain) {
-    const auto due = six_due_in_an_hour();
-    ASSERT_EQ(due.size(), 6u);
-    restart(nullptr, 2);
-    // The log writer held up: the window's two reviews stay submitted and
-    // the other four wait.
-    std::promise<void> gate;
-    hold_writer(gate);
-    clock_.advance(std::chrono::hours(1));
-    EXPECT_EQ(scheduler_->tick(), 6u);
-    EXPECT_EQ(scheduler_->reviews_in_flight(), 6u);
-    stop_while_held(gate);
-    std::size_t raised = 0;
-    for (const auto& t : due) raised += alerts(t).contains(alert_kind::overdue) ? 1 : 0;
-    EXPECT_EQ(raised, 2u) << "only the window's reviews were submitted";
-
-    // Nothing is lost: a new scheduler plans every task again.
-    scheduler_ = std::make_unique<alert_scheduler>(
-        *processor_, *log_, clock_,
-        scheduler_options{.tick = std::chrono::milliseconds(0), .reviews_at_once = 2});
-    ASSERT_TRUE(scheduler_->start());
-    EXPECT_EQ(tick(), 4u);
-    for (const auto& t : due) EXPECT_TRUE(alerts(t).contains(alert_kind::overdue)) << t.value;
 }
 
 }  // namespace
