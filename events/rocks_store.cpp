@@ -4,11 +4,14 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
+
+#include <rocksdb/convenience.h>
 
 namespace migops::events {
 
@@ -88,8 +91,10 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const rocks_store_options
     // LZ4 rather than the default Snappy: about as small, and cheaper to
     // write and to read back (a rebuild reads the whole log). Each table
     // file names its own compression, so files written with Snappy stay
-    // readable.
-    db_options.compression = rocksdb::kLZ4Compression;
+    // readable. A RocksDB built without LZ4 keeps its default.
+    const auto supported = rocksdb::GetSupportedCompressions();
+    if (std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end())
+        db_options.compression = rocksdb::kLZ4Compression;
     if (options.env) db_options.env = options.env;
     if (options.info_log) db_options.info_log = options.info_log;
 

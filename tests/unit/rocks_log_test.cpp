@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include <rocksdb/table_properties.h>
 #include <rocksdb/write_batch.h>
 
 #include "events/codec.h"
@@ -64,6 +65,28 @@ TEST_F(RocksLogTest, AppendsReadsAndReopens) {
     EXPECT_EQ(events.value().front().pos, 4u);
     EXPECT_EQ(std::get<space_renamed>(events.value().back().data).name, "name 8");
     EXPECT_TRUE(log.value()->read(1, 1, 10).value().empty());
+}
+
+// The log's table files are LZ4 (rocks_store.cpp), whatever RocksDB's
+// default; so are those of a column family made later (a rebuild's).
+TEST_F(RocksLogTest, TableFilesAreWrittenWithLz4) {
+    auto store = rocks_store::open(store_options(dir_.path()));
+    ASSERT_TRUE(store) << store.error().message;
+    auto log = rocks_log::open(*store.value(), {.partitions = 2});
+    ASSERT_TRUE(log);
+    chain_head h{};
+    ASSERT_TRUE(log.value()->append(1, make_batch(1, h, 20)));
+    auto later = store.value()->create_column_family("later");
+    ASSERT_TRUE(later);
+    auto& db = store.value()->db();
+    ASSERT_TRUE(db.Put({}, later.value(), "key", "value").ok());
+    for (auto* cf : {store.value()->column_family(events_column_family), later.value()}) {
+        ASSERT_TRUE(db.Flush({}, cf).ok());
+        rocksdb::TablePropertiesCollection tables;
+        ASSERT_TRUE(db.GetPropertiesOfAllTables(cf, &tables).ok());
+        ASSERT_FALSE(tables.empty());
+        for (const auto& [file, props] : tables) EXPECT_EQ(props->compression_name, "LZ4") << file;
+    }
 }
 
 TEST_F(RocksLogTest, RefusesABatchThatDoesNotContinueTheChain) {
