@@ -21,6 +21,7 @@
 #include "engine/template_catalog.h"
 #include "events/kafka/kafka_log.h"
 #include "events/rocks_log.h"
+#include "projections/catalogue.h"
 #include "projections/read_models.h"
 #include "scheduler/alert_scheduler.h"
 #include "scheduler/checkpointer.h"
@@ -322,7 +323,8 @@ result<void> application::start() {
 
     std::vector<std::string> families{events::events_column_family, events::meta_column_family};
     families.emplace_back(idempotency_column_family);
-    auto store = events::rocks_store::open({config_.data_dir, families, nullptr, rocksdb_logger()});
+    auto store = events::rocks_store::open(
+        {config_.data_dir, families, nullptr, rocksdb_logger(), projections::tune_family});
     if (!store) return failure(store.error());
     parts_->store = std::move(store).value();
     if (auto r = start_listening(); !r) return r;

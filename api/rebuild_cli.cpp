@@ -12,6 +12,7 @@
 #include "api/curl_support.h"
 #include "api/logging.h"
 #include "events/rocks_log.h"
+#include "projections/catalogue.h"
 #include "projections/read_models.h"
 #include "scheduler/clock.h"
 
@@ -239,8 +240,8 @@ int rebuild_projections(const rebuild_request& r) {
     }
     if (!r.server.empty()) return rebuild_on_server(cfg.value(), r.server, r.token);
     std::vector<std::string> families{events::events_column_family, events::meta_column_family};
-    auto store =
-        events::rocks_store::open({cfg.value().data_dir, families, nullptr, rocksdb_logger()});
+    auto store = events::rocks_store::open(
+        {cfg.value().data_dir, families, nullptr, rocksdb_logger(), projections::tune_family});
     if (store) return rebuild_here(cfg.value(), *store.value());
     if (store.error().code != errc::locked) {
         std::cerr << command << ": " << store.error().message << "\n";

@@ -108,8 +108,8 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const rocks_store_options
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     descriptors.reserve(names.size());
-    for (const auto& n : names)
-        descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions(db_options));
+    store->tune_family_ = options.tune_family;
+    for (const auto& n : names) descriptors.emplace_back(n, store->family_options(n, db_options));
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
     auto s = rocksdb::DB::Open(db_options, options.dir.string(), descriptors, &handles, &raw);
@@ -203,6 +203,13 @@ rocksdb::ColumnFamilyHandle* rocks_store::column_family(const std::string& name)
     return it == handles_.end() ? nullptr : it->second;
 }
 
+rocksdb::ColumnFamilyOptions rocks_store::family_options(const std::string& name,
+                                                         const rocksdb::Options& db_options) const {
+    rocksdb::ColumnFamilyOptions out(db_options);
+    if (tune_family_) tune_family_(name, out);
+    return out;
+}
+
 std::vector<std::string> rocks_store::column_family_names() const {
     std::lock_guard lock(handles_mutex_);
     std::vector<std::string> out;
@@ -215,7 +222,7 @@ result<rocksdb::ColumnFamilyHandle*> rocks_store::create_column_family(const std
     std::lock_guard lock(handles_mutex_);
     if (auto it = handles_.find(name); it != handles_.end()) return it->second;
     rocksdb::ColumnFamilyHandle* h = nullptr;
-    rocksdb::ColumnFamilyOptions options(db_->GetOptions());
+    const auto options = family_options(name, db_->GetOptions());
     auto s = db_->CreateColumnFamily(options, name, &h);
     if (!s.ok()) return failure(from_status(s, "cannot create column family " + name));
     handles_[name] = h;

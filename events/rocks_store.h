@@ -8,6 +8,7 @@
 // the export and verify commands → destroyed.
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,12 +21,17 @@
 
 namespace migops::events {
 
+// Options a column family takes beyond the store's own, by its name; given
+// to every family when the store opens and when one is created.
+using family_tuning = std::function<void(const std::string& name, rocksdb::ColumnFamilyOptions&)>;
+
 struct rocks_store_options {
     std::filesystem::path dir;
     std::vector<std::string> column_families;  // created when missing
     rocksdb::Env* env = nullptr;               // for fault injection in tests
     // Where RocksDB's messages go (default: a LOG file in dir).
     std::shared_ptr<rocksdb::Logger> info_log = nullptr;
+    family_tuning tune_family = nullptr;
 };
 
 class rocks_store {
@@ -55,10 +61,13 @@ class rocks_store {
 
   private:
     rocks_store() = default;
+    rocksdb::ColumnFamilyOptions family_options(const std::string& name,
+                                                const rocksdb::Options& db_options) const;
 
     std::filesystem::path dir_;
     std::filesystem::path secondary_dir_;  // the reader's own files, removed on close
     int lock_fd_ = -1;
+    family_tuning tune_family_;
     std::unique_ptr<rocksdb::DB> db_;
     mutable std::mutex handles_mutex_;  // handles_, dropped_
     std::map<std::string, rocksdb::ColumnFamilyHandle*> handles_;

@@ -5,6 +5,8 @@
 #include <set>
 #include <tuple>
 
+#include <rocksdb/slice_transform.h>
+
 #include "engine/state.h"
 #include "events/big_endian.h"
 
@@ -76,6 +78,17 @@ std::size_t entry_suffix_bytes(std::string_view key) {
     if (is_timed(key)) return time_bytes + position_bytes;
     return 0;
 }
+
+// The run of an index entry's key: its prefix (above).
+class entry_runs final : public rocksdb::SliceTransform {
+  public:
+    const char* Name() const override { return "migops.audit_index.runs"; }
+    rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+        const auto suffix = std::min(entry_suffix_bytes(key.ToStringView()), key.size());
+        return {key.data(), key.size() - suffix};
+    }
+    bool InDomain(const rocksdb::Slice&) const override { return true; }
+};
 
 std::string index_time_key(partition_id p) {
     std::string k(index_time_tag);
@@ -806,6 +819,11 @@ std::optional<std::uint32_t> event_type_id(std::string_view name) {
             out = E::type_id;
     });
     return out;
+}
+
+std::shared_ptr<const rocksdb::SliceTransform> audit_index::row_runs() const {
+    static const auto runs = std::make_shared<const entry_runs>();
+    return runs;
 }
 
 }  // namespace migops::projections

@@ -78,6 +78,10 @@ class audit_index final : public projection {
     // Its reads (a help request's target, a partition's index time) are
     // answered for what the batch wrote from memory.
     bool reads_own_writes() const override { return false; }
+    // A run is an id's entries (and, in a/, y/ and m/, one partition's):
+    // their key without the time and position. Any other row is a run of
+    // its own.
+    std::shared_ptr<const rocksdb::SliceTransform> row_runs() const override;
     result<void> flush(rows&) override;
     void discard() override;
     void reset() override { discard(); }

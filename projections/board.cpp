@@ -1,5 +1,6 @@
 #include "projections/board.h"
 
+#include <rocksdb/slice_transform.h>
 #include <boost/json/serialize.hpp>
 
 #include "engine/commands.h"
@@ -341,6 +342,12 @@ void board::write_snapshot(const ev::envelope& e, const space_tally& tally, rows
 
 void board::committed(std::span<const ev::envelope> batch) {
     listeners_.call(batch);
+}
+
+std::shared_ptr<const rocksdb::SliceTransform> board::row_runs() const {
+    static const std::shared_ptr<const rocksdb::SliceTransform> whole_key(
+        rocksdb::NewNoopTransform());
+    return whole_key;
 }
 
 void board::restore(const ev::envelope& e) {

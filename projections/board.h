@@ -40,6 +40,8 @@ class board final : public projection {
     result<void> flush(rows& r) override;
     void committed(std::span<const events::envelope> batch) override;
     bool keeps_memory() const override { return true; }
+    // Its rows are written again and again: each key is a run.
+    std::shared_ptr<const rocksdb::SliceTransform> row_runs() const override;
     void restore(const events::envelope& e) override;
     void restored() override;
     void reset() override;

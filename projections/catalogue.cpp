@@ -20,4 +20,14 @@ std::vector<std::string> all_column_families() {
     return out;
 }
 
+void tune_family(const std::string& name, rocksdb::ColumnFamilyOptions& options) {
+    for (const auto& p : all_projections()) {
+        const auto family = column_family_of(*p);
+        if (name == family || name.starts_with(family + ".g")) {
+            options.memtable_insert_with_hint_prefix_extractor = p->row_runs();
+            return;
+        }
+    }
+}
+
 }  // namespace migops::projections

@@ -13,4 +13,8 @@ namespace migops::projections {
 std::vector<std::unique_ptr<projection>> all_projections();
 std::vector<std::string> all_column_families();
 
+// The options of a read model's column family, of any generation, beyond
+// the store's: its row_runs. For rocks_store_options::tune_family.
+void tune_family(const std::string& name, rocksdb::ColumnFamilyOptions& options);
+
 }  // namespace migops::projections

@@ -70,6 +70,13 @@ class projection {
     virtual void discard() {}
     // After a batch's rows and checkpoint were written (runner's thread).
     virtual void committed(std::span<const events::envelope>) {}
+    // How its rows are written, so that RocksDB puts a row into the
+    // memtable beside the last one written of its run instead of searching
+    // for its place from the top: keys of one run have the same prefix
+    // under this transform and are written one after another in key order
+    // (a row written again is a run of its own: its new version goes just
+    // before the last). Null when the rows follow no runs.
+    virtual std::shared_ptr<const rocksdb::SliceTransform> row_runs() const { return nullptr; }
 
     // A projection that also keeps a fold in memory gets, on start, every
     // event up to its checkpoint (restore), then restored(); reset() drops

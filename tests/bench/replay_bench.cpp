@@ -159,7 +159,8 @@ opened open_store(const fs::path& dir) {
     auto families = projections::all_column_families();
     families.push_back(events::events_column_family);
     families.push_back(events::meta_column_family);
-    auto store = events::rocks_store::open({dir, families, nullptr});
+    auto store =
+        events::rocks_store::open({dir, families, nullptr, nullptr, projections::tune_family});
     if (!store) std::abort();
     // Set-up only: the rows measure reading and replay.
     auto log =

@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <thread>
 
 #include <boost/json/parse.hpp>
@@ -39,6 +42,39 @@ class RebuildTest : public ::testing::Test {
         server_.pid = 0;
     }
     std::string data() const { return (dir_.path() / "data").string(); }
+    // The column families' options in the data directory's latest OPTIONS
+    // file, by family and option.
+    std::map<std::string, std::map<std::string, std::string>> family_options() const {
+        std::filesystem::path latest;
+        std::uint64_t number = 0;
+        for (const auto& f : std::filesystem::directory_iterator(data())) {
+            const auto name = f.path().filename().string();
+            if (!name.starts_with("OPTIONS-") || name.ends_with(".dbtmp")) continue;
+            const auto n = std::stoull(name.substr(8));
+            if (!latest.empty() && n < number) continue;
+            latest = f.path();
+            number = n;
+        }
+        std::map<std::string, std::map<std::string, std::string>> out;
+        std::ifstream in(latest);
+        std::string line;
+        std::string family;
+        constexpr std::string_view section = "[CFOptions \"";
+        while (std::getline(in, line)) {
+            if (line.starts_with(section)) {
+                family = line.substr(section.size(), line.rfind('"') - section.size());
+                continue;
+            }
+            if (line.starts_with("[")) family.clear();
+            const auto eq = line.find('=');
+            if (family.empty() || eq == std::string::npos) continue;
+            const auto start = line.find_first_not_of(' ');
+            out[family][line.substr(start, eq - start)] = line.substr(eq + 1);
+        }
+        EXPECT_FALSE(out.empty()) << "no column family options in " << latest;
+        return out;
+    }
+    static constexpr const char* runs_option = "memtable_insert_with_hint_prefix_extractor";
     std::string token(const std::string& user) {
         const auto t = cli_token(MIGOPS_BINARY, user, data(), dir_.path() / ("token-" + user));
         EXPECT_FALSE(t.empty());
@@ -165,6 +201,12 @@ TEST_F(RebuildTest, TheServerRebuildsWhileItServesAndSwitches) {
     EXPECT_EQ(http_call(port_, "GET", "/v1/spaces/" + spaces.front(), {alice}).body,
               first_before.body);
     EXPECT_EQ(http_call(port_, "GET", "/v1/spaces/" + during.back(), {alice}).status, 200);
+    // Its read models' families insert their rows by runs (the options
+    // RocksDB records for each family).
+    const auto options = family_options();
+    EXPECT_EQ(options.at("projection.board.g2").at(runs_option), "rocksdb.Noop");
+    EXPECT_EQ(options.at("projection.audit_index.g2").at(runs_option), "migops.audit_index.runs");
+    EXPECT_EQ(options.at("events").at(runs_option), "nullptr");
 }
 
 TEST_F(RebuildTest, WithoutAnOperatorTheCliSaysWhatToDo) {

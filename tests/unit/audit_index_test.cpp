@@ -9,12 +9,15 @@
 #include <set>
 #include <thread>
 
+#include <rocksdb/slice_transform.h>
+
 #include "engine/domain.h"
 #include "engine/partition_processor.h"
 #include "events/big_endian.h"
 #include "events/codec.h"
 #include "events/rocks_log.h"
 #include "projections/audit_index.h"
+#include "projections/catalogue.h"
 #include "tests/unit/sample_events.h"
 #include "tests/unit/temp_dir.h"
 
@@ -38,7 +41,10 @@ class AuditIndexTest : public ::testing::Test {
         store_ = std::move(
             events::rocks_store::open({dir_.path(),
                                        {events::events_column_family, events::meta_column_family,
-                                        column_family_of(index_)}})
+                                        column_family_of(index_)},
+                                       nullptr,
+                                       nullptr,
+                                       tune_family})
                 .value());
         log_ = std::move(events::rocks_log::open(*store_, {.partitions = 4}).value());
         cf_ = store_->column_family(column_family_of(index_));
@@ -769,6 +775,56 @@ TEST_F(AuditIndexTest, ADamagedIndexTimeOrTimedKeyIsCorruption) {
     auto r = query_audit_index(store_->db(), cf_, everything);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, errc::corruption);
+}
+
+// RocksDB puts a row beside the last one written of its run (row_runs):
+// a run is an id's entries (and, in a/, y/ and m/, one partition's), which
+// are written in key order; every other row is a run of its own.
+TEST_F(AuditIndexTest, ARunIsAnIdsEntriesAndAnyOtherRowIsItsOwn) {
+    const auto runs = index_.row_runs();
+    ASSERT_NE(runs, nullptr);
+    std::map<std::string, std::vector<std::string>> by_run;
+    std::unique_ptr<rocksdb::Iterator> it(store_->db().NewIterator({}, cf_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const auto key = it->key().ToString();
+        const auto run = runs->Transform(key).ToString();
+        ASSERT_TRUE(key.starts_with(run)) << key;
+        by_run[run].push_back(key);
+    }
+    ASSERT_TRUE(it->status().ok());
+    const auto id_run = [](std::string_view tag, std::string_view id) {
+        std::string k(tag);
+        events::append_big_endian(k, id.size(), 4);
+        k += id;
+        return k;
+    };
+    // A node's, a journey's and a space's entries: each a run, keyed on by
+    // the position.
+    for (const auto& run : {id_run("n/", task_a_.value), id_run("n/", task_b_.value),
+                            id_run("j/", "sa.j1"), id_run("s/", "sa")}) {
+        ASSERT_TRUE(by_run.contains(run)) << run;
+        for (const auto& key : by_run.at(run)) EXPECT_EQ(key.size(), run.size() + 8);
+    }
+    // An actor's entries: a run per partition, keyed on by time and position.
+    const auto bob = id_run("a/", "bob");
+    std::set<std::uint64_t> partitions;
+    for (const auto& [run, keys] : by_run) {
+        if (!run.starts_with(bob)) continue;
+        ASSERT_EQ(run.size(), bob.size() + 4);
+        partitions.insert(events::get_big_endian(run.data() + bob.size(), 4));
+        for (const auto& key : keys) EXPECT_EQ(key.size(), run.size() + 16);
+    }
+    EXPECT_EQ(partitions,
+              (std::set<std::uint64_t>{events::partition_of(space_id{"sa"}, log_->partitions()),
+                                       events::partition_of(space_id{"sb"}, log_->partitions())}));
+    // The rows that are no index entries.
+    std::string time_key = "t/";
+    events::append_big_endian(time_key, events::partition_of(space_id{"sa"}, log_->partitions()),
+                              4);
+    for (const auto& row : {time_key, std::string("checkpoint"), std::string("format")}) {
+        ASSERT_TRUE(by_run.contains(row)) << row;
+        EXPECT_EQ(by_run.at(row), std::vector<std::string>{row});
+    }
 }
 
 TEST_F(AuditIndexTest, ARebuildFromTheStartEqualsTheIncrementalIndex) {

@@ -17,6 +17,7 @@
 #include "events/rocks_log.h"
 #include "projections/audit_index.h"
 #include "projections/board.h"
+#include "projections/catalogue.h"
 #include "projections/read_models.h"
 #include "tests/unit/log_store.h"
 #include "tests/unit/temp_dir.h"
@@ -32,7 +33,7 @@ class ReadModelsTest : public ::testing::Test {
     void SetUp() override { open(); }
     void TearDown() override { close(); }
     void open() {
-        std::tie(store_, log_) = testing_support::open_log_store(dir_.path(), 4);
+        std::tie(store_, log_) = testing_support::open_log_store(dir_.path(), 4, tune_family);
         processor_ =
             std::make_unique<engine::partition_processor>(*log_, engine::processor_options{});
         ASSERT_TRUE(processor_->start());
@@ -235,6 +236,43 @@ TEST_F(ReadModelsTest, AModelOfAnOlderFormatReplaysTheLogOnOpen) {
     ASSERT_TRUE(replayed);
     EXPECT_EQ(replayed.value(), wanted.value());
     EXPECT_EQ(rows_of(models_->current()->board_rows), board_rows) << "the board is kept";
+}
+
+// Each model's rows go into the memtable beside the last row of their run
+// (row_runs): the families of the live generation and of the one a
+// rebuild makes get their model's runs, made and opened again.
+TEST_F(ReadModelsTest, EveryGenerationsFamiliesInsertRowsByTheirModelsRuns) {
+    ASSERT_TRUE(models_->start());
+    some_spaces(0, 5);
+    ASSERT_TRUE(models_->current()->wait_caught_up(10s));
+    const auto runs_of = [&](const std::string& family) -> const rocksdb::SliceTransform* {
+        auto* cf = store_->column_family(family);
+        EXPECT_NE(cf, nullptr) << family;
+        if (!cf) return nullptr;
+        return store_->db().GetOptions(cf).memtable_insert_with_hint_prefix_extractor.get();
+    };
+    const auto board_runs = board{}.row_runs();
+    const auto audit_runs = audit_index{}.row_runs();
+    ASSERT_NE(board_runs, nullptr);
+    ASSERT_NE(audit_runs, nullptr);
+    ASSERT_NE(board_runs, audit_runs);
+    const auto expect_runs = [&](const std::string& suffix) {
+        EXPECT_EQ(runs_of("projection.board" + suffix), board_runs.get()) << suffix;
+        EXPECT_EQ(runs_of("projection.audit_index" + suffix), audit_runs.get()) << suffix;
+        EXPECT_EQ(runs_of("projection.space_directory" + suffix), nullptr) << suffix;
+    };
+    expect_runs("");
+    EXPECT_EQ(runs_of(events::events_column_family), nullptr);
+    EXPECT_EQ(runs_of(events::meta_column_family), nullptr);
+    ASSERT_TRUE(models_->rebuild());
+    ASSERT_EQ(models_->current()->number, 1u);
+    expect_runs(".g1");
+    close();
+    open();
+    expect_runs(".g1");
+    ASSERT_TRUE(models_->start());
+    EXPECT_TRUE(
+        board::get(store_->db(), models_->current()->board_rows, "space/s4").value().has_value());
 }
 
 TEST_F(ReadModelsTest, OneRebuildAtATime) {
