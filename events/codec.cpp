@@ -13,6 +13,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "events/json_text.h"
+
 namespace migops::events {
 
 namespace {
@@ -48,74 +50,6 @@ bool for_type_name(std::string_view ce_type, F&& f) {
     return found;
 }
 
-// The first position from `from` on of a character that JSON escapes (a
-// control character, '"' or '\\'); s.size() when there is none. Eight bytes
-// at a time while there are eight.
-std::size_t next_to_escape(std::string_view s, std::size_t from) {
-    constexpr std::uint64_t ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    // Non-zero when some byte of w is zero (it never misses one); such a
-    // word is then searched byte by byte.
-    const auto zero_byte = [](std::uint64_t w) { return (w - ones) & ~w & highs; };
-    std::size_t i = from;
-    for (; i + sizeof(std::uint64_t) <= s.size(); i += sizeof(std::uint64_t)) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, s.data() + i, sizeof w);
-        // Bytes below 0x20: (byte & 0xe0) == 0, i.e. a zero after masking.
-        const std::uint64_t found = zero_byte(w & (0xe0 * ones)) | zero_byte(w ^ ('"' * ones)) |
-                                    zero_byte(w ^ ('\\' * ones));
-        if (found) break;
-    }
-    for (; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == '"' || c == '\\') return i;
-    }
-    return s.size();
-}
-
-void append_escaped(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out.push_back('"');
-    // Runs of characters written as they are go in one append.
-    std::size_t plain = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        i = next_to_escape(s, i);
-        if (i == s.size()) break;
-        const auto c = static_cast<unsigned char>(s[i]);
-        out.append(s.data() + plain, i - plain);
-        plain = i + 1;
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            default:
-                out += "\\u00";
-                out.push_back(hex[c >> 4]);
-                out.push_back(hex[c & 0xf]);
-        }
-    }
-    out.append(s.data() + plain, s.size() - plain);
-    out.push_back('"');
-}
-
 // A canonical object: its members in key order (bytewise), each written as
 // "name":value, separated by commas; write(out, m) writes m's value.
 template <class Member, class Name, class Write>
@@ -125,7 +59,7 @@ void append_object(std::string& out, std::span<Member> members, Name name, Write
     out.push_back('{');
     for (std::size_t i = 0; i < members.size(); ++i) {
         if (i > 0) out.push_back(',');
-        append_escaped(out, name(members[i]));
+        append_json_string(out, name(members[i]));
         out.push_back(':');
         write(out, members[i]);
     }
@@ -150,7 +84,7 @@ void append_canonical(std::string& out, const boost::json::value& v) {
             out += boost::json::serialize(v);
             break;
         case boost::json::kind::string:
-            append_escaped(out, v.get_string());
+            append_json_string(out, v.get_string());
             break;
         case boost::json::kind::array: {
             out.push_back('[');
@@ -424,7 +358,7 @@ hash_bytes compute_hash(const envelope& e) {
         if (a.number)
             values += std::to_string(*a.number);
         else
-            append_escaped(values, a.text);
+            append_json_string(values, a.text);
         add(a.name, begin);
     });
     const auto data_begin = values.size();

@@ -271,7 +271,7 @@ result<void> board::flush(rows& r) {
         r.put("task/" + id.value, texts.detailed);
         task_text_[id] = std::move(texts.brief);
         if (n->assignee_user.empty() && n->assignee_team.empty()) continue;
-        const auto summary = boost::json::serialize(task_summary(*j, *n));
+        const auto summary = task_summary_json(*j, *n);
         if (!n->assignee_user.empty()) r.put(assigned_key(n->assignee_user, id), summary);
         if (!n->assignee_team.empty()) r.put(assigned_key(n->assignee_team, id), summary);
         assigned_[id] = {n->assignee_user, n->assignee_team};
@@ -285,11 +285,10 @@ result<void> board::flush(rows& r) {
             r.put("journey/" + id.value,
                   journey_json(*j, counted, [&](const engine::node_state& task, std::string& out) {
                       auto text = task_text_.find(task.id);
-                      if (text == task_text_.end())
-                          text = task_text_
-                                     .emplace(task.id,
-                                              boost::json::serialize(task_view(*j, task, false)))
-                                     .first;
+                      if (text == task_text_.end()) {
+                          text = task_text_.emplace(task.id, std::string()).first;
+                          append_task_json(text->second, *j, task, false);
+                      }
                       out += text->second;
                   }));
             journey_entry_[id] = journey_entry_json(*j, counted.total);

@@ -9,6 +9,7 @@
 
 #include "engine/domain.h"
 #include "events/fields.h"
+#include "events/json_text.h"
 
 namespace migops::projections {
 
@@ -19,18 +20,8 @@ using boost::json::value;
 
 namespace {
 
-value id_or_null(const std::string& id) {
-    return id.empty() ? value(nullptr) : value(id);
-}
-
 value time_or_null(const std::optional<timestamp>& t) {
     return t ? value(format_rfc3339(*t)) : value(nullptr);
-}
-
-array strings(const auto& items) {
-    array a;
-    for (const auto& i : items) a.emplace_back(std::string_view(i));
-    return a;
 }
 
 array grants_json(const engine::grants& g) {
@@ -53,16 +44,17 @@ array teams_json(const engine::space_state& sp) {
     return teams;
 }
 
-object help_json(const engine::help_state& h) {
-    object o{{"id", h.id},
-             {"target", h.target},
-             {"kind", to_string(h.kind)},
-             {"description", h.description},
-             {"requested_by", h.requested_by.value},
-             {"accepted_by", id_or_null(h.accepted_by.value)},
-             {"state", engine::to_string(h.at)}};
-    if (!h.note.empty()) o["note"] = h.note;
-    return o;
+void write_help(ev::json_text& w, const engine::help_state& h) {
+    w.begin_object();
+    w.key("id").string(h.id);
+    w.key("target").string(h.target);
+    w.key("kind").string(to_string(h.kind));
+    w.key("description").string(h.description);
+    w.key("requested_by").string(h.requested_by.value);
+    w.key("accepted_by").string_or_null(h.accepted_by.value);
+    w.key("state").string(engine::to_string(h.at));
+    if (!h.note.empty()) w.key("note").string(h.note);
+    w.end_object();
 }
 
 // Whether a criterion holds now. Text criteria are acknowledged only by the
@@ -139,135 +131,181 @@ progress progress_of(const engine::journey_state& j) {
 
 namespace {
 
-array subtasks_of(const engine::journey_state& j, const engine::node_state& n, bool with_details) {
-    array subtasks;
-    for (const auto& c : n.children) subtasks.push_back(task_view(j, j.nodes.at(c), with_details));
-    return subtasks;
+void write_time_or_null(ev::json_text& w, const std::optional<timestamp>& t) {
+    if (t)
+        w.string(format_rfc3339(*t));
+    else
+        w.null();
 }
 
-// What a task shows on the board; its subtasks with or without details.
-object task_members(const engine::journey_state& j, const engine::node_state& n,
-                    bool with_details) {
-    object o;
-    o["version"] = n.version;
-    o["id"] = n.id.value;
-    o["kind"] = to_string(n.kind);
-    o["title"] = n.title;
-    o["status"] = to_string(n.status);
-    if (n.status == ev::task_status::blocked) o["blocked_reason"] = n.blocked_reason;
-    o["in_scope"] = n.in_scope;
-    o["assignee"] = object{{"user", id_or_null(n.assignee_user.value)},
-                           {"team", id_or_null(n.assignee_team.value)}};
-    o["due"] = time_or_null(n.due);
-    o["estimated_minutes"] = n.estimated_minutes;
-    o["spent_minutes"] = n.spent_minutes;
-    array criteria;
+void write_task(ev::json_text& w, const engine::journey_state& j, const engine::node_state& n,
+                bool with_details);
+
+// What a task shows on the board, as members of its object; its subtasks
+// with or without details.
+void write_task_members(ev::json_text& w, const engine::journey_state& j,
+                        const engine::node_state& n, bool with_details) {
+    w.key("version").number(n.version);
+    w.key("id").string(n.id.value);
+    w.key("kind").string(to_string(n.kind));
+    w.key("title").string(n.title);
+    w.key("status").string(to_string(n.status));
+    if (n.status == ev::task_status::blocked) w.key("blocked_reason").string(n.blocked_reason);
+    w.key("in_scope").boolean(n.in_scope);
+    w.key("assignee").begin_object();
+    w.key("user").string_or_null(n.assignee_user.value);
+    w.key("team").string_or_null(n.assignee_team.value);
+    w.end_object();
+    w.key("due");
+    write_time_or_null(w, n.due);
+    w.key("estimated_minutes").number(n.estimated_minutes);
+    w.key("spent_minutes").number(n.spent_minutes);
+    w.key("acceptance_criteria").begin_array();
     for (const auto& k : n.criteria) {
-        object c{{"id", k.id},
-                 {"type", to_string(k.kind)},
-                 {"description", k.description},
-                 {"met", met(j, n, k)}};
-        if (!k.pattern.empty()) c["pattern"] = k.pattern;
-        if (!k.media_types.empty()) c["media_types"] = strings(k.media_types);
-        criteria.push_back(std::move(c));
+        w.begin_object();
+        w.key("id").string(k.id);
+        w.key("type").string(to_string(k.kind));
+        w.key("description").string(k.description);
+        w.key("met").boolean(met(j, n, k));
+        if (!k.pattern.empty()) w.key("pattern").string(k.pattern);
+        if (!k.media_types.empty()) {
+            w.key("media_types").begin_array();
+            for (const auto& t : k.media_types) w.string(t);
+            w.end_array();
+        }
+        w.end_object();
     }
-    o["acceptance_criteria"] = std::move(criteria);
-    array steps;
-    for (const auto& s : n.steps)
-        steps.push_back(object{{"id", s.id}, {"text", s.text}, {"checked", s.checked}});
-    o["steps"] = std::move(steps);
-    o["subtasks"] = subtasks_of(j, n, with_details);
-    array deps;
-    for (const auto& d : n.dependencies) deps.emplace_back(d.value);
-    o["dependencies"] = std::move(deps);
-    array artifacts;
-    for (const auto& [name, a] : n.artifacts)
-        artifacts.push_back(object{{"name", name},
-                                   {"media_type", a.media_type},
-                                   {"size", a.size},
-                                   {"sha256", a.sha256},
-                                   {"uploaded_by", a.uploader.value},
-                                   {"uploaded_at", format_rfc3339(a.uploaded_at)}});
-    o["artifacts"] = std::move(artifacts);
-    o["approvals"] = strings([&] {
-        std::vector<std::string> users;
-        for (const auto& u : n.approvals) users.push_back(u.value);
-        return users;
-    }());
-    o["waiting"] = engine::is_waiting(j, n);
-    array alerts;
-    for (const auto& [kind, a] : n.alerts)
-        alerts.push_back(object{{"id", a.id},
-                                {"kind", to_string(kind)},
-                                {"level", a.level},
-                                {"raised_at", format_rfc3339(a.raised_at)}});
-    o["alerts"] = std::move(alerts);
-    array failed;
-    for (const auto& [message, why] : n.failed_notifications)
-        failed.push_back(object{{"message_id", message}, {"reason", why}});
-    o["failed_notifications"] = std::move(failed);
-    return o;
+    w.end_array();
+    w.key("steps").begin_array();
+    for (const auto& step : n.steps) {
+        w.begin_object();
+        w.key("id").string(step.id);
+        w.key("text").string(step.text);
+        w.key("checked").boolean(step.checked);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("subtasks").begin_array();
+    for (const auto& c : n.children) write_task(w, j, j.nodes.at(c), with_details);
+    w.end_array();
+    w.key("dependencies").begin_array();
+    for (const auto& d : n.dependencies) w.string(d.value);
+    w.end_array();
+    w.key("artifacts").begin_array();
+    for (const auto& [name, a] : n.artifacts) {
+        w.begin_object();
+        w.key("name").string(name);
+        w.key("media_type").string(a.media_type);
+        w.key("size").number(a.size);
+        w.key("sha256").string(a.sha256);
+        w.key("uploaded_by").string(a.uploader.value);
+        w.key("uploaded_at").string(format_rfc3339(a.uploaded_at));
+        w.end_object();
+    }
+    w.end_array();
+    w.key("approvals").begin_array();
+    for (const auto& u : n.approvals) w.string(u.value);
+    w.end_array();
+    w.key("waiting").boolean(engine::is_waiting(j, n));
+    w.key("alerts").begin_array();
+    for (const auto& [kind, a] : n.alerts) {
+        w.begin_object();
+        w.key("id").string(a.id);
+        w.key("kind").string(to_string(kind));
+        w.key("level").number(a.level);
+        w.key("raised_at").string(format_rfc3339(a.raised_at));
+        w.end_object();
+    }
+    w.end_array();
+    w.key("failed_notifications").begin_array();
+    for (const auto& [message, why] : n.failed_notifications) {
+        w.begin_object();
+        w.key("message_id").string(message);
+        w.key("reason").string(why);
+        w.end_object();
+    }
+    w.end_array();
 }
 
-// Run book, tools, links, comments, help requests and evidence.
-void add_details(const engine::journey_state& j, const engine::node_state& n, object& o) {
-    o["journey"] = j.id.value;
-    o["parent"] = n.parent.value;
-    o["description"] = n.description;
-    o["tools"] = strings(n.tools);
-    array links;
-    for (const auto& l : n.links) links.push_back(object{{"title", l.title}, {"url", l.url}});
-    o["links"] = std::move(links);
-    array comments;
-    for (const auto& c : n.comments)
-        comments.push_back(object{{"id", c.id},
-                                  {"author", c.author.value},
-                                  {"text", c.text},
-                                  {"at", format_rfc3339(c.at)},
-                                  {"edited", c.edited}});
-    o["comments"] = std::move(comments);
-    array help;
-    for (const auto& [id, h] : j.help)
-        if (h.target == n.id.value) help.push_back(help_json(h));
-    o["help_requests"] = std::move(help);
-    if (n.status == ev::task_status::completed) {
-        array files;
-        for (const auto& a : n.evidence.artifacts)
-            files.push_back(object{{"name", a.name}, {"sha256", a.sha256}});
-        o["evidence"] = object{{"artifacts", std::move(files)},
-                               {"approver", id_or_null(n.evidence.approver.value)},
-                               {"acknowledged", strings(n.evidence.acknowledged)}};
+// Run book, tools, links, comments, help requests and evidence, as members.
+void write_details(ev::json_text& w, const engine::journey_state& j, const engine::node_state& n) {
+    w.key("journey").string(j.id.value);
+    w.key("parent").string(n.parent.value);
+    w.key("description").string(n.description);
+    w.key("tools").begin_array();
+    for (const auto& t : n.tools) w.string(t);
+    w.end_array();
+    w.key("links").begin_array();
+    for (const auto& l : n.links) {
+        w.begin_object();
+        w.key("title").string(l.title);
+        w.key("url").string(l.url);
+        w.end_object();
     }
+    w.end_array();
+    w.key("comments").begin_array();
+    for (const auto& c : n.comments) {
+        w.begin_object();
+        w.key("id").string(c.id);
+        w.key("author").string(c.author.value);
+        w.key("text").string(c.text);
+        w.key("at").string(format_rfc3339(c.at));
+        w.key("edited").boolean(c.edited);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("help_requests").begin_array();
+    for (const auto& [id, h] : j.help)
+        if (h.target == n.id.value) write_help(w, h);
+    w.end_array();
+    if (n.status == ev::task_status::completed) {
+        w.key("evidence").begin_object();
+        w.key("artifacts").begin_array();
+        for (const auto& a : n.evidence.artifacts) {
+            w.begin_object();
+            w.key("name").string(a.name);
+            w.key("sha256").string(a.sha256);
+            w.end_object();
+        }
+        w.end_array();
+        w.key("approver").string_or_null(n.evidence.approver.value);
+        w.key("acknowledged").begin_array();
+        for (const auto& a : n.evidence.acknowledged) w.string(a);
+        w.end_array();
+        w.end_object();
+    }
+}
+
+void write_task(ev::json_text& w, const engine::journey_state& j, const engine::node_state& n,
+                bool with_details) {
+    w.begin_object();
+    write_task_members(w, j, n, with_details);
+    if (with_details) write_details(w, j, n);
+    w.end_object();
 }
 
 }  // namespace
 
-object task_view(const engine::journey_state& j, const engine::node_state& n, bool with_details) {
-    auto o = task_members(j, n, with_details);
-    if (with_details) add_details(j, n, o);
-    return o;
+void append_task_json(std::string& out, const engine::journey_state& j, const engine::node_state& n,
+                      bool with_details) {
+    ev::json_text w(out);
+    write_task(w, j, n, with_details);
 }
 
 task_texts task_json(const engine::journey_state& j, const engine::node_state& n) {
-    auto o = task_members(j, n, false);
     task_texts out;
-    out.brief = boost::json::serialize(o);
+    append_task_json(out.brief, j, n, false);
     if (!n.children.empty()) {
-        o["subtasks"] = subtasks_of(j, n, true);
-        add_details(j, n, o);
-        out.detailed = boost::json::serialize(o);
+        append_task_json(out.detailed, j, n, true);
         return out;
     }
     // Without subtasks the members are the same: the details follow the
-    // brief text's members, in the order add_details gives them, and the
-    // members are not serialized twice.
-    object details;
-    add_details(j, n, details);
-    const auto more = boost::json::serialize(details);  // "{…}", never empty
-    out.detailed.reserve(out.brief.size() + more.size());
+    // brief text's members, and the members are not written twice.
+    out.detailed.reserve(out.brief.size() * 2);
     out.detailed.append(out.brief, 0, out.brief.size() - 1);
-    out.detailed += ',';
-    out.detailed.append(more, 1);
+    auto w = ev::json_text::continuing(out.detailed);
+    write_details(w, j, n);
+    out.detailed.push_back('}');
     return out;
 }
 
@@ -325,16 +363,14 @@ std::string journey_json(const engine::journey_state& j, const journey_progress&
     // Phases, modules and tasks in the tree's order, each node's own
     // members first and its children last.
     auto node_head = [&](const engine::node_state& n, const progress& of_node) {
-        out += R"({"id":)";
-        out += boost::json::serialize(n.id.value);
-        out += R"(,"title":)";
-        out += boost::json::serialize(n.title);
-        out += R"(,"description":)";
-        out += boost::json::serialize(n.description);
-        out += n.in_scope ? R"(,"in_scope":true)" : R"(,"in_scope":false)";
-        out += R"(,"version":)";
-        out += std::to_string(n.version);
-        out += R"(,"progress":)";
+        out += '{';
+        auto w = ev::json_text(out);
+        w.key("id").string(n.id.value);
+        w.key("title").string(n.title);
+        w.key("description").string(n.description);
+        w.key("in_scope").boolean(n.in_scope);
+        w.key("version").number(n.version);
+        w.key("progress");
         of_node.append_json(out);
     };
     auto join = [&](const auto& ids, auto&& append) {
@@ -360,17 +396,17 @@ std::string journey_json(const engine::journey_state& j, const journey_progress&
     out += boost::json::serialize(grants_json(j.members));
     out += R"(,"alert_rules":)";
     out += boost::json::serialize(ev::to_json_value(j.rules));
-    array help;
-    for (const auto& [id, h] : j.help) help.push_back(help_json(h));
-    out += R"(,"help_requests":)";
-    out += boost::json::serialize(help);
+    auto w = ev::json_text::continuing(out);
+    w.key("help_requests").begin_array();
+    for (const auto& [id, h] : j.help) write_help(w, h);
+    w.end_array();
     out += '}';
     return out;
 }
 
 std::string journey_json(const engine::journey_state& j) {
     return journey_json(j, [&j](const engine::node_state& task, std::string& out) {
-        out += boost::json::serialize(task_view(j, task, false));
+        append_task_json(out, j, task, false);
     });
 }
 
@@ -423,19 +459,27 @@ object members_view(const engine::partition_state& s, const engine::space_state&
                   {"journeys", std::move(journeys)}};
 }
 
-object task_summary(const engine::journey_state& j, const engine::node_state& n) {
-    return object{{"version", n.version},
-                  {"id", n.id.value},
-                  {"title", n.title},
-                  {"kind", to_string(n.kind)},
-                  {"status", to_string(n.status)},
-                  {"due", time_or_null(n.due)},
-                  {"waiting", engine::is_waiting(j, n)},
-                  {"assignee", object{{"user", id_or_null(n.assignee_user.value)},
-                                      {"team", id_or_null(n.assignee_team.value)}}},
-                  {"journey", j.id.value},
-                  {"journey_name", j.name},
-                  {"space", engine::space_of_id(j.id.value).value}};
+std::string task_summary_json(const engine::journey_state& j, const engine::node_state& n) {
+    std::string out;
+    ev::json_text w(out);
+    w.begin_object();
+    w.key("version").number(n.version);
+    w.key("id").string(n.id.value);
+    w.key("title").string(n.title);
+    w.key("kind").string(to_string(n.kind));
+    w.key("status").string(to_string(n.status));
+    w.key("due");
+    write_time_or_null(w, n.due);
+    w.key("waiting").boolean(engine::is_waiting(j, n));
+    w.key("assignee").begin_object();
+    w.key("user").string_or_null(n.assignee_user.value);
+    w.key("team").string_or_null(n.assignee_team.value);
+    w.end_object();
+    w.key("journey").string(j.id.value);
+    w.key("journey_name").string(j.name);
+    w.key("space").string(engine::space_of_id(j.id.value).value);
+    w.end_object();
+    return out;
 }
 
 }  // namespace migops::projections

@@ -28,13 +28,14 @@ struct progress {
     void append_json(std::string& out) const;
 };
 
-// A task or subtask as the board shows it (subtasks nested). With details:
-// also run book, tools, links, comments, help requests and evidence.
-boost::json::object task_view(const engine::journey_state& j, const engine::node_state& n,
-                              bool with_details);
+// A task or subtask as the board shows it (subtasks nested), appended as
+// JSON text. With details: also run book, tools, links, comments, help
+// requests and evidence.
+void append_task_json(std::string& out, const engine::journey_state& j, const engine::node_state& n,
+                      bool with_details);
 
-// A task's text as the journey shows it (task_view without details) and as
-// its own row does (with details), rendered together.
+// A task's text as the journey shows it (without details) and as its own
+// row does (with details), rendered together.
 struct task_texts {
     std::string brief;
     std::string detailed;
@@ -42,8 +43,8 @@ struct task_texts {
 task_texts task_json(const engine::journey_state& j, const engine::node_state& n);
 
 // The whole tree of a journey with progress per module, phase and journey,
-// as JSON text. task_text appends a module's task as task_view(j, task,
-// false) serialized: the board passes what it keeps rendered, so that a
+// as JSON text. task_text appends a module's task as append_task_json(…,
+// false) does: the board passes what it keeps rendered, so that a
 // change renders its own tasks again and not the whole tree.
 using task_text_fn = std::function<void(const engine::node_state& task, std::string& out)>;
 std::string journey_json(const engine::journey_state& j, const task_text_fn& task_text);
@@ -69,8 +70,8 @@ std::string space_json(const engine::partition_state& s, const engine::space_sta
 // own members.
 boost::json::object members_view(const engine::partition_state& s, const engine::space_state& sp);
 
-// One line of "my tasks".
-boost::json::object task_summary(const engine::journey_state& j, const engine::node_state& n);
+// One line of "my tasks", as JSON text.
+std::string task_summary_json(const engine::journey_state& j, const engine::node_state& n);
 
 // The progress of one node's subtree (a phase, a module) or of the journey.
 progress progress_of(const engine::journey_state& j, const engine::node_state& n);
