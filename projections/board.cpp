@@ -90,6 +90,27 @@ void board::mark_dependents(const engine::journey_state& j, const node_id& id) {
         dirty_tasks_.insert(it->second.begin(), it->second.end());
 }
 
+// What waits on any node of a subtree that goes loses that dependency.
+void board::mark_subtree_dependents(const engine::journey_state& j, const node_id& id) {
+    mark_dependents(j, id);
+    if (auto it = j.nodes.find(id); it != j.nodes.end())
+        for (const auto& c : it->second.children) mark_subtree_dependents(j, c);
+}
+
+void board::drop_module_text(const engine::journey_state& j, const node_id& id) {
+    for (auto it = j.nodes.find(id); it != j.nodes.end(); it = j.nodes.find(it->second.parent)) {
+        const auto& n = it->second;
+        if (n.kind == ev::node_kind::module) {
+            module_text_.erase(n.id);
+            return;
+        }
+        if (n.kind == ev::node_kind::phase) {
+            for (const auto& m : n.children) module_text_.erase(m);
+            return;
+        }
+    }
+}
+
 namespace {
 
 // Whether the event may change which tasks depend on which (then the
@@ -142,7 +163,8 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
         if (node_goes) {
             mark_task_tree(*j, node);
             mark_ancestors(*j, node);
-            mark_dependents(*j, node);
+            mark_subtree_dependents(*j, node);
+            drop_module_text(*j, node);
         }
     }
     if (std::holds_alternative<ev::space_deleted>(e.data))
@@ -165,6 +187,7 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
             mark_task_tree(*j, it->second);
             mark_ancestors(*j, it->second);
         }
+        drop_module_text(*j, node);
         // A dependent shows whether it is waiting: a status change can only
         // change that when the task opens or closes (engine::is_open).
         const auto* changed = std::get_if<ev::task_status_changed>(&e.data);
@@ -256,6 +279,7 @@ result<void> board::flush(rows& r) {
             j = s->journey(engine::journey_of_id(id.value));
             n = s->node(id);
         }
+        if (j) drop_module_text(*j, id);
         auto old = assigned_.find(id);
         if (old != assigned_.end()) {
             if (!old->second.first.empty()) r.remove(assigned_key(old->second.first, id));
@@ -281,20 +305,36 @@ result<void> board::flush(rows& r) {
         const auto* sp = live_space(space);
         const auto* j = sp ? find_state(space)->journey(id) : nullptr;
         if (j) {
-            auto counted = progress_tree(*j);
+            const task_text_fn task_text = [&](const engine::node_state& task, std::string& out) {
+                auto text = task_text_.find(task.id);
+                if (text == task_text_.end()) {
+                    text = task_text_.emplace(task.id, std::string()).first;
+                    append_task_json(text->second, *j, task, false);
+                }
+                out += text->second;
+            };
+            const auto counted = progress_tree(*j);
             r.put("journey/" + id.value,
-                  journey_json(*j, counted, [&](const engine::node_state& task, std::string& out) {
-                      auto text = task_text_.find(task.id);
-                      if (text == task_text_.end()) {
-                          text = task_text_.emplace(task.id, std::string()).first;
-                          append_task_json(text->second, *j, task, false);
-                      }
-                      out += text->second;
-                  }));
+                  journey_json(
+                      *j, counted,
+                      [&](const engine::node_state& module, const progress& p, std::string& out) {
+                          auto text = module_text_.find(module.id);
+                          if (text == module_text_.end()) {
+                              text = module_text_.emplace(module.id, std::string()).first;
+                              append_module_json(text->second, *j, module, p, task_text);
+                          }
+                          out += text->second;
+                      }));
             journey_entry_[id] = journey_entry_json(*j, counted.total);
         } else {
             r.remove("journey/" + id.value);
             journey_entry_.erase(id);
+            // Its nodes' ids are "<journey>.n<k>".
+            const auto nodes = id.value + ".";
+            auto from = module_text_.lower_bound(node_id{nodes});
+            auto to = from;
+            while (to != module_text_.end() && to->first.value.starts_with(nodes)) ++to;
+            module_text_.erase(from, to);
         }
         dirty_spaces_.insert(space);
     }
@@ -359,6 +399,7 @@ void board::restored() {
     assigned_.clear();
     journey_entry_.clear();
     task_text_.clear();
+    module_text_.clear();
     for (const auto& [p, s] : states_) {
         for (const auto& [id, sp] : s.spaces)
             if (!sp.deleted) {
@@ -382,6 +423,7 @@ void board::reset() {
     assigned_.clear();
     journey_entry_.clear();
     task_text_.clear();
+    module_text_.clear();
     tallies_.clear();
     dependents_.clear();
     dirty_spaces_.clear();

@@ -90,6 +90,10 @@ class board final : public projection {
     void mark_ancestors(const engine::journey_state& j, const node_id& id);
     void mark_ancestors(const engine::journey_state& j, const engine::node_state& n);
     void mark_dependents(const engine::journey_state& j, const node_id& id);
+    void mark_subtree_dependents(const engine::journey_state& j, const node_id& id);
+    // Drops the module text the node shows in: its module's (the node's own
+    // for a module), every module's of a phase.
+    void drop_module_text(const engine::journey_state& j, const node_id& id);
     void write_snapshot(const events::envelope& e, const space_tally& tally, rows& r) const;
     static std::set<user_id> readers_of(const engine::partition_state& s,
                                         const engine::space_state& sp);
@@ -106,6 +110,10 @@ class board final : public projection {
     // The module tasks' text in the journey rows as last rendered (views.h
     // journey_json); a changed task's is dropped and rendered again.
     std::map<node_id, std::string> task_text_;
+    // Each module's text in the journey rows as last rendered (views.h
+    // append_module_json), dropped when one of its tasks, the module or
+    // what it holds changes.
+    std::map<node_id, std::string> module_text_;
     // A snapshot at every snapshot_interval-th event of a space, so that a
     // rebuild writes the same ones.
     std::map<space_id, space_tally> tallies_;

@@ -338,12 +338,38 @@ journey_progress progress_tree(const engine::journey_state& j) {
     return out;
 }
 
-std::string journey_json(const engine::journey_state& j, const task_text_fn& task_text) {
-    return journey_json(j, progress_tree(j), task_text);
+namespace {
+
+// A node's own members as the journey row shows them, after its opening
+// brace: id, title, description, scope, version and progress.
+void append_node_head(std::string& out, const engine::node_state& n, const progress& of_node) {
+    auto w = ev::json_text(out);
+    w.key("id").string(n.id.value);
+    w.key("title").string(n.title);
+    w.key("description").string(n.description);
+    w.key("in_scope").boolean(n.in_scope);
+    w.key("version").number(n.version);
+    w.key("progress");
+    of_node.append_json(out);
+}
+
+}  // namespace
+
+void append_module_json(std::string& out, const engine::journey_state& j,
+                        const engine::node_state& module, const progress& p,
+                        const task_text_fn& task_text) {
+    out += '{';
+    append_node_head(out, module, p);
+    out += R"(,"tasks":[)";
+    for (std::size_t i = 0; i < module.children.size(); ++i) {
+        if (i > 0) out += ',';
+        task_text(j.nodes.at(module.children[i]), out);
+    }
+    out += "]}";
 }
 
 std::string journey_json(const engine::journey_state& j, const journey_progress& p,
-                         const task_text_fn& task_text) {
+                         const module_text_fn& module_text) {
     object head;
     head["version"] = j.version;
     head["id"] = j.id.value;
@@ -360,38 +386,20 @@ std::string journey_json(const engine::journey_state& j, const journey_progress&
     auto out = opened(head);
     out += R"(,"progress":)";
     p.total.append_json(out);
-    // Phases, modules and tasks in the tree's order, each node's own
-    // members first and its children last.
-    auto node_head = [&](const engine::node_state& n, const progress& of_node) {
-        out += '{';
-        auto w = ev::json_text(out);
-        w.key("id").string(n.id.value);
-        w.key("title").string(n.title);
-        w.key("description").string(n.description);
-        w.key("in_scope").boolean(n.in_scope);
-        w.key("version").number(n.version);
-        w.key("progress");
-        of_node.append_json(out);
-    };
-    auto join = [&](const auto& ids, auto&& append) {
-        for (std::size_t i = 0; i < ids.size(); ++i) {
-            if (i > 0) out += ',';
-            append(j.nodes.at(ids[i]), i);
-        }
-    };
+    // Phases and their modules in the tree's order, each node's own members
+    // first and its children last.
     out += R"(,"phases":[)";
-    join(j.phases, [&](const engine::node_state& phase, std::size_t i) {
-        node_head(phase, p.phases[i]);
+    for (std::size_t i = 0; i < j.phases.size(); ++i) {
+        const auto& phase = j.nodes.at(j.phases[i]);
+        out += i > 0 ? ",{" : "{";
+        append_node_head(out, phase, p.phases[i]);
         out += R"(,"modules":[)";
-        join(phase.children, [&](const engine::node_state& module, std::size_t m) {
-            node_head(module, p.modules[i][m]);
-            out += R"(,"tasks":[)";
-            join(module.children,
-                 [&](const engine::node_state& task, std::size_t) { task_text(task, out); });
-            out += "]}";
-        });
+        for (std::size_t m = 0; m < phase.children.size(); ++m) {
+            if (m > 0) out += ',';
+            module_text(j.nodes.at(phase.children[m]), p.modules[i][m], out);
+        }
         out += "]}";
-    });
+    }
     out += R"(],"members":)";
     out += boost::json::serialize(grants_json(j.members));
     out += R"(,"alert_rules":)";
@@ -405,9 +413,13 @@ std::string journey_json(const engine::journey_state& j, const journey_progress&
 }
 
 std::string journey_json(const engine::journey_state& j) {
-    return journey_json(j, [&j](const engine::node_state& task, std::string& out) {
+    const task_text_fn task_text = [&j](const engine::node_state& task, std::string& out) {
         append_task_json(out, j, task, false);
-    });
+    };
+    return journey_json(j, progress_tree(j),
+                        [&](const engine::node_state& module, const progress& p, std::string& out) {
+                            append_module_json(out, j, module, p, task_text);
+                        });
 }
 
 std::string journey_entry_json(const engine::journey_state& j, const progress& p) {

@@ -44,14 +44,19 @@ task_texts task_json(const engine::journey_state& j, const engine::node_state& n
 
 // The whole tree of a journey with progress per module, phase and journey,
 // as JSON text. task_text appends a module's task as append_task_json(…,
-// false) does: the board passes what it keeps rendered, so that a
-// change renders its own tasks again and not the whole tree.
+// false) does; module_text appends a module as append_module_json does
+// with its progress p. The board passes what it keeps rendered, so that a
+// change renders its own tasks and modules again and not the whole tree.
 using task_text_fn = std::function<void(const engine::node_state& task, std::string& out)>;
-std::string journey_json(const engine::journey_state& j, const task_text_fn& task_text);
-// The same, with the journey's progress_tree() already counted.
+using module_text_fn =
+    std::function<void(const engine::node_state& module, const progress& p, std::string& out)>;
+void append_module_json(std::string& out, const engine::journey_state& j,
+                        const engine::node_state& module, const progress& p,
+                        const task_text_fn& task_text);
+// With the journey's progress_tree() already counted.
 struct journey_progress;
 std::string journey_json(const engine::journey_state& j, const journey_progress& p,
-                         const task_text_fn& task_text);
+                         const module_text_fn& module_text);
 std::string journey_json(const engine::journey_state& j);
 
 // A journey as its space lists it: {"id", "name", "status", "version",

@@ -375,6 +375,42 @@ TEST_F(BoardTest, TheJourneyRowIsWhatAWholeRenderGives) {
     check("a task deleted that another waited on");
     run(engine::change_task_status{b, events::task_status::blocked, "waiting on a licence", {}});
     check("a blocked task");
+
+    // Modules and phases: a task waiting on one in another module, modules
+    // added, moved, emptied and deleted, a phase edited and scoped.
+    const auto& phases = journey->at("phases").as_array();
+    ASSERT_GE(phases.size(), 2u);
+    const node_id phase_id{std::string(phases.at(0).at("id").as_string())};
+    const auto& later = phases.at(1).at("modules").at(0);
+    const node_id c{std::string(later.at("tasks").at(0).at("id").as_string())};
+    run(engine::add_dependency{c, b});
+    check("a dependency on a task of another module");
+    run(engine::change_task_status{b, events::task_status::in_progress, "", {}});
+    check("an unblocked task");
+    run(engine::scope_node{b, false});
+    check("what another module's task waits on out of scope");
+    run(engine::scope_node{b, true});
+    check("and back in scope");
+    const auto made = run(engine::add_module{phase_id, "New module", "", 0});
+    const auto new_module = std::get<events::node_added>(made.at(0).data).node;
+    check("a module added");
+    const auto in_new = run(engine::add_task{
+        new_module, events::task_spec{"", "First of the module", "", {}, {}, {}, {}, {}}, 0});
+    check("a task added to a module");
+    run(engine::move_node{new_module, 1});
+    check("a module moved");
+    run(engine::delete_node{std::get<events::node_added>(in_new.at(0).data).node});
+    check("a module's only task deleted");
+    run(engine::edit_node{new_module, "Empty module", {}, {}, {}, {}});
+    check("an empty module edited");
+    run(engine::edit_node{phase_id, "Renamed phase", {}, {}, {}, {}});
+    check("a phase edit");
+    run(engine::scope_node{phase_id, false});
+    check("a phase out of scope");
+    run(engine::delete_node{module_id});
+    check("a module deleted");
+    run(engine::delete_node{new_module});
+    check("an empty module deleted");
 }
 
 TEST_F(BoardTest, MyTasksFollowDirectAndTeamAssignment) {
