@@ -313,18 +313,23 @@ result<void> board::flush(rows& r) {
                 }
                 out += text->second;
             };
-            const auto counted = progress_tree(*j);
-            r.put("journey/" + id.value,
-                  journey_json(
-                      *j, counted,
-                      [&](const engine::node_state& module, const progress& p, std::string& out) {
-                          auto text = module_text_.find(module.id);
-                          if (text == module_text_.end()) {
-                              text = module_text_.emplace(module.id, std::string()).first;
-                              append_module_json(text->second, *j, module, p, task_text);
-                          }
-                          out += text->second;
-                      }));
+            // A kept module has the progress it was rendered with.
+            const auto counted = progress_tree(*j, [&](const engine::node_state& module) {
+                auto kept = module_text_.find(module.id);
+                return kept != module_text_.end() ? kept->second.p : progress_of(*j, module);
+            });
+            journey_text_.clear();
+            append_journey_json(
+                journey_text_, *j, counted,
+                [&](const engine::node_state& module, const progress& p, std::string& out) {
+                    auto kept = module_text_.find(module.id);
+                    if (kept == module_text_.end()) {
+                        kept = module_text_.emplace(module.id, rendered_module{p, {}}).first;
+                        append_module_json(kept->second.text, *j, module, p, task_text);
+                    }
+                    out += kept->second.text;
+                });
+            r.put("journey/" + id.value, journey_text_);
             journey_entry_[id] = journey_entry_json(*j, counted.total);
         } else {
             r.remove("journey/" + id.value);

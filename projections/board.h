@@ -110,10 +110,16 @@ class board final : public projection {
     // The module tasks' text in the journey rows as last rendered (views.h
     // journey_json); a changed task's is dropped and rendered again.
     std::map<node_id, std::string> task_text_;
-    // Each module's text in the journey rows as last rendered (views.h
-    // append_module_json), dropped when one of its tasks, the module or
-    // what it holds changes.
-    std::map<node_id, std::string> module_text_;
+    // Each module's progress and text in the journey rows as last rendered
+    // (views.h append_module_json), dropped when one of its tasks, the
+    // module or what it holds changes.
+    struct rendered_module {
+        progress p;
+        std::string text;
+    };
+    std::map<node_id, rendered_module> module_text_;
+    // The journey row being rendered (its capacity kept from row to row).
+    std::string journey_text_;
     // A snapshot at every snapshot_interval-th event of a space, so that a
     // rebuild writes the same ones.
     std::map<space_id, space_tally> tallies_;

@@ -321,6 +321,12 @@ std::string opened(const object& o) {
 }  // namespace
 
 journey_progress progress_tree(const engine::journey_state& j) {
+    return progress_tree(j,
+                         [&j](const engine::node_state& module) { return progress_of(j, module); });
+}
+
+journey_progress progress_tree(const engine::journey_state& j,
+                               const module_progress_fn& module_progress) {
     // Each module counted once; a phase is the sum of its modules (none when
     // out of scope, as progress_of(j, phase) says), the journey the sum of
     // its phases.
@@ -330,7 +336,7 @@ journey_progress progress_tree(const engine::journey_state& j) {
     for (std::size_t i = 0; i < j.phases.size(); ++i) {
         const auto& phase = j.nodes.at(j.phases[i]);
         for (const auto& mid : phase.children) {
-            out.modules[i].push_back(progress_of(j, j.nodes.at(mid)));
+            out.modules[i].push_back(module_progress(j.nodes.at(mid)));
             if (phase.in_scope) out.phases[i].add(out.modules[i].back());
         }
         out.total.add(out.phases[i]);
@@ -368,8 +374,8 @@ void append_module_json(std::string& out, const engine::journey_state& j,
     out += "]}";
 }
 
-std::string journey_json(const engine::journey_state& j, const journey_progress& p,
-                         const module_text_fn& module_text) {
+void append_journey_json(std::string& out, const engine::journey_state& j,
+                         const journey_progress& p, const module_text_fn& module_text) {
     object head;
     head["version"] = j.version;
     head["id"] = j.id.value;
@@ -383,7 +389,7 @@ std::string journey_json(const engine::journey_state& j, const journey_progress&
                                   {"version", j.template_version},
                                   {"content_hash", j.template_hash}};
     if (!j.copied_from.empty()) head["copied_from"] = j.copied_from.value;
-    auto out = opened(head);
+    out += opened(head);
     out += R"(,"progress":)";
     p.total.append_json(out);
     // Phases and their modules in the tree's order, each node's own members
@@ -409,17 +415,19 @@ std::string journey_json(const engine::journey_state& j, const journey_progress&
     for (const auto& [id, h] : j.help) write_help(w, h);
     w.end_array();
     out += '}';
-    return out;
 }
 
 std::string journey_json(const engine::journey_state& j) {
     const task_text_fn task_text = [&j](const engine::node_state& task, std::string& out) {
         append_task_json(out, j, task, false);
     };
-    return journey_json(j, progress_tree(j),
-                        [&](const engine::node_state& module, const progress& p, std::string& out) {
-                            append_module_json(out, j, module, p, task_text);
-                        });
+    std::string out;
+    append_journey_json(
+        out, j, progress_tree(j),
+        [&](const engine::node_state& module, const progress& p, std::string& text) {
+            append_module_json(text, j, module, p, task_text);
+        });
+    return out;
 }
 
 std::string journey_entry_json(const engine::journey_state& j, const progress& p) {

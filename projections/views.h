@@ -53,10 +53,10 @@ using module_text_fn =
 void append_module_json(std::string& out, const engine::journey_state& j,
                         const engine::node_state& module, const progress& p,
                         const task_text_fn& task_text);
-// With the journey's progress_tree() already counted.
+// Appended to out, with the journey's progress_tree() already counted.
 struct journey_progress;
-std::string journey_json(const engine::journey_state& j, const journey_progress& p,
-                         const module_text_fn& module_text);
+void append_journey_json(std::string& out, const engine::journey_state& j,
+                         const journey_progress& p, const module_text_fn& module_text);
 std::string journey_json(const engine::journey_state& j);
 
 // A journey as its space lists it: {"id", "name", "status", "version",
@@ -90,5 +90,10 @@ struct journey_progress {
     std::vector<std::vector<progress>> modules;
 };
 journey_progress progress_tree(const engine::journey_state& j);
+// The same, each module's progress as module_progress gives it (the board
+// passes what it kept of the modules no event changed).
+using module_progress_fn = std::function<progress(const engine::node_state& module)>;
+journey_progress progress_tree(const engine::journey_state& j,
+                               const module_progress_fn& module_progress);
 
 }  // namespace migops::projections
