@@ -236,6 +236,9 @@ class session : public std::enable_shared_from_this<session> {
     void dispatch(http_request r) {
         stream_.expires_never();
         server_.request_started();
+        r.on_connection = [self = shared_from_this()](std::function<void()> work) {
+            asio::dispatch(self->stream_.get_executor(), std::move(work));
+        };
         server_.handler(std::move(r), [self = shared_from_this()](http_response resp) {
             asio::dispatch(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
                 self->server_.request_finished();

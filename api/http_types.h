@@ -28,6 +28,10 @@ struct http_request {
     std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
     std::string body;                 // empty when the body went to the sink
     std::shared_ptr<body_sink> sink;  // see http_server_options::sink_for
+    // Runs work on the request's connection, where its answer is sent: what
+    // a handler does once another thread learnt the answer is ready (empty:
+    // on the thread that learnt it).
+    std::function<void(std::function<void()>)> on_connection;
 
     const std::string* header(std::string_view name) const {
         for (const auto& [k, v] : headers)

@@ -134,21 +134,26 @@ void submit(const route_deps& deps, const http_request& req, const principal& wh
     sub.command_id = command_id_for(req, who.user);
     sub.traceparent = traceparent_of(req);
     using clock = std::chrono::steady_clock;
-    auto queued = deps.processor.submit(std::move(sub), [&models = deps.models, &stats = deps.stats,
-                                                         submitted = clock::now(), respond,
-                                                         after](auto outcome) {
-        if (!outcome) return fail(respond, outcome.error());
-        auto events = std::move(outcome).value();
-        if (events.empty()) return after(events, respond);
-        const auto partition = events.back().partition;
-        const auto pos = events.back().pos;
-        models.when_applied(partition, pos,
-                            [events = std::move(events), respond, after, &stats, submitted,
-                             durable = clock::now()](const auto&) mutable {
-                                stats.command_stages(durable - submitted, clock::now() - durable);
-                                after(events, respond);
-                            });
-    });
+    auto queued = deps.processor.submit(
+        std::move(sub), [&models = deps.models, &stats = deps.stats, submitted = clock::now(),
+                         respond, after, on_connection = req.on_connection](auto outcome) {
+            if (!outcome) return fail(respond, outcome.error());
+            auto events = std::move(outcome).value();
+            if (events.empty()) return after(events, respond);
+            const auto partition = events.back().partition;
+            const auto pos = events.back().pos;
+            models.when_applied(
+                partition, pos,
+                [events = std::move(events), respond, after, on_connection, &stats, submitted,
+                 durable = clock::now()](const auto&) mutable {
+                    stats.command_stages(durable - submitted, clock::now() - durable);
+                    // The answer is read on the connection's thread, not on the
+                    // read model's that applied the events.
+                    if (!on_connection) return after(events, respond);
+                    on_connection(
+                        [events = std::move(events), respond, after] { after(events, respond); });
+                });
+        });
     if (!queued) fail(respond, queued.error());
 }
 

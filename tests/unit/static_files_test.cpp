@@ -38,7 +38,7 @@ http_response serve(const router& routes, const std::string& target,
         out.status = 404;  // what the server answers when no route matches
         return out;
     }
-    http_request req{"GET", target, std::move(headers), "", nullptr};
+    http_request req{"GET", target, std::move(headers), "", nullptr, nullptr};
     m.matched->handler(req, m.params, [&out](http_response r) { out = std::move(r); });
     return out;
 }
