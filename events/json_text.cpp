@@ -126,10 +126,4 @@ json_text& json_text::null() {
     return *this;
 }
 
-json_text& json_text::raw(std::string_view json) {
-    next();
-    out_ += json;
-    return *this;
-}
-
 }  // namespace migops::events

@@ -42,8 +42,6 @@ class json_text {
     json_text& number(std::uint32_t n) { return number(static_cast<std::uint64_t>(n)); }
     json_text& boolean(bool b);
     json_text& null();
-    // A value that is JSON text already.
-    json_text& raw(std::string_view json);
 
   private:
     void next() {

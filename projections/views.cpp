@@ -1,7 +1,5 @@
 #include "projections/views.h"
 
-#include <array>
-#include <charconv>
 #include <vector>
 
 #include <boost/json/array.hpp>
@@ -16,13 +14,8 @@ namespace migops::projections {
 namespace ev = events;
 using boost::json::array;
 using boost::json::object;
-using boost::json::value;
 
 namespace {
-
-value time_or_null(const std::optional<timestamp>& t) {
-    return t ? value(format_rfc3339(*t)) : value(nullptr);
-}
 
 array grants_json(const engine::grants& g) {
     array a;
@@ -87,31 +80,20 @@ void progress::add(const progress& other) {
 }
 
 void progress::append_json(std::string& out) const {
-    // Appended piece by piece: every module and phase of a journey row has
-    // one, rendered again whenever a task in the journey changes.
-    const auto number = [&out](std::uint32_t n) {
-        std::array<char, 10> digits{};
-        const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), n).ptr;
-        out.append(digits.data(), end);
-    };
+    // Every module and phase of a journey row has one, rendered again
+    // whenever a task in the journey changes.
+    ev::json_text w(out);
     // Whole percent, rounded down: 100 only when everything is done.
     const std::uint32_t percent = total == 0 ? 0 : completed * 100 / total;
-    out += R"({"completed":)";
-    number(completed);
-    out += R"(,"total":)";
-    number(total);
-    out += R"(,"percent":)";
-    number(percent);
-    out += R"(,"by_status":{)";
-    for (std::size_t i = 0; i < by_status.size(); ++i) {
-        if (i > 0) out += ',';
-        // Status names are plain lower-case words: nothing to escape.
-        out += '"';
-        out += to_string(static_cast<ev::task_status>(i + 1));
-        out += R"(":)";
-        number(by_status.at(i));
-    }
-    out += "}}";
+    w.begin_object();
+    w.key("completed").number(completed);
+    w.key("total").number(total);
+    w.key("percent").number(percent);
+    w.key("by_status").begin_object();
+    for (std::size_t i = 0; i < by_status.size(); ++i)
+        w.key(to_string(static_cast<ev::task_status>(i + 1))).number(by_status.at(i));
+    w.end_object();
+    w.end_object();
 }
 
 progress progress_of(const engine::journey_state& j, const engine::node_state& n) {
@@ -138,6 +120,14 @@ void write_time_or_null(ev::json_text& w, const std::optional<timestamp>& t) {
         w.null();
 }
 
+// {"user", "team"}: each an id or null.
+void write_assignee(ev::json_text& w, const engine::node_state& n) {
+    w.begin_object();
+    w.key("user").string_or_null(n.assignee_user.value);
+    w.key("team").string_or_null(n.assignee_team.value);
+    w.end_object();
+}
+
 void write_task(ev::json_text& w, const engine::journey_state& j, const engine::node_state& n,
                 bool with_details);
 
@@ -152,10 +142,8 @@ void write_task_members(ev::json_text& w, const engine::journey_state& j,
     w.key("status").string(to_string(n.status));
     if (n.status == ev::task_status::blocked) w.key("blocked_reason").string(n.blocked_reason);
     w.key("in_scope").boolean(n.in_scope);
-    w.key("assignee").begin_object();
-    w.key("user").string_or_null(n.assignee_user.value);
-    w.key("team").string_or_null(n.assignee_team.value);
-    w.end_object();
+    w.key("assignee");
+    write_assignee(w, n);
     w.key("due");
     write_time_or_null(w, n.due);
     w.key("estimated_minutes").number(n.estimated_minutes);
@@ -376,21 +364,25 @@ void append_module_json(std::string& out, const engine::journey_state& j,
 
 void append_journey_json(std::string& out, const engine::journey_state& j,
                          const journey_progress& p, const module_text_fn& module_text) {
-    object head;
-    head["version"] = j.version;
-    head["id"] = j.id.value;
-    head["space"] = engine::space_of_id(j.id.value).value;
-    head["name"] = j.name;
-    head["description"] = j.description;
-    head["status"] = to_string(j.status);
-    head["target_date"] = time_or_null(j.target_date);
-    if (!j.template_id.empty())
-        head["template"] = object{{"id", j.template_id},
-                                  {"version", j.template_version},
-                                  {"content_hash", j.template_hash}};
-    if (!j.copied_from.empty()) head["copied_from"] = j.copied_from.value;
-    out += opened(head);
-    out += R"(,"progress":)";
+    ev::json_text w(out);
+    w.begin_object();
+    w.key("version").number(j.version);
+    w.key("id").string(j.id.value);
+    w.key("space").string(engine::space_of_id(j.id.value).value);
+    w.key("name").string(j.name);
+    w.key("description").string(j.description);
+    w.key("status").string(to_string(j.status));
+    w.key("target_date");
+    write_time_or_null(w, j.target_date);
+    if (!j.template_id.empty()) {
+        w.key("template").begin_object();
+        w.key("id").string(j.template_id);
+        w.key("version").string(j.template_version);
+        w.key("content_hash").string(j.template_hash);
+        w.end_object();
+    }
+    if (!j.copied_from.empty()) w.key("copied_from").string(j.copied_from.value);
+    w.key("progress");
     p.total.append_json(out);
     // Phases and their modules in the tree's order, each node's own members
     // first and its children last.
@@ -410,11 +402,10 @@ void append_journey_json(std::string& out, const engine::journey_state& j,
     out += boost::json::serialize(grants_json(j.members));
     out += R"(,"alert_rules":)";
     out += boost::json::serialize(ev::to_json_value(j.rules));
-    auto w = ev::json_text::continuing(out);
-    w.key("help_requests").begin_array();
-    for (const auto& [id, h] : j.help) write_help(w, h);
-    w.end_array();
-    out += '}';
+    auto tail = ev::json_text::continuing(out);
+    tail.key("help_requests").begin_array();
+    for (const auto& [id, h] : j.help) write_help(tail, h);
+    tail.end_array().end_object();
 }
 
 std::string journey_json(const engine::journey_state& j) {
@@ -491,10 +482,8 @@ std::string task_summary_json(const engine::journey_state& j, const engine::node
     w.key("due");
     write_time_or_null(w, n.due);
     w.key("waiting").boolean(engine::is_waiting(j, n));
-    w.key("assignee").begin_object();
-    w.key("user").string_or_null(n.assignee_user.value);
-    w.key("team").string_or_null(n.assignee_team.value);
-    w.end_object();
+    w.key("assignee");
+    write_assignee(w, n);
     w.key("journey").string(j.id.value);
     w.key("journey_name").string(j.name);
     w.key("space").string(engine::space_of_id(j.id.value).value);
