@@ -4,7 +4,6 @@
 #include <map>
 
 #include <spdlog/spdlog.h>
-#include <boost/json/serialize.hpp>
 
 #include "api/json_body.h"
 #include "api/problems.h"
@@ -493,7 +492,9 @@ std::shared_ptr<const std::string> stream_hub::encoded(const ev::envelope& e) {
         std::lock_guard lock(c.mutex);
         if (auto it = c.texts.find(key); it != c.texts.end()) return it->second;
     }
-    auto text = std::make_shared<const std::string>(boost::json::serialize(ev::to_cloudevent(e)));
+    std::string json;
+    ev::append_cloudevent_json(json, e);
+    auto text = std::make_shared<const std::string>(std::move(json));
     std::lock_guard lock(c.mutex);
     auto [it, added] = c.texts.emplace(key, std::move(text));
     if (added) {

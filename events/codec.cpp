@@ -22,9 +22,9 @@ namespace {
 constexpr std::string_view specversion = "1.0";
 constexpr std::string_view content_type = "application/json";
 constexpr std::size_t sequence_digits = 20;
-// The attributes to_cloudevent() writes at most, "data" included: reserved
-// at once rather than grown.
-constexpr std::size_t cloudevent_attributes = 18;
+// compute_hash() keeps its buffers for the next event up to this size (a
+// template's event may be far larger than the others).
+constexpr std::size_t kept_text_bytes = std::size_t{64} * 1024;
 
 template <class F>
 bool for_type_id(std::uint32_t type_id, F&& f) {
@@ -231,35 +231,110 @@ result<envelope> decode_binary(std::string_view bytes) {
     return e;
 }
 
-void for_each_attribute(const envelope& e, bool include_hash,
-                        const std::function<void(const cloudevent_attribute&)>& f) {
-    const auto text = [&](std::string_view name, std::string_view value) {
-        f(cloudevent_attribute{name, value, std::nullopt});
+namespace {
+
+// Every attribute of an event's CloudEvent, in the order to_cloudevent()
+// writes them, "data" last.
+enum attribute : std::uint8_t {
+    specversion_attribute,
+    id_attribute,
+    source_attribute,
+    type_attribute,
+    subject_attribute,
+    time_attribute,
+    datacontenttype_attribute,
+    partitionkey_attribute,
+    sequence_attribute,
+    migopspartition_attribute,
+    migopsposition_attribute,
+    migopsprevhash_attribute,
+    migopshash_attribute,
+    migopsactor_attribute,
+    migopsactorrole_attribute,
+    migopscorrelationid_attribute,
+    migopscausationid_attribute,
+    data_attribute,
+    attribute_count
+};
+constexpr std::array<std::string_view, attribute_count> attribute_names = {
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "datacontenttype",
+    "partitionkey",
+    "sequence",
+    "migopspartition",
+    "migopsposition",
+    "migopsprevhash",
+    "migopshash",
+    "migopsactor",
+    "migopsactorrole",
+    "migopscorrelationid",
+    "migopscausationid",
+    "data",
+};
+// The attributes in the order of their names: the canonical form's.
+constexpr std::array<attribute, attribute_count> attributes_by_name = [] {
+    std::array<attribute, attribute_count> order{};
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<attribute>(i);
+    std::sort(order.begin(), order.end(),
+              [](attribute a, attribute b) { return attribute_names[a] < attribute_names[b]; });
+    return order;
+}();
+
+// Calls f(attribute, text, number) with each attribute of e's CloudEvent but
+// "data", in their order; number is set for the integers.
+template <class F>
+void visit_attributes(const envelope& e, bool include_hash, F&& f) {
+    const auto text = [&](attribute a, std::string_view value) { f(a, value, std::nullopt); };
+    const auto number = [&](attribute a, std::uint64_t value) {
+        f(a, std::string_view{}, std::optional<std::uint64_t>(value));
     };
-    const auto number = [&](std::string_view name, std::uint64_t value) {
-        f(cloudevent_attribute{name, {}, value});
-    };
-    text("specversion", specversion);
-    text("id", e.event_id);
+    text(specversion_attribute, specversion);
+    text(id_attribute, e.event_id);
     // An event about a partition rather than a space (a chain checkpoint)
     // has its partition as source, and no subject or partition key (which
     // CloudEvents wants non-empty when present).
-    text("source", e.space.empty() ? "/partitions/" + std::to_string(e.partition)
-                                   : "/spaces/" + e.space.value);
-    text("type", cloudevents_type_of(e.data));
-    if (const auto subject = subject_of(e); !subject.empty()) text("subject", subject);
-    text("time", format_rfc3339(e.time));
-    text("datacontenttype", content_type);
-    if (!e.space.empty()) text("partitionkey", e.space.value);
-    text("sequence", sequence_of(e.pos));
-    number("migopspartition", e.partition);
-    number("migopsposition", e.pos);
-    text("migopsprevhash", to_hex(e.prev_hash));
-    if (include_hash) text("migopshash", to_hex(e.hash));
-    text("migopsactor", e.actor.value);
-    text("migopsactorrole", e.actor_role);
-    text("migopscorrelationid", e.correlation_id);
-    text("migopscausationid", e.causation_id);
+    text(source_attribute, e.space.empty() ? "/partitions/" + std::to_string(e.partition)
+                                           : "/spaces/" + e.space.value);
+    text(type_attribute, cloudevents_type_of(e.data));
+    if (const auto subject = subject_of(e); !subject.empty()) text(subject_attribute, subject);
+    text(time_attribute, format_rfc3339(e.time));
+    text(datacontenttype_attribute, content_type);
+    if (!e.space.empty()) text(partitionkey_attribute, e.space.value);
+    text(sequence_attribute, sequence_of(e.pos));
+    number(migopspartition_attribute, e.partition);
+    number(migopsposition_attribute, e.pos);
+    text(migopsprevhash_attribute, to_hex(e.prev_hash));
+    if (include_hash) text(migopshash_attribute, to_hex(e.hash));
+    text(migopsactor_attribute, e.actor.value);
+    text(migopsactorrole_attribute, e.actor_role);
+    text(migopscorrelationid_attribute, e.correlation_id);
+    text(migopscausationid_attribute, e.causation_id);
+}
+
+}  // namespace
+
+void for_each_attribute(const envelope& e, bool include_hash,
+                        const std::function<void(const cloudevent_attribute&)>& f) {
+    visit_attributes(e, include_hash,
+                     [&](attribute a, std::string_view text, std::optional<std::uint64_t> number) {
+                         f(cloudevent_attribute{attribute_names[a], text, number});
+                     });
+}
+
+void append_data_json(std::string& out, const envelope& e, json_member_order order) {
+    std::visit(
+        [&](const auto& p) {
+            if (order == json_member_order::by_name)
+                append_json_value<json_member_order::by_name>(out, p);
+            else
+                append_json_value<json_member_order::declared>(out, p);
+        },
+        e.data);
 }
 
 boost::json::value data_of(const envelope& e) {
@@ -267,7 +342,7 @@ boost::json::value data_of(const envelope& e) {
 }
 
 boost::json::object to_cloudevent(const envelope& e, bool include_hash) {
-    boost::json::object o(cloudevent_attributes);
+    boost::json::object o(attribute_count);
     for_each_attribute(e, include_hash, [&](const cloudevent_attribute& a) {
         if (a.number)
             o[a.name] = *a.number;
@@ -276,6 +351,21 @@ boost::json::object to_cloudevent(const envelope& e, bool include_hash) {
     });
     o["data"] = data_of(e);
     return o;
+}
+
+void append_cloudevent_json(std::string& out, const envelope& e) {
+    json_text w(out);
+    w.begin_object();
+    for_each_attribute(e, /*include_hash=*/true, [&](const cloudevent_attribute& a) {
+        w.key(a.name);
+        if (a.number)
+            w.number(*a.number);
+        else
+            w.string(a.text);
+    });
+    w.key("data");
+    append_data_json(out, e, json_member_order::declared);
+    w.end_object();
 }
 
 result<envelope> from_cloudevent(const boost::json::object& o) {
@@ -337,39 +427,48 @@ hash_bytes sha256(std::string_view bytes) {
 }
 
 // canonical_json(to_cloudevent(e, false)), written without building the
-// object: each member's canonical value goes into one buffer, then the
-// members are written in key order.
+// object: each attribute's canonical value goes into one buffer, then the
+// attributes are written in the order of their names.
 hash_bytes compute_hash(const envelope& e) {
-    struct member {
-        std::string_view name;
+    struct span_of_values {
         std::size_t begin = 0;
         std::size_t end = 0;
+        bool present = false;
     };
-    std::array<member, cloudevent_attributes> members{};
-    std::size_t count = 0;
-    std::string values;
-    values.reserve(1024);
-    const auto add = [&](std::string_view name, std::size_t begin) {
-        if (count == members.size()) throw std::logic_error("an event has too many attributes");
-        members[count++] = {name, begin, values.size()};
-    };
-    for_each_attribute(e, /*include_hash=*/false, [&](const cloudevent_attribute& a) {
-        const auto begin = values.size();
-        if (a.number)
-            values += std::to_string(*a.number);
-        else
-            append_json_string(values, a.text);
-        add(a.name, begin);
-    });
+    std::array<span_of_values, attribute_count> spans{};
+    // Kept per thread: an event's text is rewritten in place of the last's.
+    thread_local std::string values;
+    thread_local std::string canonical;
+    values.clear();
+    canonical.clear();
+    visit_attributes(e, /*include_hash=*/false,
+                     [&](attribute a, std::string_view text, std::optional<std::uint64_t> number) {
+                         const auto begin = values.size();
+                         if (number)
+                             append_json_number(values, *number);
+                         else
+                             append_json_string(values, text);
+                         spans[a] = {begin, values.size(), true};
+                     });
     const auto data_begin = values.size();
-    append_canonical(values, data_of(e));
-    add("data", data_begin);
-    std::string out;
-    out.reserve(values.size() + 24 * count);
-    append_object(
-        out, std::span(members.data(), count), [](const member& m) { return m.name; },
-        [&](std::string& to, const member& m) { to.append(values, m.begin, m.end - m.begin); });
-    return sha256(out);
+    append_data_json(values, e, json_member_order::by_name);
+    spans[data_attribute] = {data_begin, values.size(), true};
+    canonical.push_back('{');
+    for (const attribute a : attributes_by_name) {
+        const auto& span = spans[a];
+        if (!span.present) continue;
+        if (canonical.size() > 1) canonical.push_back(',');
+        append_json_string(canonical, attribute_names[a]);
+        canonical.push_back(':');
+        canonical.append(values, span.begin, span.end - span.begin);
+    }
+    canonical.push_back('}');
+    const auto hash = sha256(canonical);
+    if (canonical.capacity() > kept_text_bytes) {
+        values = std::string();
+        canonical = std::string();
+    }
+    return hash;
 }
 
 chain_head seal(envelope& e, const chain_head& head) {

@@ -32,6 +32,9 @@ result<void> decode_binary(std::string_view bytes, envelope& e);
 // The CloudEvents JSON of an event; with include_hash false, the object the
 // hash is computed over.
 boost::json::object to_cloudevent(const envelope& e, bool include_hash = true);
+// boost::json::serialize(to_cloudevent(e)) appended to out, written without
+// building the object.
+void append_cloudevent_json(std::string& out, const envelope& e);
 
 // One attribute of an event's CloudEvent: text, or an integer
 // (migopspartition, migopsposition). The views last for the call only.
@@ -46,6 +49,9 @@ void for_each_attribute(const envelope& e, bool include_hash,
                         const std::function<void(const cloudevent_attribute&)>& f);
 // The JSON of an event's "data".
 boost::json::value data_of(const envelope& e);
+// Its text, appended to out: boost::json::serialize(data_of(e)) (declared)
+// or canonical_json(data_of(e)) (by_name).
+void append_data_json(std::string& out, const envelope& e, json_member_order order);
 result<envelope> from_cloudevent(const boost::json::object& o);
 
 // The canonical serialisation (see above) of any JSON value.

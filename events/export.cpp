@@ -1,7 +1,5 @@
 #include "events/export.h"
 
-#include <boost/json/serialize.hpp>
-
 #include "events/codec.h"
 
 namespace migops::events {
@@ -63,7 +61,7 @@ result<export_report> export_events(const event_log& log, const export_filter& f
                 ++report.scanned;
                 if (!passes(e, filter)) continue;
                 const auto before = block.size();
-                block += boost::json::serialize(to_cloudevent(e));
+                append_cloudevent_json(block, e);
                 block.push_back('\n');
                 report.bytes += block.size() - before;
                 ++report.events;

@@ -18,6 +18,7 @@
 //   - no std::variant, no size_t: counts are u32 on the wire.
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <concepts>
 #include <cstdint>
@@ -31,12 +32,14 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/json/value.hpp>
 #include <cereal/cereal.hpp>
 #include <cereal/types/string.hpp>
 
+#include "events/json_text.h"
 #include "events/types.h"
 
 namespace migops::events {
@@ -358,6 +361,16 @@ boost::json::value to_json_value(const M& v);
 template <class M>
 void from_json_value(const boost::json::value& j, M& v, std::string_view path);
 
+// Whether a field's JSON leaves out the value it holds: an empty optional,
+// or a field added after version 1 that holds its default.
+template <class F, class M>
+bool json_omits(const F& fd, const M& member) {
+    if constexpr (is_optional<M>::value) {
+        if (!member) return true;
+    }
+    return fd.since > 1 && member == M{};
+}
+
 template <class M>
 boost::json::value to_json_value(const M& v) {
     if constexpr (reflected<M>) {
@@ -366,11 +379,7 @@ boost::json::value to_json_value(const M& v) {
             [&](const auto&... f) {
                 [[maybe_unused]] auto put = [&](const auto& fd) {
                     const auto& member = v.*(fd.member);
-                    using member_t = std::remove_cvref_t<decltype(member)>;
-                    if constexpr (is_optional<member_t>::value) {
-                        if (!member) return;
-                    }
-                    if (fd.since > 1 && member == member_t{}) return;
+                    if (json_omits(fd, member)) return;
                     o[fd.name] = to_json_value(member);
                 };
                 (put(f), ...);
@@ -401,6 +410,91 @@ boost::json::value to_json_value(const M& v) {
         a.reserve(v.size());
         for (const auto& e : v) a.push_back(to_json_value(e));
         return a;
+    } else {
+        static_assert(sizeof(M) == 0, "type has no JSON encoding");
+    }
+}
+
+// The JSON of a value written as text, without building a document. An
+// object's members come in the order fields() declares them (the bytes
+// boost::json::serialize(to_json_value(v)) gives), or in the order of their
+// names, bytewise (the bytes of canonical_json(to_json_value(v)), codec.h).
+enum class json_member_order { declared, by_name };
+
+namespace json_detail {
+// The indexes of M's fields in the order of their names.
+template <class M>
+constexpr auto fields_by_name() {
+    constexpr auto fields = M::fields();
+    constexpr std::size_t n = std::tuple_size_v<decltype(fields)>;
+    std::array<std::string_view, n> names{};
+    std::apply(
+        [&](const auto&... f) {
+            std::size_t i = 0;
+            ((names[i++] = f.name), ...);
+        },
+        fields);
+    std::array<std::size_t, n> order{};
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+    return order;
+}
+}  // namespace json_detail
+
+template <json_member_order Order, class M>
+void append_json_value(std::string& out, const M& v) {
+    if constexpr (reflected<M>) {
+        static constexpr auto fields = M::fields();
+        out.push_back('{');
+        bool first = true;
+        [[maybe_unused]] const auto put = [&](const auto& fd) {
+            const auto& member = v.*(fd.member);
+            if (json_omits(fd, member)) return;
+            if (!first) out.push_back(',');
+            first = false;
+            append_json_string(out, fd.name);
+            out.push_back(':');
+            append_json_value<Order>(out, member);
+        };
+        if constexpr (Order == json_member_order::by_name) {
+            static constexpr auto order = json_detail::fields_by_name<M>();
+            [&]<std::size_t... K>(std::index_sequence<K...>) {
+                (put(std::get<order[K]>(fields)), ...);
+            }
+            (std::make_index_sequence<order.size()>{});
+        } else {
+            std::apply([&](const auto&... f) { (put(f), ...); }, fields);
+        }
+        out.push_back('}');
+    } else if constexpr (std::is_same_v<M, std::string>) {
+        append_json_string(out, v);
+    } else if constexpr (std::is_same_v<M, bool>) {
+        out += v ? "true" : "false";
+    } else if constexpr (std::is_integral_v<M>) {
+        if constexpr (std::is_signed_v<M>)
+            append_json_number(out, static_cast<std::int64_t>(v));
+        else
+            append_json_number(out, static_cast<std::uint64_t>(v));
+    } else if constexpr (named_enum<M>) {
+        append_json_string(out, to_string(v));
+    } else if constexpr (is_id<M>::value) {
+        append_json_string(out, v.value);
+    } else if constexpr (std::is_same_v<M, timestamp>) {
+        append_json_string(out, format_rfc3339(v));
+    } else if constexpr (std::is_same_v<M, hash_bytes>) {
+        append_json_string(out, to_hex(v));
+    } else if constexpr (is_optional<M>::value) {
+        append_json_value<Order>(out, *v);
+    } else if constexpr (is_vector<M>::value) {
+        out.push_back('[');
+        bool first = true;
+        for (const auto& e : v) {
+            if (!first) out.push_back(',');
+            first = false;
+            append_json_value<Order>(out, e);
+        }
+        out.push_back(']');
     } else {
         static_assert(sizeof(M) == 0, "type has no JSON encoding");
     }

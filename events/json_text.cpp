@@ -102,15 +102,23 @@ void append_number(std::string& out, N n) {
 
 }  // namespace
 
+void append_json_number(std::string& out, std::int64_t n) {
+    append_number(out, n);
+}
+
+void append_json_number(std::string& out, std::uint64_t n) {
+    append_number(out, n);
+}
+
 json_text& json_text::number(std::int64_t n) {
     next();
-    append_number(out_, n);
+    append_json_number(out_, n);
     return *this;
 }
 
 json_text& json_text::number(std::uint64_t n) {
     next();
-    append_number(out_, n);
+    append_json_number(out_, n);
     return *this;
 }
 

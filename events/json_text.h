@@ -13,6 +13,9 @@ namespace migops::events {
 // s as a JSON string, quotes included: '"', '\\' and control characters
 // escaped (\b \t \n \f \r, else \u00xx), everything else as it is.
 void append_json_string(std::string& out, std::string_view s);
+// n's decimal digits, as Boost.JSON's serializer writes an integer.
+void append_json_number(std::string& out, std::int64_t n);
+void append_json_number(std::string& out, std::uint64_t n);
 
 // Values, arrays and objects appended to a string, with the commas between
 // them. Inside an object each value follows its key(). The caller pairs

@@ -69,7 +69,9 @@ void for_each_header(const envelope& e,
 }
 
 std::string record_value(const envelope& e) {
-    return canonical_json(data_of(e));
+    std::string value;
+    append_data_json(value, e, json_member_order::by_name);
+    return value;
 }
 
 std::size_t record_size(const envelope& e) {

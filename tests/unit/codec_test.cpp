@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <cereal/archives/portable_binary.hpp>
 
 #include "events/codec.h"
@@ -158,6 +159,115 @@ TEST(Chain, HashIsTheSha256OfTheCanonicalCloudEventWithoutItsHash) {
     for (const auto& e : every)
         EXPECT_EQ(compute_hash(e), sha256(canonical_json(to_cloudevent(e, false))))
             << type_name_of(e.data);
+}
+
+// A persisted struct with a value of every kind the JSON form has, fields
+// declared out of name order, and one added in version 2.
+struct every_kind {
+    struct item {
+        static constexpr std::uint32_t version = 1;
+        std::string z_text;
+        std::int32_t a_number = 0;
+        static constexpr auto fields() {
+            return std::tuple{field("z_text", &item::z_text), field("a_number", &item::a_number)};
+        }
+        bool operator==(const item&) const = default;
+    };
+    static constexpr std::uint32_t version = 2;
+    std::string text;
+    bool flag = false;
+    std::int64_t negative = 0;
+    std::uint64_t large = 0;
+    role grant = role::none;
+    node_id node;
+    timestamp at{};
+    hash_bytes digest{};
+    std::optional<std::string> maybe;
+    std::vector<item> items;
+    std::vector<std::string> Upper;
+    std::string added;
+    static constexpr auto fields() {
+        return std::tuple{field("text", &every_kind::text),
+                          field("flag", &every_kind::flag),
+                          field("negative", &every_kind::negative),
+                          field("large", &every_kind::large),
+                          field("grant", &every_kind::grant),
+                          field("node", &every_kind::node),
+                          field("at", &every_kind::at),
+                          field("digest", &every_kind::digest),
+                          field("maybe", &every_kind::maybe),
+                          field("items", &every_kind::items),
+                          field("Upper", &every_kind::Upper),
+                          field("added", &every_kind::added, 2)};
+    }
+    bool operator==(const every_kind&) const = default;
+};
+
+// append_json_value gives the bytes of the document to_json_value builds,
+// serialized as it is or canonically.
+template <class M>
+void expect_json_text_is_the_documents(const M& v, const std::string& what) {
+    const auto document = to_json_value(v);
+    std::string declared;
+    append_json_value<json_member_order::declared>(declared, v);
+    EXPECT_EQ(declared, boost::json::serialize(document)) << what;
+    std::string by_name;
+    append_json_value<json_member_order::by_name>(by_name, v);
+    EXPECT_EQ(by_name, canonical_json(document)) << what;
+}
+
+TEST(Codec, APayloadsJsonTextIsItsDocumentsBytes) {
+    for_each_event_type([&]<class E>(std::type_identity<E>) {
+        expect_json_text_is_the_documents(sample_of<E>(),
+                                          "sample " + std::string(type_name_of(payload{E{}})));
+        expect_json_text_is_the_documents(E{},
+                                          "default " + std::string(type_name_of(payload{E{}})));
+    });
+    every_kind full{"a \"quoted\"\n\x01 é",
+                    true,
+                    -42,
+                    18446744073709551615ULL,
+                    role::space_admin,
+                    node_id{"space-1.j1.n2"},
+                    timestamp{1'795'000'000'123'456},
+                    sha256("digest"),
+                    "present",
+                    {{"second", -1}, {"", 0}},
+                    {"B", "a"},
+                    "since version 2"};
+    expect_json_text_is_the_documents(full, "every kind");
+    std::string text;
+    append_json_value<json_member_order::by_name>(text, full);
+    EXPECT_EQ(text.substr(0, text.find(':')), "{\"Upper\"");
+    EXPECT_NE(
+        text.find(R"("items":[{"a_number":-1,"z_text":"second"},{"a_number":0,"z_text":""}])"),
+        std::string::npos);
+    EXPECT_NE(text.find(R"("added":"since version 2")"), std::string::npos);
+    // An empty optional, and a version 2 field holding its default, are
+    // left out; a version 1 field holding its default is not.
+    const every_kind empty{};
+    expect_json_text_is_the_documents(empty, "every kind, defaults");
+    text.clear();
+    append_json_value<json_member_order::declared>(text, empty);
+    EXPECT_EQ(text.find("maybe"), std::string::npos);
+    EXPECT_EQ(text.find("added"), std::string::npos);
+    EXPECT_NE(text.find(R"("text":"")"), std::string::npos);
+    EXPECT_NE(text.find(R"("items":[])"), std::string::npos);
+}
+
+TEST(Codec, ACloudEventsJsonTextIsTheSerializedObject) {
+    auto events = every_sample();
+    auto odd = sample_envelope(space_created{"a \"name\"\n", "\x1f"});
+    odd.actor = user_id{"quote\" tab\t"};
+    odd.space = space_id{};  // an event about a partition: no subject, no partition key
+    seal(odd, chain_head{7, sha256("before")});
+    events.push_back(odd);
+    for (const auto& e : events) {
+        std::string text = "before;";
+        append_cloudevent_json(text, e);
+        EXPECT_EQ(text, "before;" + boost::json::serialize(to_cloudevent(e)))
+            << type_name_of(e.data);
+    }
 }
 
 // JSON's escaping, one character at a time.
