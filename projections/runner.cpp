@@ -15,11 +15,13 @@ namespace migops::projections {
 namespace {
 
 // A batch's puts and deletes of one column family, in key order (stable:
-// writes of one key keep their order). The memtable's skip list inserts a
-// run of ascending keys next to each other from the last insert's place
-// (with memtable_insert_hint_per_batch), where keys in the order the
-// events made them (an event's index keys are far apart) each cost a
-// search from the top.
+// writes of one key keep their order), for a projection whose rows follow
+// no runs (projection::row_runs). The memtable's skip list inserts a run
+// of ascending keys next to each other from the last insert's place, where
+// keys in the order the events made them (an event's index keys are far
+// apart) each cost a search from the top. Rows that follow runs are put
+// beside the last row of their own run whatever came between, so their
+// batch is written as it is, without this copy.
 class in_key_order final : public rocksdb::WriteBatch::Handler {
   public:
     explicit in_key_order(std::uint32_t cf) : cf_(cf) {}
@@ -144,6 +146,7 @@ runner::runner(events::rocks_store& store, events::event_log& log, projection& p
       options_(std::move(o)),
       cf_(store.column_family(options_.column_family.empty() ? column_family_of(p)
                                                              : options_.column_family)),
+      sorts_rows_(p.row_runs() == nullptr),
       checkpoint_(log.partitions()) {}
 
 runner::~runner() {
@@ -218,11 +221,17 @@ result<void> runner::write(rocksdb::WriteBatch& wb) {
     rocksdb::WriteOptions unlogged;
     unlogged.disableWAL = true;
     unlogged.memtable_insert_hint_per_batch = true;
-    in_key_order sorted(cf_->GetID());
-    rocksdb::WriteBatch ordered(wb.GetDataSize());  // one allocation for the sorted copy
-    const bool sortable = wb.Iterate(&sorted).ok();
-    if (sortable) sorted.write(cf_, ordered);
-    auto s = store_.db().Write(unlogged, sortable ? &ordered : &wb);
+    rocksdb::WriteBatch ordered;
+    rocksdb::WriteBatch* out = &wb;
+    if (sorts_rows_) {
+        in_key_order sorted(cf_->GetID());
+        ordered = rocksdb::WriteBatch(wb.GetDataSize());  // one allocation for the sorted copy
+        if (wb.Iterate(&sorted).ok()) {
+            sorted.write(cf_, ordered);
+            out = &ordered;
+        }
+    }
+    auto s = store_.db().Write(unlogged, out);
     if (!s.ok())
         return failure(events::from_status(s, "cannot write projection " + projection_.name()));
     return success();

@@ -182,7 +182,8 @@ class runner {
     result<void> advanced(checkpoint next, std::span<const events::envelope> batch);
     // Adds the checkpoint, and the format of the rows, to a batch.
     result<void> put_checkpoint(const checkpoint& c, rocksdb::WriteBatch& wb);
-    // Writes a batch of rows and checkpoint (unlogged, in key order).
+    // Writes a batch of rows and checkpoint (unlogged; in key order when the
+    // rows follow no runs).
     result<void> write(rocksdb::WriteBatch& wb);
     result<void> save_checkpoint();
     void run();
@@ -192,6 +193,9 @@ class runner {
     projection& projection_;
     runner_options options_;
     rocksdb::ColumnFamilyHandle* cf_;
+    // Whether a batch's rows are written in key order (in_key_order): when
+    // they follow no runs.
+    bool sorts_rows_;
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
