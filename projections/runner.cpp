@@ -154,17 +154,25 @@ runner::~runner() {
 }
 
 result<void> runner::apply_batch(std::span<const events::envelope> batch) {
-    std::optional<rocksdb::WriteBatchWithIndex> indexed;
-    std::optional<rocksdb::WriteBatch> plain;
+    // The last batch's buffer is kept for this one, unless it grew far
+    // larger than usual.
     std::optional<rows> r;
     if (projection_.reads_own_writes()) {
-        indexed.emplace(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
-        r.emplace(store_.db(), cf_, *indexed);
+        if (indexed_batch_ && indexed_batch_->GetWriteBatch()->GetDataSize() <= kept_batch_bytes)
+            indexed_batch_->Clear();
+        else
+            indexed_batch_ = std::make_unique<rocksdb::WriteBatchWithIndex>(
+                rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+        r.emplace(store_.db(), cf_, *indexed_batch_);
     } else {
-        plain.emplace();
-        r.emplace(store_.db(), cf_, *plain);
+        if (plain_batch_.GetDataSize() <= kept_batch_bytes)
+            plain_batch_.Clear();
+        else
+            plain_batch_ = rocksdb::WriteBatch();
+        r.emplace(store_.db(), cf_, plain_batch_);
     }
-    rocksdb::WriteBatch& wb = indexed ? *indexed->GetWriteBatch() : *plain;
+    rocksdb::WriteBatch& wb =
+        projection_.reads_own_writes() ? *indexed_batch_->GetWriteBatch() : plain_batch_;
     checkpoint next = position_now();
     auto done = apply_events(batch, *r, next);
     if (!done) {

@@ -196,6 +196,13 @@ class runner {
     // Whether a batch's rows are written in key order (in_key_order): when
     // they follow no runs.
     bool sorts_rows_;
+    // The batch apply_batch() fills (indexed when the projection reads its
+    // own writes), kept from one batch to the next so that its buffer is
+    // not allocated, and its pages faulted in, again each time; a batch
+    // larger than kept_batch_bytes is not reused.
+    static constexpr std::size_t kept_batch_bytes = std::size_t{64} << 20;
+    rocksdb::WriteBatch plain_batch_;
+    std::unique_ptr<rocksdb::WriteBatchWithIndex> indexed_batch_;
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;
