@@ -14,8 +14,15 @@ std::uint32_t version_of(const payload& p) {
     return std::visit([](const auto& e) { return std::decay_t<decltype(e)>::version; }, p);
 }
 
-std::string cloudevents_type_of(const payload& p) {
-    return "io.migops." + std::string(type_name_of(p)) + ".v" + std::to_string(type_major);
+const std::string& cloudevents_type_of(const payload& p) {
+    return std::visit(
+        [](const auto& e) -> const std::string& {
+            using E = std::decay_t<decltype(e)>;
+            static const std::string name =
+                "io.migops." + std::string(E::type_name) + ".v" + std::to_string(type_major);
+            return name;
+        },
+        p);
 }
 
 }  // namespace migops::events

@@ -867,7 +867,7 @@ std::uint32_t type_id_of(const payload& p);
 std::string_view type_name_of(const payload& p);
 std::uint32_t version_of(const payload& p);
 // "io.migops.space.created.v1"
-std::string cloudevents_type_of(const payload& p);
+const std::string& cloudevents_type_of(const payload& p);
 
 // Visits every type in the catalogue: f(std::type_identity<E>{}).
 template <class F>

@@ -115,8 +115,8 @@ void append_canonical(std::string& out, const boost::json::value& v) {
 
 // The entity the event is about: its task, node, journey or team, else the
 // space.
-std::string subject_of(const envelope& e) {
-    std::string subject;
+std::string_view subject_of(const envelope& e) {
+    std::string_view subject;
     std::visit(
         [&](const auto& p) {
             using P = std::decay_t<decltype(p)>;
@@ -136,12 +136,16 @@ std::string subject_of(const envelope& e) {
             }
         },
         e.data);
-    return subject.empty() ? e.space.value : subject;
+    return subject.empty() ? std::string_view(e.space.value) : subject;
 }
 
-std::string sequence_of(position pos) {
-    std::string digits = std::to_string(pos);
-    return std::string(sequence_digits - std::min(digits.size(), sequence_digits), '0') + digits;
+// pos in sequence_digits digits, zeros first.
+void append_sequence(std::string& out, position pos) {
+    char digits[sequence_digits];
+    const auto end = std::to_chars(digits, digits + sizeof digits, pos).ptr;
+    const auto size = static_cast<std::size_t>(end - digits);
+    out.append(sequence_digits - size, '0');
+    out.append(digits, end);
 }
 
 const boost::json::value* member(const boost::json::object& o, std::string_view key) {
@@ -286,30 +290,46 @@ constexpr std::array<attribute, attribute_count> attributes_by_name = [] {
 }();
 
 // Calls f(attribute, text, number) with each attribute of e's CloudEvent but
-// "data", in their order; number is set for the integers.
+// "data", in their order; number is set for the integers. A text that is
+// not one of e's own is written into a buffer of the thread's, which the
+// next one overwrites: f uses each before it returns.
 template <class F>
 void visit_attributes(const envelope& e, bool include_hash, F&& f) {
+    thread_local std::string built;
     const auto text = [&](attribute a, std::string_view value) { f(a, value, std::nullopt); };
     const auto number = [&](attribute a, std::uint64_t value) {
         f(a, std::string_view{}, std::optional<std::uint64_t>(value));
+    };
+    const auto build = [&](attribute a, const auto& write) {
+        built.clear();
+        write(built);
+        text(a, built);
     };
     text(specversion_attribute, specversion);
     text(id_attribute, e.event_id);
     // An event about a partition rather than a space (a chain checkpoint)
     // has its partition as source, and no subject or partition key (which
     // CloudEvents wants non-empty when present).
-    text(source_attribute, e.space.empty() ? "/partitions/" + std::to_string(e.partition)
-                                           : "/spaces/" + e.space.value);
+    build(source_attribute, [&](std::string& out) {
+        if (e.space.empty()) {
+            out += "/partitions/";
+            append_json_number(out, std::uint64_t{e.partition});
+        } else {
+            out += "/spaces/";
+            out += e.space.value;
+        }
+    });
     text(type_attribute, cloudevents_type_of(e.data));
     if (const auto subject = subject_of(e); !subject.empty()) text(subject_attribute, subject);
-    text(time_attribute, format_rfc3339(e.time));
+    build(time_attribute, [&](std::string& out) { append_rfc3339(out, e.time); });
     text(datacontenttype_attribute, content_type);
     if (!e.space.empty()) text(partitionkey_attribute, e.space.value);
-    text(sequence_attribute, sequence_of(e.pos));
+    build(sequence_attribute, [&](std::string& out) { append_sequence(out, e.pos); });
     number(migopspartition_attribute, e.partition);
     number(migopsposition_attribute, e.pos);
-    text(migopsprevhash_attribute, to_hex(e.prev_hash));
-    if (include_hash) text(migopshash_attribute, to_hex(e.hash));
+    build(migopsprevhash_attribute, [&](std::string& out) { append_hex(out, e.prev_hash); });
+    if (include_hash)
+        build(migopshash_attribute, [&](std::string& out) { append_hex(out, e.hash); });
     text(migopsactor_attribute, e.actor.value);
     text(migopsactorrole_attribute, e.actor_role);
     text(migopscorrelationid_attribute, e.correlation_id);

@@ -1,5 +1,6 @@
 #include "events/types.h"
 
+#include <charconv>
 #include <chrono>
 #include <random>
 
@@ -55,6 +56,12 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 }  // namespace
 
 std::string format_rfc3339(timestamp t) {
+    std::string out;
+    append_rfc3339(out, t);
+    return out;
+}
+
+void append_rfc3339(std::string& out, timestamp t) {
     std::int64_t secs = t.micros / micros_per_second;
     std::int64_t frac = t.micros % micros_per_second;
     if (frac < 0) {
@@ -73,11 +80,13 @@ std::string format_rfc3339(timestamp t) {
     civil_from_days(days, y, m, d);
     // The year as printf's "%04lld" writes it (at least four characters, a
     // sign included), then -MM-DDTHH:MM:SS.ffffffZ.
-    std::string out = y < 0 ? "-" : "";
-    const std::string year = std::to_string(y < 0 ? -y : y);
+    if (y < 0) out.push_back('-');
+    char year[24];
+    const auto year_end = std::to_chars(year, year + sizeof year, y < 0 ? -y : y).ptr;
+    const auto year_digits = static_cast<std::size_t>(year_end - year);
     const std::size_t width = y < 0 ? 3 : 4;
-    if (year.size() < width) out.append(width - year.size(), '0');
-    out += year;
+    if (year_digits < width) out.append(width - year_digits, '0');
+    out.append(year, year_end);
     const std::size_t at = out.size();
     out += "-00-00T00:00:00.000000Z";
     const auto put = [&](std::size_t from, std::size_t digits, std::int64_t n) {
@@ -90,7 +99,6 @@ std::string format_rfc3339(timestamp t) {
     put(10, 2, rem / 60 % 60);
     put(13, 2, rem % 60);
     put(16, 6, frac);
-    return out;
 }
 
 std::optional<timestamp> parse_rfc3339(std::string_view s) {
@@ -142,13 +150,19 @@ std::optional<timestamp> parse_rfc3339(std::string_view s) {
 }
 
 std::string to_hex(const hash_bytes& h) {
-    static constexpr char digits_hex[] = "0123456789abcdef";
-    std::string out(h.size() * 2, '0');
-    for (std::size_t i = 0; i < h.size(); ++i) {
-        out[2 * i] = digits_hex[h[i] >> 4];
-        out[2 * i + 1] = digits_hex[h[i] & 0xf];
-    }
+    std::string out;
+    append_hex(out, h);
     return out;
+}
+
+void append_hex(std::string& out, const hash_bytes& h) {
+    static constexpr char digits_hex[] = "0123456789abcdef";
+    const std::size_t at = out.size();
+    out.resize(at + h.size() * 2);
+    for (std::size_t i = 0; i < h.size(); ++i) {
+        out[at + 2 * i] = digits_hex[h[i] >> 4];
+        out[at + 2 * i + 1] = digits_hex[h[i] & 0xf];
+    }
 }
 
 std::optional<hash_bytes> hash_from_hex(std::string_view hex) {

@@ -49,11 +49,14 @@ struct timestamp {
 
 // RFC 3339 in UTC with six fractional digits: 2026-11-25T21:16:06.123456Z.
 std::string format_rfc3339(timestamp t);
+// The same, appended to out.
+void append_rfc3339(std::string& out, timestamp t);
 // Accepts any RFC 3339 date-time (offsets, 0-9 fractional digits).
 std::optional<timestamp> parse_rfc3339(std::string_view text);
 
 using hash_bytes = std::array<std::uint8_t, 32>;
 std::string to_hex(const hash_bytes& h);
+void append_hex(std::string& out, const hash_bytes& h);
 std::optional<hash_bytes> hash_from_hex(std::string_view hex);
 
 // A new random id: 128 bits as 32 lower-case hex digits.

@@ -17,6 +17,13 @@ TEST(Rfc3339, FormatsWithMicroseconds) {
     EXPECT_EQ(format_rfc3339(timestamp{-62'167'219'200'000'001}), "-001-12-31T23:59:59.999999Z");
 }
 
+TEST(Rfc3339, AppendsAfterWhatTheTextHolds) {
+    std::string text = "at ";
+    append_rfc3339(text, timestamp{-62'167'219'200'000'001});
+    append_rfc3339(text, timestamp{1'795'000'000'123'456});
+    EXPECT_EQ(text, "at -001-12-31T23:59:59.999999Z2026-11-18T11:06:40.123456Z");
+}
+
 TEST(Rfc3339, ParsesWhatItFormats) {
     for (std::int64_t t :
          {0LL, 1LL, 951'782'400'000'000LL, 1'795'000'000'123'456LL, -86'400'000'001LL}) {
@@ -67,6 +74,15 @@ TEST(Hex, RoundTripsAndRejects) {
     EXPECT_FALSE(hash_from_hex("00"));
     EXPECT_FALSE(hash_from_hex(std::string(64, 'G')));
     EXPECT_FALSE(hash_from_hex(std::string(64, 'A')));  // upper case is not canonical
+}
+
+TEST(Hex, AppendsAfterWhatTheTextHolds) {
+    hash_bytes h{};
+    h[0] = 0xab;
+    h[31] = 0x0f;
+    std::string text = "x";
+    append_hex(text, h);
+    EXPECT_EQ(text, "xab" + std::string(60, '0') + "0f");
 }
 
 TEST(RandomId, Is32HexDigitsAndDistinct) {
