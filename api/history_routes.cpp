@@ -5,13 +5,11 @@
 #include <optional>
 #include <variant>
 
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-
 #include "api/problems.h"
 #include "api/route_support.h"
 #include "engine/commands.h"
 #include "events/codec.h"
+#include "events/json_text.h"
 #include "projections/audit_index.h"
 
 namespace migops::api {
@@ -93,19 +91,25 @@ void history_route(const history_deps& deps, const http_request& req, const prin
 
     auto page = projections::query_audit_index(deps.db, deps.audit_index(), q);
     if (!page) return respond(to_response(problem_for(page.error())));
-    boost::json::array answered;
+    // {"events":[CloudEvent...],"next":cursor or null}, written as text.
+    http_response answer;
+    std::string& body = answer.body;
+    body = R"({"events":[)";
+    bool first = true;
     for (const auto& hit : page.value().hits) {
         auto event = events::read_event(deps.log, hit.partition, hit.pos);
         if (!event) return respond(to_response(problem_for(event.error())));
-        answered.emplace_back(events::to_cloudevent(event.value()));
+        if (!first) body.push_back(',');
+        first = false;
+        events::append_cloudevent_json(body, event.value());
     }
-    boost::json::object body;
-    body["events"] = std::move(answered);
+    body += R"(],"next":)";
     if (page.value().next_cursor)
-        body["next"] = *page.value().next_cursor;
+        events::append_json_string(body, *page.value().next_cursor);
     else
-        body["next"] = nullptr;
-    respond(json_response(200, body));
+        body += "null";
+    body.push_back('}');
+    respond(std::move(answer));
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include <set>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
+#include "events/codec.h"
 #include "tests/integration/process.h"
 #include "tests/unit/temp_dir.h"
 
@@ -143,6 +145,14 @@ TEST_F(HistoryTest, PagesFollowTheirCursor) {
     for (int pages = 0; pages < 10; ++pages) {
         auto r = get(path, alice);
         auto body = boost::json::parse(r.body).as_object();
+        // The page is the bytes Boost.JSON writes for it, and each event
+        // carries what its hash covers.
+        EXPECT_EQ(r.body, boost::json::serialize(body));
+        for (const auto& e : events_of(r)) {
+            auto decoded = events::from_cloudevent(e.as_object());
+            ASSERT_TRUE(decoded) << decoded.error().message;
+            EXPECT_EQ(events::compute_hash(decoded.value()), decoded.value().hash);
+        }
         for (const auto& e : events_of(r)) seen.emplace_back(e.at("partitionkey").as_string());
         if (body.at("next").is_null()) break;
         path = "/v1/events?actor=alice&limit=2&cursor=" + std::string(body.at("next").as_string());
