@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <span>
 #include <stdexcept>
 
 #include <openssl/evp.h>
@@ -50,22 +49,6 @@ bool for_type_name(std::string_view ce_type, F&& f) {
     return found;
 }
 
-// A canonical object: its members in key order (bytewise), each written as
-// "name":value, separated by commas; write(out, m) writes m's value.
-template <class Member, class Name, class Write>
-void append_object(std::string& out, std::span<Member> members, Name name, Write write) {
-    std::sort(members.begin(), members.end(),
-              [&](const Member& a, const Member& b) { return name(a) < name(b); });
-    out.push_back('{');
-    for (std::size_t i = 0; i < members.size(); ++i) {
-        if (i > 0) out.push_back(',');
-        append_json_string(out, name(members[i]));
-        out.push_back(':');
-        write(out, members[i]);
-    }
-    out.push_back('}');
-}
-
 void append_canonical(std::string& out, const boost::json::value& v) {
     switch (v.kind()) {
         case boost::json::kind::null:
@@ -98,16 +81,22 @@ void append_canonical(std::string& out, const boost::json::value& v) {
             break;
         }
         case boost::json::kind::object: {
+            // Its members in key order (bytewise).
             const auto& o = v.get_object();
             std::vector<const boost::json::key_value_pair*> items;
             items.reserve(o.size());
             for (const auto& kv : o) items.push_back(&kv);
-            append_object(
-                out, std::span(items),
-                [](const boost::json::key_value_pair* kv) { return std::string_view(kv->key()); },
-                [](std::string& to, const boost::json::key_value_pair* kv) {
-                    append_canonical(to, kv->value());
-                });
+            std::sort(items.begin(), items.end(), [](const auto* a, const auto* b) {
+                return std::string_view(a->key()) < std::string_view(b->key());
+            });
+            out.push_back('{');
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                if (i > 0) out.push_back(',');
+                append_json_string(out, items[i]->key());
+                out.push_back(':');
+                append_canonical(out, items[i]->value());
+            }
+            out.push_back('}');
             break;
         }
     }
@@ -376,13 +365,14 @@ boost::json::object to_cloudevent(const envelope& e, bool include_hash) {
 void append_cloudevent_json(std::string& out, const envelope& e) {
     json_text w(out);
     w.begin_object();
-    for_each_attribute(e, /*include_hash=*/true, [&](const cloudevent_attribute& a) {
-        w.key(a.name);
-        if (a.number)
-            w.number(*a.number);
-        else
-            w.string(a.text);
-    });
+    visit_attributes(e, /*include_hash=*/true,
+                     [&](attribute a, std::string_view text, std::optional<std::uint64_t> number) {
+                         w.key(attribute_names[a]);
+                         if (number)
+                             w.number(*number);
+                         else
+                             w.string(text);
+                     });
     w.key("data");
     append_data_json(out, e, json_member_order::declared);
     w.end_object();

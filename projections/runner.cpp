@@ -157,6 +157,7 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
     // The last batch's buffer is kept for this one, unless it grew far
     // larger than usual.
     std::optional<rows> r;
+    rocksdb::WriteBatch* filled = nullptr;
     if (projection_.reads_own_writes()) {
         if (indexed_batch_ && indexed_batch_->GetWriteBatch()->GetDataSize() <= kept_batch_bytes)
             indexed_batch_->Clear();
@@ -164,15 +165,16 @@ result<void> runner::apply_batch(std::span<const events::envelope> batch) {
             indexed_batch_ = std::make_unique<rocksdb::WriteBatchWithIndex>(
                 rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
         r.emplace(store_.db(), cf_, *indexed_batch_);
+        filled = indexed_batch_->GetWriteBatch();
     } else {
         if (plain_batch_.GetDataSize() <= kept_batch_bytes)
             plain_batch_.Clear();
         else
             plain_batch_ = rocksdb::WriteBatch();
         r.emplace(store_.db(), cf_, plain_batch_);
+        filled = &plain_batch_;
     }
-    rocksdb::WriteBatch& wb =
-        projection_.reads_own_writes() ? *indexed_batch_->GetWriteBatch() : plain_batch_;
+    rocksdb::WriteBatch& wb = *filled;
     checkpoint next = position_now();
     auto done = apply_events(batch, *r, next);
     if (!done) {
