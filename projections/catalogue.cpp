@@ -1,5 +1,7 @@
 #include "projections/catalogue.h"
 
+#include <algorithm>
+
 #include "projections/audit_index.h"
 #include "projections/board.h"
 #include "projections/space_directory.h"
@@ -25,6 +27,13 @@ void tune_family(const std::string& name, rocksdb::ColumnFamilyOptions& options)
         const auto family = column_family_of(*p);
         if (name == family || name.starts_with(family + ".g")) {
             options.memtable_insert_with_hint_prefix_extractor = p->row_runs();
+            // Level 0 uncompressed: compressing it was about a third of a
+            // flush's time in a rebuild, and the rows a model writes again
+            // (the board's) are mostly gone by the next compaction, which
+            // compresses what is left from level 1 on.
+            options.compression_per_level.assign(
+                static_cast<std::size_t>(std::max(options.num_levels, 1)), options.compression);
+            options.compression_per_level.front() = rocksdb::kNoCompression;
             return;
         }
     }

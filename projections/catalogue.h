@@ -14,7 +14,8 @@ std::vector<std::unique_ptr<projection>> all_projections();
 std::vector<std::string> all_column_families();
 
 // The options of a read model's column family, of any generation, beyond
-// the store's: its row_runs. For rocks_store_options::tune_family.
+// the store's: its row_runs, and level 0 uncompressed (levels 1 and on keep
+// the store's compression). For rocks_store_options::tune_family.
 void tune_family(const std::string& name, rocksdb::ColumnFamilyOptions& options);
 
 }  // namespace migops::projections

@@ -239,9 +239,10 @@ TEST_F(ReadModelsTest, AModelOfAnOlderFormatReplaysTheLogOnOpen) {
 }
 
 // Each model's rows go into the memtable beside the last row of their run
-// (row_runs): the families of the live generation and of the one a
-// rebuild makes get their model's runs, made and opened again.
-TEST_F(ReadModelsTest, EveryGenerationsFamiliesInsertRowsByTheirModelsRuns) {
+// (row_runs), and its level 0 is not compressed (levels 1 and on are, as the
+// log's are): the families of the live generation and of the one a rebuild
+// makes get these options, made and opened again.
+TEST_F(ReadModelsTest, EveryGenerationsFamiliesGetTheirModelsOptions) {
     ASSERT_TRUE(models_->start());
     some_spaces(0, 5);
     ASSERT_TRUE(models_->current()->wait_caught_up(10s));
@@ -256,14 +257,30 @@ TEST_F(ReadModelsTest, EveryGenerationsFamiliesInsertRowsByTheirModelsRuns) {
     ASSERT_NE(board_runs, nullptr);
     ASSERT_NE(audit_runs, nullptr);
     ASSERT_NE(board_runs, audit_runs);
+    const auto compression_of = [&](const std::string& family) {
+        auto* cf = store_->column_family(family);
+        EXPECT_NE(cf, nullptr) << family;
+        return cf ? store_->db().GetOptions(cf).compression_per_level
+                  : std::vector<rocksdb::CompressionType>{};
+    };
+    const auto store_compression = store_->db().GetOptions().compression;
+    EXPECT_NE(store_compression, rocksdb::kNoCompression);
     const auto expect_runs = [&](const std::string& suffix) {
         EXPECT_EQ(runs_of("projection.board" + suffix), board_runs.get()) << suffix;
         EXPECT_EQ(runs_of("projection.audit_index" + suffix), audit_runs.get()) << suffix;
         EXPECT_EQ(runs_of("projection.space_directory" + suffix), nullptr) << suffix;
+        for (const auto* model : {"board", "audit_index", "space_directory"}) {
+            const auto levels = compression_of(std::string("projection.") + model + suffix);
+            ASSERT_GE(levels.size(), 2u) << model << suffix;
+            EXPECT_EQ(levels.front(), rocksdb::kNoCompression) << model << suffix;
+            for (std::size_t l = 1; l < levels.size(); ++l)
+                EXPECT_EQ(levels[l], store_compression) << model << suffix << " level " << l;
+        }
     };
     expect_runs("");
     EXPECT_EQ(runs_of(events::events_column_family), nullptr);
     EXPECT_EQ(runs_of(events::meta_column_family), nullptr);
+    EXPECT_TRUE(compression_of(events::events_column_family).empty());
     ASSERT_TRUE(models_->rebuild());
     ASSERT_EQ(models_->current()->number, 1u);
     expect_runs(".g1");
