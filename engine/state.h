@@ -10,7 +10,11 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "events/content.h"
@@ -207,6 +211,110 @@ struct help_state {
     friend bool operator==(const help_state&, const help_state&) = default;
 };
 
+// A journey's nodes by id. They are kept in a std::map, so that they are
+// iterated (and so stored, compared and decided on) in id order, with a hash
+// index beside it for lookups: a lookup in the map compares ids down about
+// log2(n) tree nodes, each a cache miss once a partition's journeys outgrow
+// the cache, where the index reaches the node in two or three. The index
+// holds each node's map iterator under a view of its key, which lives in
+// the map's node and so stays put until the node is erased.
+class node_map {
+  public:
+    using map_type = std::map<node_id, node_state>;
+    using key_type = node_id;
+    using mapped_type = node_state;
+    using value_type = map_type::value_type;
+    using iterator = map_type::iterator;
+    using const_iterator = map_type::const_iterator;
+
+    node_map() = default;
+    node_map(const node_map& other) : nodes_(other.nodes_) { reindex(); }
+    node_map(node_map&& other) noexcept
+        : nodes_(std::move(other.nodes_)), index_(std::move(other.index_)) {
+        other.clear();
+    }
+    node_map& operator=(const node_map& other) {
+        if (this != &other) {
+            nodes_ = other.nodes_;
+            reindex();
+        }
+        return *this;
+    }
+    node_map& operator=(node_map&& other) noexcept {
+        if (this != &other) {
+            nodes_ = std::move(other.nodes_);
+            index_ = std::move(other.index_);
+            other.clear();
+        }
+        return *this;
+    }
+    ~node_map() = default;
+
+    iterator begin() { return nodes_.begin(); }
+    iterator end() { return nodes_.end(); }
+    const_iterator begin() const { return nodes_.begin(); }
+    const_iterator end() const { return nodes_.end(); }
+    std::size_t size() const { return nodes_.size(); }
+    bool empty() const { return nodes_.empty(); }
+
+    iterator find(const node_id& id) {
+        const auto it = index_.find(std::string_view(id.value));
+        return it == index_.end() ? nodes_.end() : it->second;
+    }
+    const_iterator find(const node_id& id) const {
+        const auto it = index_.find(std::string_view(id.value));
+        return it == index_.end() ? nodes_.end() : const_iterator(it->second);
+    }
+    bool contains(const node_id& id) const { return index_.contains(std::string_view(id.value)); }
+    node_state& at(const node_id& id) { return found(find(id), id)->second; }
+    const node_state& at(const node_id& id) const { return found(find(id), id)->second; }
+    node_state& operator[](const node_id& id) {
+        if (const auto it = find(id); it != end()) return it->second;
+        return insert_or_assign(end(), id, node_state{})->second;
+    }
+    // As std::map's (the hint too); the stored form of the state loads
+    // through it.
+    iterator insert_or_assign(const_iterator hint, node_id id, node_state n) {
+        if (const auto it = find(id); it != end()) {
+            it->second = std::move(n);
+            return it;
+        }
+        const auto it = nodes_.emplace_hint(hint, std::move(id), std::move(n));
+        index_.emplace(std::string_view(it->first.value), it);
+        return it;
+    }
+    std::size_t erase(const node_id& id) {
+        const auto at = index_.find(std::string_view(id.value));
+        if (at == index_.end()) return 0;
+        const auto it = at->second;
+        index_.erase(at);  // before the key it views goes
+        nodes_.erase(it);
+        return 1;
+    }
+    void clear() {
+        index_.clear();
+        nodes_.clear();
+    }
+
+    friend bool operator==(const node_map& a, const node_map& b) { return a.nodes_ == b.nodes_; }
+
+  private:
+    template <class It>
+    It found(It it, const node_id& id) const {
+        if (it == nodes_.end()) throw std::out_of_range("no node " + id.value);
+        return it;
+    }
+    void reindex() {
+        index_.clear();
+        index_.reserve(nodes_.size());
+        for (auto it = nodes_.begin(); it != nodes_.end(); ++it)
+            index_.emplace(std::string_view(it->first.value), it);
+    }
+
+    map_type nodes_;
+    std::unordered_map<std::string_view, iterator> index_;
+};
+
 // The stages of a help request by name ("open", "accepted", …).
 std::string_view to_string(help_state::stage s);
 bool parse(std::string_view name, help_state::stage& out);
@@ -223,7 +331,7 @@ struct journey_state {
     events::journey_status status = events::journey_status::not_started;
     grants members;
     std::vector<node_id> phases;  // in rank order
-    std::map<node_id, node_state> nodes;
+    node_map nodes;
     std::map<std::string, help_state> help;
     std::uint32_t next_node = 1;
     std::uint32_t next_help = 1;
@@ -317,3 +425,9 @@ bool is_open(events::task_status s);
 bool is_waiting(const journey_state& j, const node_state& task);
 
 }  // namespace migops::engine
+
+namespace migops::events {
+// Stored as the std::map it keeps (fields.h).
+template <>
+struct is_map<engine::node_map> : std::true_type {};
+}  // namespace migops::events

@@ -20,10 +20,6 @@ namespace {
 // until there are as many stale entries to drop).
 constexpr std::size_t min_stale_to_compact = 65'536;
 
-// A changed task's node is reached by stepping from the one before when it
-// is this close, else looked up.
-constexpr int max_cursor_steps = 8;
-
 // The k of a node id "<journey>.n<k>".
 std::optional<std::uint32_t> node_number(std::string_view id) {
     const auto at = id.rfind(".n");
@@ -231,17 +227,12 @@ result<std::vector<alert_scheduler::journey_plans>> alert_scheduler::plan(
             }
             journey_plans jp{jid, p, false, false, {}, {}};
             std::vector<std::uint32_t> seen;
-            // The ids are in the nodes' order: a cursor steps to each.
-            auto at = j->nodes.lower_bound(*c.tasks.front());
             for (const auto* id : c.tasks) {
                 const auto k = node_number(id->value);
                 if (!k) continue;
                 seen.push_back(*k);
-                for (int step = 0;
-                     step < max_cursor_steps && at != j->nodes.end() && at->first < *id; ++step)
-                    ++at;
-                if (at != j->nodes.end() && at->first < *id) at = j->nodes.lower_bound(*id);
-                if (at == j->nodes.end() || at->first != *id)
+                const auto at = j->nodes.find(*id);
+                if (at == j->nodes.end())
                     jp.tasks.push_back(task_plan{*k, std::nullopt, false, false});  // gone
                 else
                     plan_task(*j, at->second, jp);
