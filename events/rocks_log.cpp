@@ -13,6 +13,12 @@ namespace {
 
 constexpr std::string_view partitions_key = "partitions";
 constexpr std::size_t progress_every = 4096;
+// A read of this many events or more is a scan (a rebuild, a catch-up, an
+// export, a verification): it reads the table files ahead in steps of
+// scan_readahead, and leaves the block cache to the reads that come back to
+// the same blocks (it would push them out, and fill the cache for nothing).
+constexpr std::uint64_t scan_events = 1024;
+constexpr std::size_t scan_readahead = 512 * 1024;
 
 }  // namespace
 
@@ -296,8 +302,13 @@ result<std::vector<envelope>> rocks_log::read(partition_id p, position from,
     std::vector<envelope> out;
     const auto last = head(p).pos;
     const auto first = std::max<position>(from, 1);
-    if (first <= last) out.reserve(std::min<std::size_t>(max, last - first + 1));
+    const std::uint64_t wanted = first <= last ? std::min<std::uint64_t>(max, last - first + 1) : 0;
+    out.reserve(wanted);
     rocksdb::ReadOptions ro;
+    if (wanted >= scan_events) {
+        ro.fill_cache = false;
+        ro.readahead_size = scan_readahead;
+    }
     // Up to the head: an append is read once it is synced.
     const auto upper = key(p, last + 1);
     rocksdb::Slice upper_slice(upper.data(), upper.size());

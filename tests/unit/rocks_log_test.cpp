@@ -89,6 +89,45 @@ TEST_F(RocksLogTest, TableFilesAreWrittenWithLz4) {
     }
 }
 
+// A read of many events (a rebuild's, an export's) scans: it does not fill
+// the block cache, which a read of a few events does.
+TEST_F(RocksLogTest, AScanLeavesTheBlockCacheAlone) {
+    constexpr int events = 3000;
+    {
+        auto store = rocks_store::open(store_options(dir_.path()));
+        ASSERT_TRUE(store) << store.error().message;
+        auto log = rocks_log::open(*store.value(), {.partitions = 2});
+        ASSERT_TRUE(log);
+        chain_head h{};
+        for (int i = 0; i < events; i += 500)
+            ASSERT_TRUE(log.value()->append(1, make_batch(1, h, 500)));
+        auto* cf = store.value()->column_family(events_column_family);
+        ASSERT_TRUE(store.value()->db().Flush({}, cf).ok());
+    }
+    // Opened again, with nothing in the cache and the events in table files.
+    auto store = rocks_store::open(store_options(dir_.path()));
+    ASSERT_TRUE(store);
+    auto log = rocks_log::open(*store.value(), {.partitions = 2});
+    ASSERT_TRUE(log);
+    auto* cf = store.value()->column_family(events_column_family);
+    const auto cached = [&] {
+        std::uint64_t bytes = 0;
+        EXPECT_TRUE(store.value()->db().GetIntProperty(cf, "rocksdb.block-cache-usage", &bytes));
+        return bytes;
+    };
+    const auto before = cached();
+    auto scanned = log.value()->read(1, 1, events);
+    ASSERT_TRUE(scanned);
+    ASSERT_EQ(scanned.value().size(), static_cast<std::size_t>(events));
+    EXPECT_EQ(scanned.value().back().pos, static_cast<position>(events));
+    EXPECT_EQ(cached(), before);
+    auto few = log.value()->read(1, events / 2, 10);
+    ASSERT_TRUE(few);
+    ASSERT_EQ(few.value().size(), 10u);
+    EXPECT_EQ(few.value().front().pos, static_cast<position>(events / 2));
+    EXPECT_GT(cached(), before);
+}
+
 TEST_F(RocksLogTest, RefusesABatchThatDoesNotContinueTheChain) {
     auto store = rocks_store::open(store_options(dir_.path()));
     auto log = rocks_log::open(*store.value(), {.partitions = 2});
