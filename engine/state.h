@@ -215,7 +215,8 @@ struct help_state {
 // iterated (and so stored, compared and decided on) in id order, with a hash
 // index beside it for lookups: a lookup in the map compares ids down about
 // log2(n) tree nodes, each a cache miss once a partition's journeys outgrow
-// the cache, where the index reaches the node in two or three. The index
+// the cache, where the index reaches the node in two or three reads of
+// memory. The index
 // holds each node's map iterator under a view of its key, which lives in
 // the map's node and so stays put until the node is erased.
 class node_map {
