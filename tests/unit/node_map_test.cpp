@@ -97,9 +97,11 @@ TEST(NodeMap, ACopyFindsItsOwnNodes) {
     for (const node_map* m : {&copy, static_cast<const node_map*>(&assigned)}) {
         expect_finds_all(*m, "copy");
         EXPECT_FALSE(m->contains(node_id{"x"}));
-        for (const auto& id : ids)
-            if (original.contains(node_id{id}))
+        for (const auto& id : ids) {
+            if (original.contains(node_id{id})) {
                 EXPECT_NE(&m->at(node_id{id}), &original.at(node_id{id})) << id;
+            }
+        }
     }
     EXPECT_NE(copy, original);
     EXPECT_EQ(copy, assigned);
