@@ -18,7 +18,7 @@ constexpr std::size_t progress_every = 4096;
 // scan_readahead, and leaves the block cache to the reads that come back to
 // the same blocks (it would push them out, and fill the cache for nothing).
 constexpr std::uint64_t scan_events = 1024;
-constexpr std::size_t scan_readahead = 512 * 1024;
+constexpr std::size_t scan_readahead = std::size_t{512} * 1024;
 
 }  // namespace
 
