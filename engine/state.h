@@ -271,7 +271,7 @@ class node_map {
     const node_state& at(const node_id& id) const { return found(find(id), id)->second; }
     node_state& operator[](const node_id& id) {
         if (const auto it = find(id); it != end()) return it->second;
-        return insert_or_assign(end(), id, node_state{})->second;
+        return add(end(), id, node_state{})->second;
     }
     // As std::map's (the hint too); the stored form of the state loads
     // through it.
@@ -280,9 +280,7 @@ class node_map {
             it->second = std::move(n);
             return it;
         }
-        const auto it = nodes_.emplace_hint(hint, std::move(id), std::move(n));
-        index_.emplace(std::string_view(it->first.value), it);
-        return it;
+        return add(hint, std::move(id), std::move(n));
     }
     std::size_t erase(const node_id& id) {
         const auto at = index_.find(std::string_view(id.value));
@@ -300,6 +298,12 @@ class node_map {
     friend bool operator==(const node_map& a, const node_map& b) { return a.nodes_ == b.nodes_; }
 
   private:
+    // A node whose id the map does not hold yet.
+    iterator add(const_iterator hint, node_id id, node_state n) {
+        const auto it = nodes_.emplace_hint(hint, std::move(id), std::move(n));
+        index_.emplace(std::string_view(it->first.value), it);
+        return it;
+    }
     template <class It>
     It found(It it, const node_id& id) const {
         if (it == nodes_.end()) throw std::out_of_range("no node " + id.value);

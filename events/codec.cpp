@@ -270,13 +270,7 @@ constexpr std::array<std::string_view, attribute_count> attribute_names = {
     "data",
 };
 // The attributes in the order of their names: the canonical form's.
-constexpr std::array<attribute, attribute_count> attributes_by_name = [] {
-    std::array<attribute, attribute_count> order{};
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<attribute>(i);
-    std::sort(order.begin(), order.end(),
-              [](attribute a, attribute b) { return attribute_names[a] < attribute_names[b]; });
-    return order;
-}();
+constexpr auto attributes_by_name = order_of_names(attribute_names);
 
 // Calls f(attribute, text, number) with each attribute of e's CloudEvent but
 // "data", in their order; number is set for the integers. A text that is
@@ -464,7 +458,7 @@ hash_bytes compute_hash(const envelope& e) {
     append_data_json(values, e, json_member_order::by_name);
     spans[data_attribute] = {data_begin, values.size(), true};
     canonical.push_back('{');
-    for (const attribute a : attributes_by_name) {
+    for (const auto a : attributes_by_name) {
         const auto& span = spans[a];
         if (!span.present) continue;
         if (canonical.size() > 1) canonical.push_back(',');

@@ -421,24 +421,30 @@ boost::json::value to_json_value(const M& v) {
 // names, bytewise (the bytes of canonical_json(to_json_value(v)), codec.h).
 enum class json_member_order { declared, by_name };
 
+// The indexes of names in the bytewise order of the names: the order of a
+// canonical JSON object's members.
+template <std::size_t N>
+constexpr std::array<std::size_t, N> order_of_names(const std::array<std::string_view, N>& names) {
+    std::array<std::size_t, N> order{};
+    for (std::size_t i = 0; i < N; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+    return order;
+}
+
 namespace json_detail {
 // The indexes of M's fields in the order of their names.
 template <class M>
 constexpr auto fields_by_name() {
     constexpr auto fields = M::fields();
-    constexpr std::size_t n = std::tuple_size_v<decltype(fields)>;
-    std::array<std::string_view, n> names{};
+    std::array<std::string_view, std::tuple_size_v<decltype(fields)>> names{};
     std::apply(
         [&](const auto&... f) {
             std::size_t i = 0;
             ((names[i++] = f.name), ...);
         },
         fields);
-    std::array<std::size_t, n> order{};
-    for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
-    return order;
+    return order_of_names(names);
 }
 }  // namespace json_detail
 
@@ -480,10 +486,14 @@ void append_json_value(std::string& out, const M& v) {
         append_json_string(out, to_string(v));
     } else if constexpr (is_id<M>::value) {
         append_json_string(out, v.value);
-    } else if constexpr (std::is_same_v<M, timestamp>) {
-        append_json_string(out, format_rfc3339(v));
-    } else if constexpr (std::is_same_v<M, hash_bytes>) {
-        append_json_string(out, to_hex(v));
+    } else if constexpr (std::is_same_v<M, timestamp> || std::is_same_v<M, hash_bytes>) {
+        // Quoted; neither holds a character JSON escapes.
+        out.push_back('"');
+        if constexpr (std::is_same_v<M, timestamp>)
+            append_rfc3339(out, v);
+        else
+            append_hex(out, v);
+        out.push_back('"');
     } else if constexpr (is_optional<M>::value) {
         append_json_value<Order>(out, *v);
     } else if constexpr (is_vector<M>::value) {
