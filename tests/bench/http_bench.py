@@ -9,9 +9,11 @@ arrivals) at half of that rate, latency measured from each request's
 scheduled arrival. Then, on the same server over 64 new connections, a
 closed loop of reads of the same tasks (GET /v1/tasks/{task}): the rate at which the
 server answers the cheapest authenticated request, a ceiling for any
-command rate on this machine. The server's CPU time (every thread, from
-/proc) is divided by the requests of each run: per command (the alert
-reviews the commands cause included) against per read.
+command rate on this machine. Last, a closed loop of GET /healthz (no
+token, no store): the server's HTTP path alone, the rate no route can
+exceed on this machine. The server's CPU time (every thread, from /proc)
+is divided by the requests of each run: per command (the alert reviews
+the commands cause included) against per read.
 
 PostgreSQL: a throwaway cluster initialised in a temporary directory under
 build/ (its unix socket in that directory too), fsync=on,
@@ -58,7 +60,7 @@ TEMPLATE = "migops-general-migration"
 USER = "bench"
 
 ROWS = ("http.status.64", "http.status.p50.half", "http.status.p99.half", "http.read.64",
-        "http.status.cpu")
+        "http.health.64", "http.status.cpu")
 
 # One event as a PostgreSQL row: the envelope's place, id, type and time as
 # columns, who and why plus the status change as jsonb. A row is 392 bytes
@@ -287,8 +289,9 @@ def task_status_workload(api, tmp):
 
 def migops_http(build_dir, workload=task_status_workload):
     """The load generator's phases ({"warmup", "max", "half"}) by name, the
-    reads' closed loop ("read"), the tasks changed ("tasks") and the server's
-    CPU µs per command and per read ("cpu_us", "read_cpu_us")."""
+    reads' closed loop ("read"), the health checks' ("health"), the tasks
+    changed ("tasks") and the server's CPU µs per command and per read
+    ("cpu_us", "read_cpu_us")."""
     binary = os.path.join(build_dir, "bin", "migops")
     with tempfile.TemporaryDirectory(prefix="http-", dir=build_dir) as tmp:
         data = os.path.join(tmp, "data")
@@ -303,13 +306,13 @@ def migops_http(build_dir, workload=task_status_workload):
             token = subprocess.run([binary, "token", "--user", USER, "--data-dir", data],
                                    check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
             work_args, tasks = workload(_client(port, token), tmp)
-            def load(*phase_args):
+            def load(*phase_args, work=("--token", token, *work_args)):
                 """The phases by name, and the server's CPU time per request
                 (µs) over all the phases of this run."""
                 cpu_before = _cpu_seconds(server.pid)
                 done = subprocess.run(
                     [os.path.join(build_dir, "bin", "migops_http_load"), "--port", str(port),
-                     "--token", token, *work_args, "--connections", str(CONNECTIONS),
+                     *work, "--connections", str(CONNECTIONS),
                      "--warmup", str(WARMUP_SECONDS), "--duration", str(SECONDS), *phase_args],
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 if done.returncode != 0:
@@ -321,7 +324,9 @@ def migops_http(build_dir, workload=task_status_workload):
 
             phases, cpu_us = load("--then-half")
             reads, read_cpu_us = load("--reads")
+            health, _ = load(work=("--health",))
             phases["read"] = reads["max"]
+            phases["health"] = health["max"]
             phases["cpu_us"] = cpu_us
             phases["read_cpu_us"] = read_cpu_us
             phases["tasks"] = tasks
@@ -346,8 +351,8 @@ def http_rows(root, selectors, rounds=ROUNDS):
     if not any(wanted(r, selectors) for r in ROWS):
         return []
     build_dir = os.path.join(root, "build")
-    figures = {"rate": [], "p50": [], "p99": [], "reads": [], "cpu": [], "read_cpu": [],
-               "pg_tps": [], "pg_p50": [], "pg_p99": []}
+    figures = {"rate": [], "p50": [], "p99": [], "reads": [], "health": [], "cpu": [],
+               "read_cpu": [], "pg_tps": [], "pg_p50": [], "pg_p99": []}
     for n in range(1, rounds + 1):
         pg = postgres_baseline(build_dir)
         ours = migops_http(build_dir)
@@ -359,11 +364,13 @@ def http_rows(root, selectors, rounds=ROUNDS):
               f"{pg['transactions']} transactions at {pg['half_tps']:,.0f} tps (-R "
               f"{pg['half_rate']:,.0f}): p50 {pg['p50_ms']:.2f} ms, p99 {pg['p99_ms']:.2f} ms; "
               f"rows of {pg['row_bytes']:.0f} bytes; migops task reads: "
-              f"{ours['read']['rate']:,.0f}/s in a closed loop; server CPU "
+              f"{ours['read']['rate']:,.0f}/s in a closed loop; GET /healthz: "
+              f"{ours['health']['rate']:,.0f}/s in a closed loop; server CPU "
               f"{ours['cpu_us']:.0f} us per command, {ours['read_cpu_us']:.0f} us per read",
               file=sys.stderr)
         for key, value in (("rate", mx["rate"]), ("p50", half["p50_ms"]),
                            ("p99", half["p99_ms"]), ("reads", ours["read"]["rate"]),
+                           ("health", ours["health"]["rate"]),
                            ("cpu", ours["cpu_us"]), ("read_cpu", ours["read_cpu_us"]),
                            ("pg_tps", pg["tps"]),
                            ("pg_p50", pg["p50_ms"]), ("pg_p99", pg["p99_ms"])):
@@ -383,6 +390,10 @@ def http_rows(root, selectors, rounds=ROUNDS):
          "baseline": m["pg_tps"], "ratio": m["reads"] / m["pg_tps"],
          "goal": "report: a ceiling for http.status.64",
          "rounds": {"values": figures["reads"], "baselines": figures["pg_tps"]}},
+        {"row": "http.health.64", "value": m["health"], "unit": "answers/s",
+         "baseline": m["pg_tps"], "ratio": m["health"] / m["pg_tps"],
+         "goal": "report: the HTTP path alone, a ceiling for every HTTP row",
+         "rounds": {"values": figures["health"], "baselines": figures["pg_tps"]}},
         {"row": "http.status.cpu", "value": m["cpu"], "unit": "us/command",
          "baseline": m["read_cpu"], "ratio": m["read_cpu"] / m["cpu"], "goal": "report",
          "rounds": {"values": figures["cpu"], "baselines": figures["read_cpu"]}},

@@ -26,9 +26,11 @@
 // it counts as an error ("unchanged"). With --reads, the same tasks are read
 // instead (GET /v1/tasks/{task}): every request an authenticated read of one
 // row, the least an answer of the API costs; a 2xx answer without an ETag
-// counts as an error.
+// counts as an error. With --health, every request is GET /healthz: no
+// token, no store, the server's HTTP path alone, the most answers per
+// second this machine serves whatever the route.
 //
-// usage: migops_http_load --port P --token T (--spaces | --tasks FILE [--reads])
+// usage: migops_http_load --port P (--token T (--spaces | --tasks FILE [--reads]) | --health)
 //          [--host 127.0.0.1] [--connections 64] [--warmup S] [--duration S]
 //          [--rate R | --then-half]
 
@@ -90,13 +92,14 @@ struct options {
     bool spaces = false;
     std::string tasks_file;
     bool reads = false;
+    bool health = false;
 };
 
 void usage(const char* argv0) {
     std::fprintf(stderr,
-                 "usage: %s --port P --token T (--spaces | --tasks FILE [--reads]) [--host H]\n"
-                 "          [--connections N] [--warmup S] [--duration S] [--rate R | "
-                 "--then-half]\n",
+                 "usage: %s --port P (--token T (--spaces | --tasks FILE [--reads]) | --health)\n"
+                 "          [--host H] [--connections N] [--warmup S] [--duration S]\n"
+                 "          [--rate R | --then-half]\n",
                  argv0);
 }
 
@@ -114,6 +117,8 @@ std::optional<options> parse_options(int argc, char** argv) {
                 o.spaces = true;
             } else if (a == "--reads") {
                 o.reads = true;
+            } else if (a == "--health") {
+                o.health = true;
             } else if (a == "--then-half") {
                 o.then_half = true;
             } else {
@@ -142,9 +147,10 @@ std::optional<options> parse_options(int argc, char** argv) {
             return std::nullopt;
         }
     }
-    const bool one_workload = o.spaces != !o.tasks_file.empty();
-    if (o.port == 0 || o.token.empty() || !one_workload || o.connections < 1 || o.duration <= 0 ||
-        o.warmup < 0 || o.rate < 0 || (o.rate > 0 && o.then_half) || (o.reads && o.spaces))
+    const int workloads = int{o.spaces} + int{!o.tasks_file.empty()} + int{o.health};
+    if (o.port == 0 || (o.token.empty() && !o.health) || workloads != 1 || o.connections < 1 ||
+        o.duration <= 0 || o.warmup < 0 || o.rate < 0 || (o.rate > 0 && o.then_half) ||
+        (o.reads && o.tasks_file.empty()))
         return std::nullopt;
     return o;
 }
@@ -152,8 +158,8 @@ std::optional<options> parse_options(int argc, char** argv) {
 // What to send next on each connection, and what an answer means for it.
 class workload {
   public:
-    workload(std::vector<std::string> tasks, int connections, bool reads)
-        : tasks_(std::move(tasks)), reads_(reads) {
+    workload(std::vector<std::string> tasks, int connections, bool reads, bool health)
+        : tasks_(std::move(tasks)), reads_(reads), health_(health) {
         status_.assign(tasks_.size(), "planned");
         etag_.resize(tasks_.size());
         owned_.resize(static_cast<std::size_t>(connections));
@@ -171,6 +177,12 @@ class workload {
     };
 
     request next(std::size_t connection) {
+        if (health_) {
+            request r;
+            r.method = "GET";
+            r.path = "/healthz";
+            return r;
+        }
         if (!by_tasks()) {
             ++spaces_;
             request r;
@@ -201,7 +213,7 @@ class workload {
     // False when the answer shows that nothing changed (a read: that it
     // shows no version).
     bool succeeded(const request& r, const std::string& etag) {
-        if (!by_tasks()) return true;
+        if (health_ || !by_tasks()) return true;
         if (reads_) return !etag.empty();
         status_[r.task] = r.status;
         const bool changed = etag.empty() || etag != etag_[r.task];
@@ -212,6 +224,7 @@ class workload {
   private:
     std::vector<std::string> tasks_;
     bool reads_ = false;
+    bool health_ = false;
     std::vector<std::string> status_;
     std::vector<std::string> etag_;  // the version the last answer showed
     std::vector<std::vector<std::size_t>> owned_;
@@ -466,8 +479,9 @@ class generator {
     void send(std::size_t i, ns scheduled) {
         auto& c = conns_[i];
         c.request = work_.next(i);
-        c.out = c.request.method + " " + c.request.path + " HTTP/1.1\r\nHost: " + opt_.host +
-                "\r\nAuthorization: Bearer " + opt_.token + "\r\n";
+        c.out =
+            c.request.method + " " + c.request.path + " HTTP/1.1\r\nHost: " + opt_.host + "\r\n";
+        if (!opt_.token.empty()) c.out += "Authorization: Bearer " + opt_.token + "\r\n";
         if (!c.request.body.empty())
             c.out += "Content-Type: application/json\r\nContent-Length: " +
                      std::to_string(c.request.body.size()) + "\r\n";
@@ -659,7 +673,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    generator g(o, workload(std::move(tasks), o.connections, o.reads));
+    generator g(o, workload(std::move(tasks), o.connections, o.reads, o.health));
     if (!g.open()) return 1;
     std::uint64_t errors = 0;
     auto report = [&](phase_stats s) {

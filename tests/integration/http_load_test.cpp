@@ -275,6 +275,36 @@ TEST_F(HttpLoadTest, ReadsTasksAndAppendsNothing) {
     EXPECT_EQ(metric("migops_events_appended_total"), before);
 }
 
+// With --health, each request is GET /healthz, without a token: answered
+// by the server's HTTP path alone, nothing appended.
+TEST_F(HttpLoadTest, AsksHealthWithoutAToken) {
+    const std::string healthz =
+        R"(migops_http_requests_total{method="GET",route="healthz",status="2xx"})";
+    const auto answered_before = std::max(metric(healthz), 0LL);
+    const auto appended_before = metric("migops_events_appended_total");
+    ASSERT_GE(appended_before, 0);
+    auto r = load(
+        {"--port", std::to_string(port_), "--health", "--connections", "4", "--duration", "0.3"});
+    ASSERT_EQ(r.exit, 0) << r.output;
+    ASSERT_EQ(r.phases.size(), 1u) << r.output;
+    EXPECT_EQ(r.phases[0].at("phase").as_string(), "max");
+    const auto requests = r.phases[0].at("requests").as_int64();
+    EXPECT_GT(requests, 0);
+    EXPECT_EQ(r.phases[0].at("errors").as_int64(), 0);
+    EXPECT_GE(metric(healthz) - answered_before, requests);
+    EXPECT_EQ(metric("migops_events_appended_total"), appended_before);
+}
+
+TEST_F(HttpLoadTest, AnUnhealthyAnswerIsAnError) {
+    canned_server unavailable("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\n{}");
+    auto r = load({"--port", std::to_string(unavailable.port()), "--health", "--connections", "4",
+                   "--duration", "0.2"});
+    EXPECT_EQ(r.exit, 1) << r.output;
+    ASSERT_EQ(r.phases.size(), 1u) << r.output;
+    EXPECT_GT(r.phases[0].at("non_2xx").as_object().at("503").as_int64(), 0) << r.output;
+    EXPECT_NE(r.output.find("503 for /healthz"), std::string::npos) << r.output;
+}
+
 TEST_F(HttpLoadTest, RefusedAnswersAreErrorsAndFailTheRun) {
     auto args = base_args();
     args[3] = "not.a.token";
@@ -353,6 +383,13 @@ TEST_F(HttpLoadTest, RefusesBadArguments) {
     auto read_spaces = base_args();  // --reads reads tasks
     read_spaces.insert(read_spaces.end(), {"--spaces", "--reads"});
     EXPECT_EQ(load(read_spaces).exit, 2);
+    auto read_health = base_args();
+    read_health.insert(read_health.end(), {"--health", "--reads"});
+    EXPECT_EQ(load(read_health).exit, 2);
+    auto health_spaces = base_args();  // one workload
+    health_spaces.insert(health_spaces.end(), {"--health", "--spaces"});
+    EXPECT_EQ(load(health_spaces).exit, 2);
+    EXPECT_EQ(load({"--port", std::to_string(port_), "--spaces"}).exit, 2);  // no token
     std::ofstream(dir_.path() / "few") << "t1\nt2\n";
     auto few = base_args();  // 4 connections, 2 tasks
     few.insert(few.end(), {"--tasks", (dir_.path() / "few").string()});
