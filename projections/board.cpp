@@ -125,6 +125,16 @@ bool changes_dependencies(const ev::payload& data) {
            std::holds_alternative<ev::space_deleted>(data);
 }
 
+// The nodes of every journey of the space (deleted ones too: a snapshot
+// holds them).
+std::uint64_t nodes_in(const engine::partition_state& s, const space_id& space) {
+    std::uint64_t n = 0;
+    if (const auto* sp = s.space(space))
+        for (const auto& id : sp->journeys)
+            if (const auto* j = s.journey(id)) n += j->nodes.size();
+    return n;
+}
+
 }  // namespace
 
 const board::space_tally* board::fold(const ev::envelope& e, bool track) {
@@ -142,8 +152,10 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
     space_tally* tally = nullptr;
     if (!e.space.empty()) {
         tally = &tallies_[e.space];
-        ++tally->events;
         tally->latest = std::max(tally->latest, e.time);
+        if (++tally->since == snapshot_interval) tally->due = snapshot_due(nodes_in(s, e.space));
+        tally->snapshot = tally->since >= snapshot_interval && tally->since >= tally->due;
+        if (tally->snapshot) tally->since = 0;
     }
     // Events without a space (chain checkpoints) change nothing shown.
     if (!track || e.space.empty()) {
@@ -376,7 +388,7 @@ result<void> board::flush(rows& r) {
 
 // On the runner's thread, the only writer of the fold: reads it unlocked.
 void board::write_snapshot(const ev::envelope& e, const space_tally& tally, rows& r) const {
-    if (tally.events % snapshot_interval != 0) return;
+    if (!tally.snapshot) return;
     const auto state = states_.find(e.partition);
     if (state == states_.end() || !state->second.spaces.contains(e.space)) return;
     r.put(snapshot_key(e.space, e.pos),

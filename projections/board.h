@@ -34,6 +34,9 @@ namespace migops::projections {
 class board final : public projection {
   public:
     std::string name() const override { return "board"; }
+    // Format 2: snapshots after snapshot_due events of their space (as_of.h);
+    // format 1 took one every 1,000.
+    std::uint32_t format() const override { return 2; }
     result<void> apply(const events::envelope& e, rows& r) override;
     // Rendered from the fold in memory, never read back while applying.
     bool reads_own_writes() const override { return false; }
@@ -77,10 +80,14 @@ class board final : public projection {
                                          std::string_view after = {});
 
   private:
-    // Per space, for its snapshots: how many events it has and their
-    // latest time.
+    // Per space, for its snapshots: its events since the last snapshot,
+    // how many of them the next one waits for (snapshot_due, set at the
+    // snapshot_interval-th), whether the last event takes one, and the
+    // latest time of its events.
     struct space_tally {
-        std::uint64_t events = 0;
+        std::uint64_t since = 0;
+        std::uint64_t due = 0;
+        bool snapshot = false;
         timestamp latest;
     };
     // Returns the event's space's tally (null for an event without one).
@@ -120,8 +127,8 @@ class board final : public projection {
     std::map<node_id, rendered_module> module_text_;
     // The journey row being rendered (its capacity kept from row to row).
     std::string journey_text_;
-    // A snapshot at every snapshot_interval-th event of a space, so that a
-    // rebuild writes the same ones.
+    // Where each space is between its snapshots: kept on restore too, so
+    // that a restart and a rebuild write the same snapshots.
     std::map<space_id, space_tally> tallies_;
     // Per journey, the tasks that depend on each node: made from the fold
     // when first asked, dropped by an event that may change dependencies

@@ -17,6 +17,7 @@
 #include "engine/partition_processor.h"
 #include "engine/snapshot.h"
 #include "engine/template_catalog.h"
+#include "events/big_endian.h"
 #include "events/rocks_log.h"
 #include "projections/as_of.h"
 #include "projections/audit_index.h"
@@ -623,6 +624,97 @@ TEST_F(BoardTest, AsOfReadsShowTheBoardAsItWasThen) {
     ASSERT_TRUE(runner_->rebuild());
     EXPECT_EQ(keys("snapshot/acme/"), snapshots);
     check(seen.back(), {.pos = seen.back().pos, .time = {}});
+}
+
+// A space's snapshots are snapshot_due(its nodes) events apart: at least
+// snapshot_interval, at most snapshot_max_interval.
+TEST_F(BoardTest, ASpaceWithManyNodesTakesSnapshotsFurtherApart) {
+    static_assert(snapshot_due(0) == snapshot_interval);
+    static_assert(snapshot_due(snapshot_interval / snapshot_events_per_node) == snapshot_interval);
+    static_assert(snapshot_due(200) == 200 * snapshot_events_per_node);
+    static_assert(snapshot_due(100'000) == snapshot_max_interval);
+
+    const space_id s{"big"};
+    run(engine::create_space{s, "Big", ""});
+    events::template_spec t{"big", "1", "Big", "", {}};
+    t.phases.push_back({"", "Phase", "", {}});
+    for (int m = 0; m < 2; ++m) {
+        events::module_spec mod{"", "Module " + std::to_string(m), "", {}};
+        for (int k = 0; k < 100; ++k) {
+            events::task_spec task;
+            task.title = "Task " + std::to_string(k);
+            mod.tasks.push_back(std::move(task));
+        }
+        t.phases[0].modules.push_back(std::move(mod));
+    }
+    const auto created =
+        run(engine::create_journey{s, "Big", "", std::nullopt, t, engine::template_hash(t)});
+    const auto j = std::get<events::journey_created>(created.at(0).data).journey;
+    for (const auto* u : {"bob", "carol"})
+        run(engine::grant_role{s, j, user_id{u}, {}, events::role::journey_contributor});
+    const auto p = events::partition_of(s, log_->partitions());
+    const auto folded = fold_log();
+    const auto& journey_nodes = folded.at(p).journey(j)->nodes;
+    ASSERT_EQ(journey_nodes.size(), 203u);  // a phase, two modules, 200 tasks
+    const auto due = snapshot_due(journey_nodes.size());
+    ASSERT_GT(due, snapshot_interval);
+
+    std::vector<node_id> tasks;
+    for (const auto& [id, n] : journey_nodes)
+        if (n.is_task() && tasks.size() < 5) tasks.push_back(id);
+    // The space's events up to a position of its partition.
+    const auto space_events = [&](position upto) {
+        const auto events = log_->read(p, 1, upto);
+        EXPECT_TRUE(events);
+        std::uint64_t n = 0;
+        for (const auto& e : events.value()) n += e.space == s ? 1 : 0;
+        return n;
+    };
+    // Assignments back and forth until the space has `wanted` events.
+    auto counted = space_events(log_->head(p).pos);
+    const auto assign_until = [&](std::uint64_t wanted, std::uint64_t turn) {
+        for (std::uint64_t i = 0; counted < wanted; ++i) {
+            const auto* user = (i + turn) % 2 == 0 ? "bob" : "carol";
+            counted += run(engine::assign_task{tasks[i % tasks.size()], user_id{user}, {}}).size();
+        }
+    };
+    assign_until(2 * due + 10, 0);
+
+    // Two snapshots, at the space's due-th and 2 * due-th events.
+    const auto snapshots = keys("snapshot/big/");
+    ASSERT_EQ(snapshots.size(), 2u);
+    std::vector<position> at;
+    for (const auto& k : snapshots) {
+        ASSERT_EQ(k.size(), 8u);
+        at.push_back(events::get_big_endian(k.data(), 8));
+    }
+    EXPECT_EQ(space_events(at[0]), due);
+    EXPECT_EQ(space_events(at[1]), 2 * due);
+
+    // Just before the second, an as-of read replays more than
+    // snapshot_interval events after the first; at it, none.
+    auto before = as_of(s, {.pos = at[1] - 1, .time = {}});
+    ASSERT_TRUE(before) << before.error().message;
+    EXPECT_EQ(before.value().replayed, due - 1);
+    auto on = as_of(s, {.pos = at[1], .time = {}});
+    ASSERT_TRUE(on) << on.error().message;
+    EXPECT_EQ(on.value().replayed, 0u);
+    engine::partition_state then;
+    const auto upto_second = log_->read(p, 1, at[1]);
+    ASSERT_TRUE(upto_second);
+    for (const auto& e : upto_second.value()) engine::apply(then, e);
+    EXPECT_EQ(journey_json(*on.value().state.journey(j)), journey_json(*then.journey(j)));
+
+    // A restart keeps counting where it was; a rebuild writes the same.
+    close();
+    open();
+    assign_until(3 * due, 1);
+    const auto kept = keys("snapshot/big/");
+    ASSERT_EQ(kept.size(), 3u);
+    EXPECT_EQ(space_events(events::get_big_endian(kept[2].data(), 8)), 3 * due);
+    runner_->stop();
+    ASSERT_TRUE(runner_->rebuild());
+    EXPECT_EQ(keys("snapshot/big/"), kept);
 }
 
 }  // namespace
