@@ -154,8 +154,7 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
         tally = &tallies_[e.space];
         tally->latest = std::max(tally->latest, e.time);
         if (++tally->since == snapshot_interval) tally->due = snapshot_due(nodes_in(s, e.space));
-        tally->snapshot = tally->since >= snapshot_interval && tally->since >= tally->due;
-        if (tally->snapshot) tally->since = 0;
+        if (tally->since >= tally->due) tally->since = 0;  // this event takes one
     }
     // Events without a space (chain checkpoints) change nothing shown.
     if (!track || e.space.empty()) {
@@ -388,7 +387,7 @@ result<void> board::flush(rows& r) {
 
 // On the runner's thread, the only writer of the fold: reads it unlocked.
 void board::write_snapshot(const ev::envelope& e, const space_tally& tally, rows& r) const {
-    if (!tally.snapshot) return;
+    if (tally.since != 0) return;
     const auto state = states_.find(e.partition);
     if (state == states_.end() || !state->second.spaces.contains(e.space)) return;
     r.put(snapshot_key(e.space, e.pos),

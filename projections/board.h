@@ -25,6 +25,7 @@
 #include <span>
 
 #include "engine/state.h"
+#include "projections/as_of.h"
 #include "projections/listeners.h"
 #include "projections/runner.h"
 #include "projections/views.h"
@@ -80,14 +81,13 @@ class board final : public projection {
                                          std::string_view after = {});
 
   private:
-    // Per space, for its snapshots: its events since the last snapshot,
-    // how many of them the next one waits for (snapshot_due, set at the
-    // snapshot_interval-th), whether the last event takes one, and the
-    // latest time of its events.
+    // Per space, for its snapshots: its events since the last snapshot
+    // (0 right after the event that takes one), how many of them the next
+    // one waits for (snapshot_due, set at the snapshot_interval-th), and
+    // the latest time of its events.
     struct space_tally {
         std::uint64_t since = 0;
-        std::uint64_t due = 0;
-        bool snapshot = false;
+        std::uint64_t due = snapshot_interval;
         timestamp latest;
     };
     // Returns the event's space's tally (null for an event without one).

@@ -148,25 +148,27 @@ std::optional<options> parse_options(int argc, char** argv) {
         }
     }
     const int workloads = int{o.spaces} + int{!o.tasks_file.empty()} + int{o.health};
-    if (o.port == 0 || (o.token.empty() && !o.health) || workloads != 1 || o.connections < 1 ||
+    if (o.port == 0 || o.token.empty() == !o.health || workloads != 1 || o.connections < 1 ||
         o.duration <= 0 || o.warmup < 0 || o.rate < 0 || (o.rate > 0 && o.then_half) ||
         (o.reads && o.tasks_file.empty()))
         return std::nullopt;
     return o;
 }
 
+// The requests a run sends.
+enum class requests { spaces, statuses, reads, health };
+
 // What to send next on each connection, and what an answer means for it.
 class workload {
   public:
-    workload(std::vector<std::string> tasks, int connections, bool reads, bool health)
-        : tasks_(std::move(tasks)), reads_(reads), health_(health) {
+    workload(requests kind, std::vector<std::string> tasks, int connections)
+        : kind_(kind), tasks_(std::move(tasks)) {
         status_.assign(tasks_.size(), "planned");
         etag_.resize(tasks_.size());
         owned_.resize(static_cast<std::size_t>(connections));
         cursor_.assign(static_cast<std::size_t>(connections), 0);
         for (std::size_t t = 0; t < tasks_.size(); ++t) owned_[t % owned_.size()].push_back(t);
     }
-    bool by_tasks() const { return !tasks_.empty(); }
 
     struct request {
         std::string method = "POST";
@@ -177,13 +179,13 @@ class workload {
     };
 
     request next(std::size_t connection) {
-        if (health_) {
+        if (kind_ == requests::health) {
             request r;
             r.method = "GET";
             r.path = "/healthz";
             return r;
         }
-        if (!by_tasks()) {
+        if (kind_ == requests::spaces) {
             ++spaces_;
             request r;
             r.path = "/v1/spaces";
@@ -194,7 +196,7 @@ class workload {
         const std::size_t task = mine[cursor_[connection]++ % mine.size()];
         request r;
         r.task = task;
-        if (reads_) {
+        if (kind_ == requests::reads) {
             r.method = "GET";
             r.path = "/v1/tasks/" + tasks_[task];
             return r;
@@ -213,8 +215,8 @@ class workload {
     // False when the answer shows that nothing changed (a read: that it
     // shows no version).
     bool succeeded(const request& r, const std::string& etag) {
-        if (health_ || !by_tasks()) return true;
-        if (reads_) return !etag.empty();
+        if (kind_ == requests::health || kind_ == requests::spaces) return true;
+        if (kind_ == requests::reads) return !etag.empty();
         status_[r.task] = r.status;
         const bool changed = etag.empty() || etag != etag_[r.task];
         etag_[r.task] = etag;
@@ -222,9 +224,8 @@ class workload {
     }
 
   private:
+    requests kind_;
     std::vector<std::string> tasks_;
-    bool reads_ = false;
-    bool health_ = false;
     std::vector<std::string> status_;
     std::vector<std::string> etag_;  // the version the last answer showed
     std::vector<std::vector<std::size_t>> owned_;
@@ -673,7 +674,11 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    generator g(o, workload(std::move(tasks), o.connections, o.reads, o.health));
+    const auto kind = o.health   ? requests::health
+                      : o.spaces ? requests::spaces
+                      : o.reads  ? requests::reads
+                                 : requests::statuses;
+    generator g(o, workload(kind, std::move(tasks), o.connections));
     if (!g.open()) return 1;
     std::uint64_t errors = 0;
     auto report = [&](phase_stats s) {

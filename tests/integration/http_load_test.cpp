@@ -390,6 +390,9 @@ TEST_F(HttpLoadTest, RefusesBadArguments) {
     health_spaces.insert(health_spaces.end(), {"--health", "--spaces"});
     EXPECT_EQ(load(health_spaces).exit, 2);
     EXPECT_EQ(load({"--port", std::to_string(port_), "--spaces"}).exit, 2);  // no token
+    auto health_token = base_args();                                         // --health sends none
+    health_token.push_back("--health");
+    EXPECT_EQ(load(health_token).exit, 2);
     std::ofstream(dir_.path() / "few") << "t1\nt2\n";
     auto few = base_args();  // 4 connections, 2 tasks
     few.insert(few.end(), {"--tasks", (dir_.path() / "few").string()});
