@@ -45,7 +45,8 @@ void scheduler_rows(const std::filesystem::path& dir);
 // `migops export --all` to a file against a raw RocksDB iteration, in MB/s.
 void export_rate(const std::filesystem::path& dir);
 
-// replay.projections and as_of.read (replay_bench.cpp).
+// replay.projections, replay.decode, replay.model.<name> and as_of.read
+// (replay_bench.cpp).
 void replay_rows(const std::filesystem::path& dir);
 
 }  // namespace migops::bench

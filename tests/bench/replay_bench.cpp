@@ -13,6 +13,12 @@
 //                       the rebuild's chunks, by one thread as a rebuild's
 //                       shared reader does, against the same raw iteration:
 //                       a ceiling for replay.projections;
+//   replay.model.<name> the CPU time per event of rebuilding one read model
+//                       alone from position 1 on one thread (reading and
+//                       decoding its own chunks, its rows flushed), every
+//                       thread counted, against the CPU time per event of
+//                       reading and decoding alone: what each model adds
+//                       to a rebuild, which the cores share;
 //   as_of.read          an as-of read of a journey with 10,000 events (the
 //                       space as it was, rendered as the API renders it),
 //                       against the same read from position 1 without
@@ -209,6 +215,7 @@ void replay_projections(const fs::path& dir) {
     // Read and decoded, partition by partition, in the chunks a rebuild
     // reads (projections::runner_options::catch_up_events).
     start = clock_type::now();
+    cpu_start = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
     std::size_t decoded = 0;
     const std::size_t chunk = projections::runner_options{}.catch_up_events;
     for (partition_id p = 0; p < replay_partitions; ++p)
@@ -219,6 +226,8 @@ void replay_projections(const fs::path& dir) {
         }
     if (decoded != total) std::abort();
     const double decode_rate = static_cast<double>(total) / seconds_since(start);
+    const double decode_cpu_us =
+        (cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) * 1e6 / static_cast<double>(total);
 
     // Every read model rebuilt from position 1 into a new generation, as
     // `migops projections rebuild` does (read_models.h: each model on a
@@ -239,6 +248,25 @@ void replay_projections(const fs::path& dir) {
            raw_cpu_us / replay_cpu_us, "report"});
     print({"replay.decode", decode_rate, "events/s", raw_rate, decode_rate / raw_rate,
            "report: a ceiling for replay.projections"});
+
+    // Each model alone, into a column family of its own (tuned as the
+    // model's: a generation no rebuild uses), dropped once measured.
+    for (const auto& model : projections::all_projections()) {
+        const auto family = projections::column_family_of(*model, ~std::uint64_t{0});
+        auto rows_cf = o.store->create_column_family(family);
+        if (!rows_cf) std::abort();
+        cpu_start = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        {
+            projections::runner r(*o.store, *o.log, *model, {.column_family = family});
+            if (!r.rebuild()) std::abort();
+        }
+        if (!o.store->db().Flush({}, rows_cf.value()).ok()) std::abort();
+        const double model_cpu_us =
+            (cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start) * 1e6 / static_cast<double>(total);
+        if (!o.store->drop_column_family(family)) std::abort();
+        print({"replay.model." + model->name(), model_cpu_us, "us/event", decode_cpu_us,
+               decode_cpu_us / model_cpu_us, "report"});
+    }
     o.log.reset();
     o.store.reset();
     fs::remove_all(data);
