@@ -176,11 +176,12 @@ opened open_store(const fs::path& dir) {
     return {std::move(store.value()), std::move(log.value())};
 }
 
-// Waits until RocksDB has no flush or compaction running or pending, so
-// that what one measure left to do in the background is not counted in the
-// next one's CPU time.
+// Waits until RocksDB has no flush or compaction running or pending (or a
+// minute has passed), so that what one measure left to do in the
+// background is not counted in the next one's CPU time.
 void quiesce(rocksdb::DB& db) {
-    for (;;) {
+    const auto deadline = clock_type::now() + std::chrono::minutes(1);
+    while (clock_type::now() < deadline) {
         std::uint64_t running = 0;
         std::uint64_t pending = 0;
         std::uint64_t n = 0;
