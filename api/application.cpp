@@ -228,7 +228,8 @@ result<void> application::start_listening() {
     if (!port) return failure(port.error());
     port_ = port.value();
     spdlog::info("listening on http://{}:{}", config_.listen_host, port_);
-    return success();
+    // Where the commands run on the data directory find this server.
+    return parts_->store->note_holder(local_url(config_.listen_host, port_));
 }
 
 void application::serve(const http_request& req, const responder& respond) {
@@ -402,12 +403,8 @@ result<void> application::start() {
         auto demo = prepare_demo(*parts_->deps, *parts_->auth);
         if (!demo) return failure(demo.error());
         parts_->demo = std::move(demo).value();
-        const auto& host = config_.listen_host;
-        const std::string shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
-        demo_link_ = "http://" +
-                     (shown.find(':') == std::string::npos ? shown : "[" + shown + "]") + ":" +
-                     std::to_string(port_) + "/#token=" + parts_->demo->token + "&to=/journeys/" +
-                     parts_->demo->journey.value;
+        demo_link_ = local_url(config_.listen_host, port_) + "/#token=" + parts_->demo->token +
+                     "&to=/journeys/" + parts_->demo->journey.value;
     }
     parts_->stats.sample("migops_command_queue_depth", "Commands waiting in the partition queues",
                          [this] { return static_cast<double>(parts_->processor->queue_depth()); });

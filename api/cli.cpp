@@ -191,8 +191,8 @@ int run_cli(int argc, char** argv) {
     rebuild_cmd->add_option("--data-dir", rebuild_data_dir, "data directory");
     rebuild_cmd->add_option("--partitions", rebuild_partitions, "partitions of the data directory");
     rebuild_cmd->add_option("--server", rebuild_server,
-                            "the server's base URL (default: the configured listen address, "
-                            "when a server holds the data directory)");
+                            "the server's base URL (default: when a server holds the data "
+                            "directory, where it said it serves)");
     rebuild_cmd->add_option("--token", rebuild_token,
                             "an operator's bearer token for the server (default: MIGOPS_TOKEN, "
                             "or one signed for the first of the operators setting)");

@@ -537,6 +537,16 @@ result<std::string> data_dir_secret(const std::string& data_dir) {
 
 }  // namespace
 
+std::string local_url(std::string_view host, std::uint16_t port) {
+    const std::string_view shown = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host;
+    std::string url = "http://";
+    if (shown.find(':') == std::string_view::npos)
+        url.append(shown);
+    else
+        url.append("[").append(shown).append("]");
+    return url + ":" + std::to_string(port);
+}
+
 result<auth_options> resolve_auth(const config& c) {
     auth_options o;
     o.algorithm = c.jwt_algorithm;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/auth.h"
@@ -76,6 +77,11 @@ struct config {
     std::string web_dir;  // its files; empty: the source tree's web/ (default_web_dir())
     bool demo = false;    // a demo space and journey, and the sign-in shortcut on loopback
 };
+
+// The URL at which a process on this host reaches a server listening on
+// host:port: a wildcard address (0.0.0.0, ::) on loopback, an IPv6 address
+// in brackets.
+std::string local_url(std::string_view host, std::uint16_t port);
 
 // The token settings, reading the key file or the data directory's secret
 // (created with 32 random bytes, mode 0600, the first time it is needed).

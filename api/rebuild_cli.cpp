@@ -247,13 +247,14 @@ int rebuild_projections(const rebuild_request& r) {
         std::cerr << command << ": " << store.error().message << "\n";
         return 1;
     }
-    // A server runs on the directory: it rebuilds, as configured here.
-    const auto& host = cfg.value().listen_host;
-    const std::string shown = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host;
-    const std::string url = "http://" +
-                            (shown.find(':') == std::string::npos ? shown : "[" + shown + "]") +
-                            ":" + std::to_string(cfg.value().listen_port);
-    std::cerr << store.error().message << "; asking it to rebuild at " << url << "\n";
+    // A server runs on the directory: it rebuilds, asked where it said it
+    // serves (or, before it says so, where this configuration listens).
+    const auto holder = events::rocks_store::holder(cfg.value().data_dir);
+    const bool said = holder && !holder->note.empty();
+    const auto url =
+        said ? holder->note : local_url(cfg.value().listen_host, cfg.value().listen_port);
+    std::cerr << store.error().message << "; asking it to rebuild at " << url
+              << (said ? "" : " (it has not said where it serves: the configured address)") << "\n";
     return rebuild_on_server(cfg.value(), url, r.token);
 }
 

@@ -23,25 +23,48 @@ constexpr const char* lock_file_name = "migops.lock";
 // again.
 constexpr int reader_open_attempts = 3;
 
-// The pid written in the lock file when another process holds the lock.
-std::optional<std::string> lock_holder(const std::filesystem::path& dir) {
+// What the lock file says of its holder: the pid on its first line, the
+// holder's note on the second.
+directory_holder read_lock_file(const std::filesystem::path& lock_path) {
+    directory_holder holder;
+    std::ifstream in(lock_path);
+    std::getline(in, holder.pid);
+    std::getline(in, holder.note);
+    return holder;
+}
+
+// Writes what the lock file says of this process.
+result<void> write_lock_file(int fd, const std::filesystem::path& lock_path,
+                             std::string_view note) {
+    std::string text = std::to_string(::getpid()) + "\n";
+    if (!note.empty()) text.append(note).append("\n");
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) < 0)
+        return failure(errc::io_error,
+                       "cannot write " + lock_path.string() + ": " + std::strerror(errno));
+    return success();
+}
+
+}  // namespace
+
+std::optional<directory_holder> rocks_store::holder(const std::filesystem::path& dir) {
     const auto lock_path = dir / lock_file_name;
     const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
-    std::optional<std::string> holder;
-    if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-        std::string pid;
-        std::ifstream in(lock_path);
-        std::getline(in, pid);
-        holder = pid;
-    } else {
+    std::optional<directory_holder> holder;
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+        holder = read_lock_file(lock_path);
+    else
         ::flock(fd, LOCK_UN);
-    }
     ::close(fd);
     return holder;
 }
 
-}  // namespace
+result<void> rocks_store::note_holder(std::string_view note) {
+    if (lock_fd_ < 0) return failure(errc::invalid_argument, "this store holds no lock");
+    if (note.find('\n') != std::string_view::npos)
+        return failure(errc::invalid_argument, "a holder's note is one line");
+    return write_lock_file(lock_fd_, dir_ / lock_file_name, note);
+}
 
 error from_status(const rocksdb::Status& s, std::string_view what) {
     errc code = errc::io_error;
@@ -68,17 +91,12 @@ result<std::unique_ptr<rocks_store>> rocks_store::open(const rocks_store_options
         return failure(errc::io_error,
                        "cannot open " + lock_path.string() + ": " + std::strerror(errno));
     if (::flock(store->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-        std::string holder;
-        std::ifstream in(lock_path);
-        std::getline(in, holder);
+        const auto holder = read_lock_file(lock_path);
         return failure(errc::locked, "data directory " + options.dir.string() +
                                          " is in use by another migops process" +
-                                         (holder.empty() ? "" : " (pid " + holder + ")"));
+                                         (holder.pid.empty() ? "" : " (pid " + holder.pid + ")"));
     }
-    const std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(store->lock_fd_, 0) != 0 ||
-        ::pwrite(store->lock_fd_, pid.data(), pid.size(), 0) < 0)
-        return failure(errc::io_error, "cannot write " + lock_path.string());
+    if (auto w = write_lock_file(store->lock_fd_, lock_path, {}); !w) return failure(w.error());
 
     rocksdb::Options db_options;
     db_options.create_if_missing = true;
@@ -172,8 +190,8 @@ result<std::unique_ptr<rocks_store>> rocks_store::open_reader(
         if (!s.IsIOError() && !s.IsPathNotFound()) break;
     }
     auto err = from_status(s, "cannot open " + dir.string() + " for reading");
-    if (auto pid = lock_holder(dir))
-        err.message += " (migops" + (pid->empty() ? "" : " pid " + *pid) +
+    if (auto holder = rocks_store::holder(dir))
+        err.message += " (migops" + (holder->pid.empty() ? "" : " pid " + holder->pid) +
                        " is running on it and holds its lock; stop it, or retry)";
     return failure(std::move(err));
 }

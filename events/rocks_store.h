@@ -12,7 +12,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <rocksdb/db.h>
@@ -32,6 +34,14 @@ struct rocks_store_options {
     // Where RocksDB's messages go (default: a LOG file in dir).
     std::shared_ptr<rocksdb::Logger> info_log = nullptr;
     family_tuning tune_family = nullptr;
+};
+
+// What the process holding a data directory's lock says of itself: its pid
+// and a note it added (a server: the URL it serves at, for the commands
+// that ask it to act on the directory).
+struct directory_holder {
+    std::string pid;
+    std::string note;  // empty until the holder adds one
 };
 
 class rocks_store {
@@ -58,6 +68,12 @@ class rocks_store {
     // store closes, so a reader still holding it reads what it held.
     result<void> drop_column_family(const std::string& name);
     const std::filesystem::path& dir() const { return dir_; }
+
+    // Adds a line (no newline in it) to what the lock file says of this
+    // process, after its pid; only for a store that holds the lock.
+    result<void> note_holder(std::string_view note);
+    // The process that holds the lock of dir, if one does.
+    static std::optional<directory_holder> holder(const std::filesystem::path& dir);
 
   private:
     rocks_store() = default;

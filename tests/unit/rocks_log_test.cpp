@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -216,6 +218,35 @@ TEST_F(RocksLogTest, SecondOpenOfTheDirectoryFailsWithTheLock) {
     ASSERT_FALSE(second);
     EXPECT_EQ(second.error().code, errc::locked);
     EXPECT_NE(second.error().message.find("in use by another migops process"), std::string::npos);
+}
+
+TEST_F(RocksLogTest, TheLockHolderSaysWhoItIsAndWhatItNoted) {
+    EXPECT_FALSE(rocks_store::holder(dir_.path()));  // nobody holds it
+    {
+        auto store = rocks_store::open(store_options(dir_.path()));
+        ASSERT_TRUE(store);
+        auto holder = rocks_store::holder(dir_.path());
+        ASSERT_TRUE(holder);
+        EXPECT_EQ(holder->pid, std::to_string(::getpid()));
+        EXPECT_EQ(holder->note, "");
+
+        ASSERT_TRUE(store.value()->note_holder("http://127.0.0.1:18480"));
+        holder = rocks_store::holder(dir_.path());
+        ASSERT_TRUE(holder);
+        EXPECT_EQ(holder->pid, std::to_string(::getpid()));
+        EXPECT_EQ(holder->note, "http://127.0.0.1:18480");
+
+        // A note of two lines is refused and changes nothing.
+        auto refused = store.value()->note_holder("http://a\nhttp://b");
+        ASSERT_FALSE(refused);
+        EXPECT_EQ(refused.error().code, errc::invalid_argument);
+        EXPECT_EQ(rocks_store::holder(dir_.path())->note, "http://127.0.0.1:18480");
+    }
+    // Released on close; the next holder's file says nothing of the last one's note.
+    EXPECT_FALSE(rocks_store::holder(dir_.path()));
+    auto next = rocks_store::open(store_options(dir_.path()));
+    ASSERT_TRUE(next);
+    EXPECT_EQ(rocks_store::holder(dir_.path())->note, "");
 }
 
 TEST_F(RocksLogTest, NotifiesListenersAfterDurableAppend) {
