@@ -94,7 +94,7 @@ int export_to(const events::rocks_log& log, const events::export_filter& filter,
     bar.done();
     if (!report) {
         std::cerr << "migops export: " << report.error().message << "\n";
-        return exit_failed;
+        return report.error().code == errc::not_found ? exit_usage : exit_failed;
     }
     const double secs = seconds_since(started);
     const auto& r = report.value();
@@ -164,6 +164,10 @@ int run_export(const export_request& r) {
             return exit_usage;
         }
         *slot = *t;
+    }
+    if (filter.since && filter.until && *filter.until < *filter.since) {
+        std::cerr << "migops export: --since must not be after --until\n";
+        return exit_usage;
     }
     auto cfg = load_config(r.config_file, environ, r.flags);
     if (!cfg) {

@@ -246,7 +246,8 @@ int run_cli(int argc, char** argv) {
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return cli.exit(e);
+        // --help and --version exit 0; a usage error, whichever, exits 2.
+        return cli.exit(e) == 0 ? 0 : 2;
     }
     if (import_cmd->parsed()) return import_templates(import_dir, import_out);
     if (token_cmd->parsed()) {

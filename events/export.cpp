@@ -37,6 +37,7 @@ result<export_report> export_events(const event_log& log, const export_filter& f
     }
 
     export_report report;
+    bool space_seen = false;  // an event of the filter's space, at any time
     std::string block;
     block.reserve(write_block + write_block / 4);
     const auto write_out = [&] {
@@ -59,6 +60,7 @@ result<export_report> export_events(const event_log& log, const export_filter& f
                                                      std::to_string(next));
             for (const auto& e : batch.value()) {
                 ++report.scanned;
+                space_seen = space_seen || (filter.space && e.space == *filter.space);
                 if (!passes(e, filter)) continue;
                 const auto before = block.size();
                 append_cloudevent_json(block, e);
@@ -79,6 +81,8 @@ result<export_report> export_events(const event_log& log, const export_filter& f
         }
         if (wrote) ++report.partitions;
     }
+    if (filter.space && !space_seen)
+        return failure(errc::not_found, "there is no space " + filter.space->value + " in the log");
     if (!write_out() || !out.flush()) return failure(errc::io_error, "cannot write the export");
     if (progress) progress(report.scanned, total);
     return report;

@@ -37,7 +37,8 @@ struct export_report {
 using export_progress = std::function<void(std::uint64_t scanned, std::uint64_t total)>;
 
 // Writes the events of log that pass filter to out. The log's heads when
-// this starts bound what is written.
+// this starts bound what is written. A space filter that names a space of
+// which the log holds no event is errc::not_found.
 result<export_report> export_events(const event_log& log, const export_filter& filter,
                                     std::ostream& out, const export_progress& progress = {});
 

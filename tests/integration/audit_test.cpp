@@ -265,6 +265,15 @@ TEST_F(AuditTest, ASpaceExportToStdoutHoldsThatSpaceAndVerifiesAsPartial) {
     auto v = run({"verify", file.string(), "--partial"}, "verify-space");
     EXPECT_EQ(v.status, 0) << v.output;
     EXPECT_NE(v.output.find("linked to the event before them"), std::string::npos) << v.output;
+
+    // A space the log holds, at a time it has no event: an empty export.
+    const auto before = dir_.path() / "before.jsonl";
+    auto none = run({"export", "--space", space, "--until", "2000-01-01T00:00:00Z", "--data-dir",
+                     data(), "--out", before.string()},
+                    "export-before");
+    EXPECT_EQ(none.status, 0) << none.output;
+    EXPECT_NE(none.output.find("migops export: 0 events"), std::string::npos) << none.output;
+    EXPECT_TRUE(fs::exists(before));
 }
 
 TEST_F(AuditTest, StoppingSignsEveryHeadAndOnlyTheRightKeyVerifiesIt) {
@@ -377,9 +386,18 @@ TEST_F(AuditTest, BadInputIsAClearMessageAndExitTwo) {
                  "--since must be an RFC 3339 date-time");
     expect_usage({"export", "--all", "--data-dir", (dir_.path() / "none").string()},
                  "does not exist");
-    auto both = run({"export", "--all", "--space", "s", "--data-dir", data()}, "both");
-    EXPECT_NE(both.status, 0) << both.output;
-    EXPECT_NE(both.output.find("excludes"), std::string::npos) << both.output;
+    expect_usage({"export", "--all", "--since", "2026-12-01T00:00:00Z", "--until",
+                  "2026-01-01T00:00:00Z", "--data-dir", data()},
+                 "--since must not be after --until");
+    // A space the log knows nothing of: no file, not an empty one.
+    const auto unknown = dir_.path() / "unknown.jsonl";
+    expect_usage({"export", "--space", "nosuch", "--data-dir", data(), "--out", unknown.string()},
+                 "there is no space nosuch in the log");
+    EXPECT_FALSE(fs::exists(unknown));
+    EXPECT_FALSE(fs::exists(unknown.string() + ".partial"));
+    // The command line's own usage errors exit 2 too.
+    expect_usage({"export", "--all", "--space", "s", "--data-dir", data()}, "excludes");
+    expect_usage({"export", "--all", "--no-such-flag", "--data-dir", data()}, "no-such-flag");
 
     // The server refuses a signing key that is not one.
     auto serve = run({"serve", "--data-dir", (dir_.path() / "other-data").string(), "--listen",
