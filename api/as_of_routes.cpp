@@ -32,10 +32,10 @@ std::variant<projections::as_of_point, http_response> moment_of(std::string_view
     const auto& q = std::get<query_params>(parsed);
     const auto time = query_value(q, "as_of");
     const auto pos = query_value(q, "as_of_position");
-    if (time.has_value() == pos.has_value())
+    if (!time && !pos)
         return bad_parameter(
-            "give as_of (an RFC 3339 date-time) or as_of_position (a log "
-            "position), not both");
+            "give as_of (an RFC 3339 date-time) or as_of_position (a log position)");
+    if (time && pos) return bad_parameter("give as_of or as_of_position, not both");
     projections::as_of_point at;
     if (time) {
         at.time = parse_rfc3339(*time);
@@ -61,6 +61,11 @@ void read_as_of(const route_deps& deps, const http_request& req, const space_id&
     auto moment = moment_of(req.target, of);
     if (auto* r = std::get_if<http_response>(&moment)) return respond(std::move(*r));
     const auto at = std::get<projections::as_of_point>(moment);
+    // What is yet to come may still change: only the past is answered.
+    if (const auto now = deps.clock.now(); at.time && *at.time > now)
+        return respond(bad_parameter("as_of " + format_rfc3339(*at.time) +
+                                     " is in the future (the server's time is " +
+                                     format_rfc3339(now) + ")"));
     const auto p = events::partition_of(space, deps.log.partitions());
     const auto head = deps.log.head(p).pos;
     if (at.pos && *at.pos > head)
@@ -104,7 +109,9 @@ const engine::space_state* live_space(const projections::past_space& past, const
 }  // namespace
 
 bool has_query(std::string_view target) {
-    return target.find('?') != std::string_view::npos;
+    const auto q = target.find('?');
+    return q != std::string_view::npos &&
+           target.find_first_not_of('&', q + 1) != std::string_view::npos;
 }
 
 void journey_as_of(const route_deps& deps, const http_request& req, const principal& who,

@@ -15,7 +15,8 @@
 
 namespace migops::api {
 
-// Whether the target has a query string (the live reads take none).
+// Whether the target has a query string with a parameter in it (the live
+// reads take none; a bare "?" is none).
 bool has_query(std::string_view target);
 
 void journey_as_of(const route_deps& deps, const http_request& req, const principal& who,

@@ -323,22 +323,33 @@ TEST_F(HistoryTest, AsOfReadsGiveTheBoardAndTheMembersAsTheyWere) {
     EXPECT_EQ(members.status, 200) << members.body;
     EXPECT_EQ(get("/v1/spaces/" + s + "/members?as_of=2000-01-01T00:00:00Z", alice).status, 404);
 
+    // A bare "?" names no moment: the live read.
+    EXPECT_EQ(get("/v1/journeys/" + j + "?", alice).body, get("/v1/journeys/" + j, alice).body);
+    EXPECT_EQ(get("/v1/spaces/" + s + "/members?", alice).body,
+              get("/v1/spaces/" + s + "/members", alice).body);
+
     // Bad moments are named and change nothing.
-    const std::vector<std::string> bad_moments = {
-        "as_of=yesterday",
-        "as_of_position=-1",
-        "as_of_position=1x",
-        "as_of_position=",
-        "as_of_position=99999999999999999999",
-        "as_of_position=" + std::to_string(seen.back().pos + 1000000),
-        "as_of=2026-01-01T00:00:00Z&as_of_position=1",
-        "at=1",
-        "as_of=%zz"};
-    for (const auto& query : bad_moments) {
+    const std::vector<std::pair<std::string, std::string>> bad_moments = {
+        {"as_of=yesterday", "as_of must be an RFC 3339 date-time"},
+        {"as_of_position=-1", "as_of_position must be a non-negative integer"},
+        {"as_of_position=1x", "as_of_position must be a non-negative integer"},
+        {"as_of_position=", "give as_of (an RFC 3339 date-time) or as_of_position"},
+        {"as_of=", "give as_of (an RFC 3339 date-time) or as_of_position"},
+        {"as_of_position=99999999999999999999", "as_of_position must be a non-negative integer"},
+        {"as_of_position=" + std::to_string(seen.back().pos + 1000000),
+         "is after the last event of the partition"},
+        {"as_of=2026-01-01T00:00:00Z&as_of_position=1", "not both"},
+        {"as_of=2999-01-01T00:00:00Z", "as_of 2999-01-01T00:00:00.000000Z is in the future"},
+        {"at=1", "at is not a parameter of"},
+        {"as_of=%zz", "as_of is not percent-encoded correctly"}};
+    for (const auto& [query, detail] : bad_moments) {
         auto r = get("/v1/journeys/" + j + "?" + query, alice);
         EXPECT_EQ(r.status, 400) << query << " " << r.body;
         EXPECT_EQ(problem_type(r), "/problems/invalid-argument") << query;
-        EXPECT_EQ(get("/v1/spaces/" + s + "/members?" + query, alice).status, 400) << query;
+        EXPECT_NE(r.body.find(detail), std::string::npos) << query << " " << r.body;
+        auto m = get("/v1/spaces/" + s + "/members?" + query, alice);
+        EXPECT_EQ(m.status, 400) << query;
+        EXPECT_NE(m.body.find(detail), std::string::npos) << query << " " << m.body;
     }
     // Nobody reads the past of a space they hold no role in now.
     const auto carol = token("carol");
