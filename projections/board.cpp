@@ -185,6 +185,18 @@ const board::space_tally* board::fold(const ev::envelope& e, bool track) {
                     dirty_journeys_.insert(jid);
                     for (const auto& p : j->phases) mark_task_tree(*j, p);
                 }
+    // A deleted team's tasks are no longer assigned to it.
+    if (const auto* gone = std::get_if<ev::team_deleted>(&e.data))
+        if (const auto* sp = s.space(e.space))
+            for (const auto& jid : sp->journeys)
+                if (const auto* j = s.journey(jid))
+                    for (const auto& [id, n] : j->nodes)
+                        if (n.assignee_team == gone->team) {
+                            dirty_journeys_.insert(jid);
+                            mark_task_tree(*j, n);
+                            mark_ancestors(*j, n);
+                            drop_module_text(*j, id);
+                        }
     engine::apply(s, e);
     forget_dependents();
     if (journey.empty()) return tally;

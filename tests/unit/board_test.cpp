@@ -438,6 +438,32 @@ TEST_F(BoardTest, MyTasksFollowDirectAndTeamAssignment) {
     EXPECT_FALSE(row("task/" + a.value));
 }
 
+TEST_F(BoardTest, ADeletedTeamsTasksAreUnassignedInEveryRow) {
+    const space_id s{"acme"};
+    const auto j = journey_in(s);
+    run(engine::create_team{s, "DBAs"});
+    const team_id team{"acme.t1"};
+    run(engine::grant_role{s, j, {}, team, events::role::team_contributor});
+    const node_id a{j.value + ".n3"};
+    run(engine::assign_task{a, {}, team});
+    EXPECT_EQ(keys("assigned/t/acme.t1/"), std::vector<std::string>{a.value});
+    EXPECT_EQ(row("task/" + a.value)->at("assignee").at("team"), "acme.t1");
+
+    run(engine::delete_team{team});
+    EXPECT_TRUE(keys("assigned/t/acme.t1/").empty());
+    EXPECT_TRUE(row("task/" + a.value)->at("assignee").at("team").is_null());
+    // The journey row shows what the log says.
+    const engine::journey_state* js = nullptr;
+    const auto folded = fold_log();
+    for (const auto& [p, state] : folded)
+        if (const auto* found = state.journey(j)) js = found;
+    ASSERT_NE(js, nullptr);
+    EXPECT_EQ(js->nodes.at(a).assignee_team, team_id{});
+    auto stored = board::get(store_->db(), cf_, "journey/" + j.value);
+    ASSERT_TRUE(stored && stored.value());
+    EXPECT_EQ(*stored.value(), journey_json(*js));
+}
+
 TEST_F(BoardTest, ReadersFollowGrantsAndRevocations) {
     const space_id s{"acme"};
     const auto j = journey_in(s);
