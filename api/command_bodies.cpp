@@ -123,12 +123,13 @@ result<engine::command> add_node_body(const object& o, const std::string& parent
                                               description.value().value_or(""), rank.value()}};
 }
 
-result<engine::add_task> add_task_body(const object& o, const node_id& parent) {
+result<engine::add_task> add_task_body(const object& o, const node_id& parent,
+                                       events::node_kind under) {
     auto spec = task_body(o);
     if (!spec) return failure(spec.error());
     auto rank = uint_field(o, "rank", max_rank);
     if (!rank) return failure(rank.error());
-    return engine::add_task{parent, std::move(spec).value(), rank.value()};
+    return engine::add_task{parent, std::move(spec).value(), rank.value(), under};
 }
 
 result<engine::command> edit_node_body(const object& o, const node_id& node) {

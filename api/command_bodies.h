@@ -44,7 +44,8 @@ result<engine::command> edit_journey_body(const boost::json::object& o, const jo
 result<engine::command> add_node_body(const boost::json::object& o, const std::string& parent,
                                       bool phase);
 // POST /v1/modules/{module}/tasks and /v1/tasks/{task}/subtasks.
-result<engine::add_task> add_task_body(const boost::json::object& o, const node_id& parent);
+result<engine::add_task> add_task_body(const boost::json::object& o, const node_id& parent,
+                                       events::node_kind under);
 // PATCH /v1/nodes/{node} and /v1/tasks/{task}: one kind of change.
 result<engine::command> edit_node_body(const boost::json::object& o, const node_id& node);
 

@@ -335,8 +335,9 @@ void add_node(const route_deps& deps, const http_request& req, const std::string
 }
 
 void add_task(const route_deps& deps, const http_request& req, const node_id& parent,
-              const principal& who, const responder& respond) {
-    auto cmd = body_of(req, respond, [&](const object& o) { return add_task_body(o, parent); });
+              ev::node_kind under, const principal& who, const responder& respond) {
+    auto cmd =
+        body_of(req, respond, [&](const object& o) { return add_task_body(o, parent, under); });
     if (!cmd) return;
     submit(
         deps, req, who, std::move(*cmd),
@@ -804,11 +805,11 @@ void add_v1_routes(router& routes, const route_deps& d) {
     }
     add("POST", "/v1/modules/{module}/tasks", "add_task",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            add_task(*deps, req, node_id{param(p, "module")}, who, res);
+            add_task(*deps, req, node_id{param(p, "module")}, ev::node_kind::module, who, res);
         });
     add("POST", "/v1/tasks/{task}/subtasks", "add_subtask",
         [deps](req_t req, par_t p, who_t who, res_t res) {
-            add_task(*deps, req, node_id{param(p, "task")}, who, res);
+            add_task(*deps, req, node_id{param(p, "task")}, ev::node_kind::task, who, res);
         });
     add("GET", "/v1/tasks/{task}", "get_task", [deps](req_t, par_t p, who_t who, res_t res) {
         const auto t = param(p, "task");

@@ -119,11 +119,14 @@ struct add_module {
     std::string description;
     std::optional<std::uint32_t> rank;
 };
-// A task under a module, or a subtask under a task.
+// A task under a module, or a subtask under a task: the parent's kind
+// decides which. When `under` is given the parent must be of that kind (the
+// route that adds tasks names a module, the one that adds subtasks a task).
 struct add_task {
     node_id parent;
     task_spec content;  // ids are assigned by the engine
     std::optional<std::uint32_t> rank;
+    std::optional<events::node_kind> under;
 };
 struct edit_node {
     node_id node;

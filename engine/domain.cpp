@@ -111,6 +111,10 @@ class decider {
     result<void> check_grantee(const space_state& space, const user_id& user,
                                const team_id& team) const;
     bool is_member(const space_state& space, const journey_state& j, const user_id& u) const;
+    // authorize(), except that to an actor who may not see the space at all
+    // the target does not exist, as it reads to them (what: "space S", …).
+    result<role> authorized(const space_state& space, const journey_state* j, const node_state* n,
+                            action a, const std::string& what) const;
     std::vector<std::string> unmet(const target& t, const change_task_status& c,
                                    ev::completion_evidence& evidence) const;
 
@@ -132,10 +136,18 @@ result<const space_state*> decider::live_space(const space_id& id) const {
     return sp;
 }
 
+result<role> decider::authorized(const space_state& space, const journey_state* j,
+                                 const node_state* n, action a, const std::string& what) const {
+    auto r = authorize(space, j, n, ctx_.actor, a);
+    if (!r && !may_read(s_, space, ctx_.actor))
+        return failure(errc::not_found, what + " does not exist");
+    return r;
+}
+
 result<decider::target> decider::on_space(const space_id& id, action a) const {
     auto sp = live_space(id);
     if (!sp) return failure(sp.error());
-    auto r = authorize(*sp.value(), nullptr, nullptr, ctx_.actor, a);
+    auto r = authorized(*sp.value(), nullptr, nullptr, a, "space " + id.value);
     if (!r) return failure(r.error());
     if (auto f = fresh("space " + id.value, sp.value()->version); !f) return failure(f.error());
     return target{sp.value(), nullptr, nullptr, r.value()};
@@ -147,7 +159,7 @@ result<decider::target> decider::on_journey(const journey_id& id, action a,
     if (!j) return failure(errc::not_found, "journey " + id.value + " does not exist");
     auto sp = live_space(space_of_id(id.value));
     if (!sp) return failure(sp.error());
-    auto r = authorize(*sp.value(), j, nullptr, ctx_.actor, a);
+    auto r = authorized(*sp.value(), j, nullptr, a, "journey " + id.value);
     if (!r) return failure(r.error());
     if (auto f = fresh("journey " + id.value, j->version); !f) return failure(f.error());
     if (!allow_archived && j->status == ev::journey_status::archived)
@@ -165,7 +177,7 @@ result<decider::target> decider::on_node(const node_id& id, action a) const {
     if (!n) return failure(errc::not_found, id.value + " does not exist");
     auto sp = live_space(space_of_id(id.value));
     if (!sp) return failure(sp.error());
-    auto r = authorize(*sp.value(), j, n, ctx_.actor, a);
+    auto r = authorized(*sp.value(), j, n, a, id.value);
     if (!r) return failure(r.error());
     if (auto f = fresh(id.value, n->version); !f) return failure(f.error());
     if (j->status == ev::journey_status::archived)
@@ -338,6 +350,21 @@ result<decision> decider::operator()(const remove_team_member& c) {
     return done(t.value(), {ev::team_member_removed{c.team, c.user}});
 }
 
+namespace {
+
+// Whether the user is the space's only space admin (among its users), whom
+// no change may take that role from.
+bool sole_space_admin(const grants& space_members, const user_id& user) {
+    const auto it = space_members.users.find(user);
+    if (it == space_members.users.end() || it->second != role::space_admin) return false;
+    return std::count_if(space_members.users.begin(), space_members.users.end(),
+                         [](const auto& m) { return m.second == role::space_admin; }) == 1;
+}
+
+constexpr std::string_view keeps_an_admin = "a space keeps at least one space admin";
+
+}  // namespace
+
 result<decision> decider::operator()(const grant_role& c) {
     const bool on_journey_level = !c.journey.empty();
     auto t = on_journey_level ? on_journey(c.journey, action::manage_journey_members, true)
@@ -361,6 +388,8 @@ result<decision> decider::operator()(const grant_role& c) {
         auto it = g.teams.find(c.team);
         if (it != g.teams.end() && it->second == c.granted) return done(t.value(), {});
     }
+    if (!on_journey_level && !c.user.empty() && sole_space_admin(g, c.user))
+        return failure(errc::rule_refused, std::string(keeps_an_admin));
     if (g.users.size() + g.teams.size() >= lim_.grants_per_resource)
         return failure(errc::limit_exceeded, "too many members");
     return done(t.value(), {ev::role_granted{c.journey, c.user, c.team, c.granted}});
@@ -377,12 +406,8 @@ result<decision> decider::operator()(const revoke_role& c) {
     if (!held)
         return failure(errc::not_found,
                        (c.user.empty() ? c.team.value : c.user.value) + " holds no role here");
-    if (!on_journey_level && !c.user.empty() && g.users.at(c.user) == role::space_admin) {
-        std::size_t admins = 0;
-        for (const auto& [u, r] : g.users) admins += r == role::space_admin ? 1 : 0;
-        if (admins == 1)
-            return failure(errc::rule_refused, "a space keeps at least one space admin");
-    }
+    if (!on_journey_level && !c.user.empty() && sole_space_admin(g, c.user))
+        return failure(errc::rule_refused, std::string(keeps_an_admin));
     return done(t.value(), {ev::role_revoked{c.journey, c.user, c.team}});
 }
 
@@ -635,6 +660,10 @@ result<decision> decider::operator()(const add_task& c) {
     if (!t) return failure(t.error());
     const auto& parent = *t.value().node;
     const auto& j = *t.value().journey;
+    if (c.under && parent.kind != *c.under)
+        return failure(errc::invalid_argument, c.parent.value + " is a " +
+                                                   std::string(to_string(parent.kind)) +
+                                                   ", not a " + std::string(to_string(*c.under)));
     node_kind kind;
     if (parent.kind == node_kind::module)
         kind = node_kind::task;
@@ -1262,6 +1291,12 @@ std::string template_hash(const ev::template_spec& t) {
 
 result<decision> decide(const partition_state& state, const command_context& ctx,
                         const command& cmd) {
+    // Ids are bounded wherever they are named, the one who acts included
+    // (a token's sub is not bounded where it is signed).
+    const auto& bounds = ctx.bounds ? *ctx.bounds : default_limits;
+    if (ctx.actor.value.size() > bounds.name_length)
+        return failure(errc::invalid_argument, "the acting user's id is longer than " +
+                                                   std::to_string(bounds.name_length) + " bytes");
     decider d(state, ctx);
     return std::visit(d, cmd);
 }

@@ -1,5 +1,7 @@
 #include "engine/permissions.h"
 
+#include <algorithm>
+
 namespace migops::engine {
 
 namespace {
@@ -37,6 +39,17 @@ std::vector<role> roles_of(const space_state& space, const journey_state* j, con
     collect(space.members, space, actor, out);
     if (j) collect(j->members, space, actor, out);
     return out;
+}
+
+bool may_read(const partition_state& s, const space_state& space, const user_id& actor) {
+    if (!roles_of(space, nullptr, actor).empty()) return true;
+    return std::any_of(space.journeys.begin(), space.journeys.end(), [&](const journey_id& id) {
+        const auto* j = s.journey(id);
+        if (!j) return false;
+        std::vector<role> held;
+        collect(j->members, space, actor, held);
+        return !held.empty();
+    });
 }
 
 bool assigned_to(const space_state& space, const journey_state& j, const node_state& task,

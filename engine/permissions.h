@@ -74,6 +74,10 @@ bool is_space_role(role r);
 // journey: directly and through its teams.
 std::vector<role> roles_of(const space_state& space, const journey_state* j, const user_id& actor);
 
+// True when the actor holds a role in the space or in one of its
+// journeys, directly or through a team: who may see that the space exists.
+bool may_read(const partition_state& s, const space_state& space, const user_id& actor);
+
 // True when the actor may work on the task as assignee (or member of the
 // assigned team) of it or of its parent task.
 bool assigned_to(const space_state& space, const journey_state& j, const node_state& task,

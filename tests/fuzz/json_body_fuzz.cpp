@@ -105,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_decoded(edit_journey_body(o, journey));
     check_decoded(add_node_body(o, journey.value, true));
     check_decoded(add_node_body(o, node.value, false));
-    check_decoded(add_task_body(o, node));
+    check_decoded(add_task_body(o, node, events::node_kind::module));
     check_decoded(edit_node_body(o, node));
     check_decoded(assign_body(o, node));
     check_decoded(status_body(o, node));

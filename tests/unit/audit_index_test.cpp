@@ -101,9 +101,9 @@ class AuditIndexTest : public ::testing::Test {
         run(create_journey{space_id{"sa"}, "J2", "", std::nullopt, std::nullopt, ""}, "alice");
         const auto phase = added(run(add_phase{journey_id{"sa.j1"}, "Assess", "", {}}, "alice"));
         const auto module = added(run(add_module{phase, "Business", "", {}}, "alice"));
-        task_a_ = added(run(add_task{module, task("Task A"), {}}, "alice"));
-        task_b_ = added(run(add_task{module, task("Task B"), {}}, "alice"));
-        run(add_task{task_a_, task("Subtask A1"), {}}, "bob");
+        task_a_ = added(run(add_task{module, task("Task A"), {}, std::nullopt}, "alice"));
+        task_b_ = added(run(add_task{module, task("Task B"), {}, std::nullopt}, "alice"));
+        run(add_task{task_a_, task("Subtask A1"), {}, std::nullopt}, "bob");
         run(assign_task{task_a_, user_id{"bob"}, {}}, "alice");
         run(change_task_status{task_a_, task_status::in_progress, "", {}}, "bob");
         run(change_task_status{task_b_, task_status::in_progress, "", {}}, "alice");
@@ -117,7 +117,7 @@ class AuditIndexTest : public ::testing::Test {
         run(create_journey{space_id{"sb"}, "BJ", "", std::nullopt, std::nullopt, ""}, "bob");
         const auto b_phase = added(run(add_phase{journey_id{"sb.j1"}, "P", "", {}}, "bob"));
         const auto b_module = added(run(add_module{b_phase, "M", "", {}}, "bob"));
-        const auto b_task = added(run(add_task{b_module, task("T"), {}}, "bob"));
+        const auto b_task = added(run(add_task{b_module, task("T"), {}, std::nullopt}, "bob"));
         run(change_task_status{b_task, task_status::in_progress, "", {}}, "bob");
         run(create_space{space_id{"sc"}, "C", ""}, "carol");
         auto tpl = testing::sample_template();
@@ -602,7 +602,8 @@ TEST_F(AuditIndexTest, TimedBlocksOfARebuildMergeThePartitionsInTimeOrder) {
               events::partition_of(space_id{"sb"}, log_->partitions()));
     const auto phase = added(run(engine::add_phase{journey_id{"sb.j1"}, "P2", "", {}}, "bob"));
     const auto module = added(run(engine::add_module{phase, "M2", "", {}}, "bob"));
-    const auto task_c = added(run(engine::add_task{module, task("Task C"), {}}, "bob"));
+    const auto task_c =
+        added(run(engine::add_task{module, task("Task C"), {}, std::nullopt}, "bob"));
     const std::size_t changes = 2 * audit_block_entries + 50;
     for (std::size_t i = 0; i < changes; ++i) {
         const auto status =

@@ -117,8 +117,9 @@ class BoardTest : public ::testing::Test {
         run(engine::add_comment{task, "on it"});
         run(engine::request_help{j, task.value, events::help_kind::advice, "which engine?"});
         run(engine::upload_artifact{task, "assessment.csv", "text/csv", 4, std::string(64, 'a')});
-        const auto added = run(engine::add_task{
-            task, events::task_spec{"", "Check the copy", "", {}, {}, {}, {}, {}}, std::nullopt});
+        const auto added = run(
+            engine::add_task{task, events::task_spec{"", "Check the copy", "", {}, {}, {}, {}, {}},
+                             std::nullopt, std::nullopt});
         run(engine::add_comment{std::get<events::node_added>(added.at(0).data).node, "copied"});
         if (i % 2 == 0)
             run(engine::change_task_status{task, events::task_status::completed, "", {}});
@@ -213,8 +214,9 @@ TEST_F(BoardTest, AWaitingTaskFollowsWhatItDependsOn) {
     // changes.
     const node_id module{
         std::string(journey->at("phases").at(0).at("modules").at(0).at("id").as_string())};
-    const auto added = run(engine::add_task{
-        module, events::task_spec{"", "Check", "", {}, {}, {}, {}, {}}, std::nullopt});
+    const auto added =
+        run(engine::add_task{module, events::task_spec{"", "Check", "", {}, {}, {}, {}, {}},
+                             std::nullopt, std::nullopt});
     const node_id c = std::get<events::node_added>(added.at(0).data).node;
     run(engine::add_dependency{c, b});
     EXPECT_TRUE(waiting(c));
@@ -348,7 +350,7 @@ TEST_F(BoardTest, TheJourneyRowIsWhatAWholeRenderGives) {
     run(engine::move_node{b, 0});
     check("a move");
     const auto added = run(engine::add_task{
-        a, events::task_spec{"", "A subtask", "", {}, {}, {}, {}, {}}, std::nullopt});
+        a, events::task_spec{"", "A subtask", "", {}, {}, {}, {}, {}}, std::nullopt, std::nullopt});
     const auto sub = std::get<events::node_added>(added.at(0).data).node;
     check("a subtask added");
     run(engine::change_task_status{sub, events::task_status::in_progress, "", {}});
@@ -397,7 +399,8 @@ TEST_F(BoardTest, TheJourneyRowIsWhatAWholeRenderGives) {
     const auto new_module = std::get<events::node_added>(made.at(0).data).node;
     check("a module added");
     const auto in_new = run(engine::add_task{
-        new_module, events::task_spec{"", "First of the module", "", {}, {}, {}, {}, {}}, 0});
+        new_module, events::task_spec{"", "First of the module", "", {}, {}, {}, {}, {}}, 0,
+        std::nullopt});
     check("a task added to a module");
     run(engine::move_node{new_module, 1});
     check("a module moved");
@@ -493,8 +496,9 @@ TEST_F(BoardTest, ReadersFollowGrantsAndRevocations) {
 TEST_F(BoardTest, ATaskShowsItsSubtasksAsTheyAreNow) {
     const auto j = journey_in(space_id{"s"});
     const node_id task{j.value + ".n3"};
-    const auto added = run(engine::add_task{
-        task, events::task_spec{"", "Check the copy", "", {}, {}, {}, {}, {}}, std::nullopt});
+    const auto added =
+        run(engine::add_task{task, events::task_spec{"", "Check the copy", "", {}, {}, {}, {}, {}},
+                             std::nullopt, std::nullopt});
     const auto sub = std::get<events::node_added>(added.at(0).data).node;
     // Changes to a subtask that are not its status: a comment, an assignee.
     run(engine::add_comment{sub, "copied"});

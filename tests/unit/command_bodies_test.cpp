@@ -90,13 +90,15 @@ TEST(CommandBodies, TheTree) {
 
     auto added = add_task_body(
         body(R"({"title":"T","steps":["a",{"text":"b"}],"subtasks":[{"title":"S"}],"rank":1})"),
-        task);
+        task, events::node_kind::module);
     ASSERT_TRUE(added);
     EXPECT_EQ(added.value().content.steps.size(), 2u);
     EXPECT_EQ(added.value().content.subtasks.at(0).title, "S");
     EXPECT_EQ(added.value().rank, 1u);
-    expect_refused(add_task_body(body(R"({"title":"T","assignee":"bob"})"), task),
-                   "unknown field assignee");
+    EXPECT_EQ(added.value().under, events::node_kind::module);
+    expect_refused(
+        add_task_body(body(R"({"title":"T","assignee":"bob"})"), task, events::node_kind::module),
+        "unknown field assignee");
 
     auto effort = edit_node_body(body(R"({"estimated_minutes":60})"), task);
     ASSERT_TRUE(effort);
@@ -121,9 +123,9 @@ TEST(CommandBodies, TheTree) {
     // more is refused either way.
     const std::string longest(max_short_bytes, 't');
     const auto titled = [](const std::string& t) { return body(R"({"title":")" + t + R"("})"); };
-    EXPECT_TRUE(add_task_body(titled(longest), task));
+    EXPECT_TRUE(add_task_body(titled(longest), task, events::node_kind::task));
     EXPECT_TRUE(edit_node_body(titled(longest), task));
-    expect_refused(add_task_body(titled(longest + "t"), task), "title");
+    expect_refused(add_task_body(titled(longest + "t"), task, events::node_kind::task), "title");
     expect_refused(edit_node_body(titled(longest + "t"), task), "title");
 }
 

@@ -108,7 +108,7 @@ TEST_F(Determinism, ReplayGivesTheSameState) {
                 events::task_spec t;
                 t.title = "Task " + std::to_string(i);
                 t.steps.push_back({"", "step"});
-                c = add_task{any_node(), t, static_cast<std::uint32_t>(n(3))};
+                c = add_task{any_node(), t, static_cast<std::uint32_t>(n(3)), std::nullopt};
                 break;
             }
             case 18:

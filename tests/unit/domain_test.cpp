@@ -36,8 +36,10 @@ TEST_F(DomainTest, TheCreatorIsTheFirstSpaceAdmin) {
 TEST_F(DomainTest, OnlySpaceAdminsManageTheSpace) {
     EXPECT_EQ(code_of(when("contrib", rename_space{space_id{"s"}, "Mine"})),
               errc::permission_denied);
-    EXPECT_EQ(code_of(when("outsider", rename_space{space_id{"s"}, "Mine"})),
-              errc::permission_denied);
+    // To one who holds no role in it, the space does not exist.
+    auto outsider = when("outsider", rename_space{space_id{"s"}, "Mine"});
+    EXPECT_EQ(code_of(outsider), errc::not_found);
+    EXPECT_EQ(outsider.error().message, "space s does not exist");
     EXPECT_EQ(given("admin", rename_space{space_id{"s"}, "DC exit"}).size(), 1u);
     EXPECT_TRUE(given("admin", rename_space{space_id{"s"}, "DC exit"}).empty())
         << "no change, no event";
@@ -92,13 +94,38 @@ TEST_F(DomainTest, RolesAreGrantedWhereTheyBelong) {
     EXPECT_EQ(code_of(when("admin", revoke_role{space_id{"s"}, {}, user_id{"admin"}, {}})),
               errc::rule_refused)
         << "the last space admin stays";
+    // Nor may another role take the last space admin's place.
+    const auto demote = [](const char* who) {
+        return grant_role{space_id{"s"}, {}, user_id{who}, {}, role::space_contributor};
+    };
+    auto refused = when("admin", demote("admin"));
+    EXPECT_EQ(code_of(refused), errc::rule_refused);
+    EXPECT_EQ(refused.error().message, "a space keeps at least one space admin");
+    EXPECT_EQ(state.space(space_id{"s"})->members.users.at(user_id{"admin"}), role::space_admin);
+    // With a second space admin, either may step down.
+    given("admin", grant_role{space_id{"s"}, {}, user_id{"u"}, {}, role::space_admin});
+    given("admin", demote("admin"));
+    EXPECT_EQ(state.space(space_id{"s"})->members.users.at(user_id{"admin"}),
+              role::space_contributor);
+    EXPECT_EQ(code_of(when("u", demote("u"))), errc::rule_refused);
+}
+
+TEST_F(DomainTest, AnActorWhoseIdIsTooLongChangesNothing) {
+    const std::string longest(engine::limits{}.name_length, 'u');
+    given("admin", grant_role{space_id{"s"}, {}, user_id{longest}, {}, role::space_admin});
+    given(longest, rename_space{space_id{"s"}, "Renamed"});
+    const auto refused = when(longest + "u", rename_space{space_id{"s"}, "Again"});
+    EXPECT_EQ(code_of(refused), errc::invalid_argument);
+    EXPECT_EQ(refused.error().message, "the acting user's id is longer than 200 bytes");
+    EXPECT_EQ(state.space(space_id{"s"})->name, "Renamed");
 }
 
 TEST_F(DomainTest, ARevokedRoleStopsTheNextCommand) {
     given("contrib", change_task_status{task, task_status::in_progress, "", {}});
     given("admin", revoke_role{space_id{"s"}, journey, user_id{"contrib"}, {}});
+    // With no role left in the space, it is not there for them at all.
     EXPECT_EQ(code_of(when("contrib", change_task_status{task, task_status::planned, "", {}})),
-              errc::permission_denied);
+              errc::not_found);
 }
 
 // ---- templates and journeys ------------------------------------------------------------
@@ -199,12 +226,27 @@ TEST_F(DomainTest, AddEditMoveScopeAndDeleteNodes) {
     events::task_spec content;
     content.title = "Plan wave 1";
     content.subtasks.push_back({"", "Pick apps", "", {}, {}, {}, {}});
-    auto added = given("contrib", add_task{wave, content, std::nullopt});
+    auto added = given("contrib", add_task{wave, content, std::nullopt, std::nullopt});
     ASSERT_EQ(added.size(), 2u) << "the task and its subtask";
     const node_id plan = node(wave.value).children[0];
     EXPECT_EQ(node(plan.value).children.size(), 1u);
-    EXPECT_EQ(code_of(when("contrib", add_task{phase, content, std::nullopt})),
+    EXPECT_EQ(code_of(when("contrib", add_task{phase, content, std::nullopt, std::nullopt})),
               errc::invalid_argument);
+    // A parent of the kind the caller names, or nothing is added: a task
+    // is not a module, a module not a task.
+    const auto under = [&](const node_id& parent, node_kind kind) {
+        return when("contrib", add_task{parent, content, std::nullopt, kind});
+    };
+    auto not_a_module = under(plan, node_kind::module);
+    EXPECT_EQ(code_of(not_a_module), errc::invalid_argument);
+    EXPECT_EQ(not_a_module.error().message, plan.value + " is a task, not a module");
+    EXPECT_EQ(under(wave, node_kind::task).error().message,
+              wave.value + " is a module, not a task");
+    EXPECT_EQ(node(plan.value).children.size(), 1u);
+    events::task_spec check;
+    check.title = "Check the wave";
+    given("contrib", add_task{plan, check, std::nullopt, node_kind::task});
+    EXPECT_EQ(node(plan.value).children.size(), 2u) << "a subtask, under the task named";
     EXPECT_EQ(code_of(when("contrib", add_module{task, "x", "", std::nullopt})),
               errc::invalid_argument);
 
@@ -222,7 +264,7 @@ TEST_F(DomainTest, AddEditMoveScopeAndDeleteNodes) {
     EXPECT_EQ(code_of(when("contrib", delete_node{migrate})), errc::permission_denied);
     const auto before = j().task_count;
     given("jadmin", delete_node{migrate});
-    EXPECT_EQ(j().task_count, before - 2);
+    EXPECT_EQ(j().task_count, before - 3) << "the task and its two subtasks";
     EXPECT_FALSE(j().nodes.contains(plan));
 }
 
@@ -358,7 +400,7 @@ TEST_F(DomainTest, SubtaskStepAndDependencyCriteria) {
     // A dependency on an unfinished task blocks completion and shows as waiting.
     events::task_spec other;
     other.title = "Other task";
-    given("contrib", add_task{module, other, std::nullopt});
+    given("contrib", add_task{module, other, std::nullopt, std::nullopt});
     const node_id other_id = node(module.value).children.back();
     given("contrib", add_dependency{task, other_id});
     EXPECT_TRUE(is_waiting(j(), node(task.value)));
@@ -373,7 +415,7 @@ TEST_F(DomainTest, SubtaskStepAndDependencyCriteria) {
 TEST_F(DomainTest, DependenciesRefuseCyclesSelfAndStrangers) {
     events::task_spec t;
     t.title = "B";
-    given("contrib", add_task{module, t, std::nullopt});
+    given("contrib", add_task{module, t, std::nullopt, std::nullopt});
     const node_id b = node(module.value).children.back();
     given("contrib", add_dependency{task, b});
     EXPECT_TRUE(given("contrib", add_dependency{task, b}).empty());
@@ -465,7 +507,7 @@ TEST_F(DomainTest, HelpRequestsHaveALifecycleAndALimit) {
     given("contrib", request_help{journey, module.value, help_kind::full_service, "q"});
     EXPECT_EQ(
         code_of(when("outsider", request_help{journey, journey.value, help_kind::advice, "q"})),
-        errc::permission_denied);
+        errc::not_found);
 }
 
 TEST_F(DomainTest, TeamContributorsWorkOnlyOnTheirTeamsTasks) {
@@ -494,8 +536,9 @@ TEST_F(DomainTest, TheJourneyTaskLimitHolds) {
     bounds.tasks_per_journey = 3;
     events::task_spec t;
     t.title = "one more";
-    given("contrib", add_task{module, t, std::nullopt});
-    EXPECT_EQ(code_of(when("contrib", add_task{module, t, std::nullopt})), errc::limit_exceeded);
+    given("contrib", add_task{module, t, std::nullopt, std::nullopt});
+    EXPECT_EQ(code_of(when("contrib", add_task{module, t, std::nullopt, std::nullopt})),
+              errc::limit_exceeded);
 }
 
 }  // namespace

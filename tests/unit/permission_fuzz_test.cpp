@@ -183,7 +183,7 @@ class PermissionFuzzTest : public ::testing::Test {
                     "add module"};
         if (tasks.empty())
             return {add_task{pick(modules), task_spec{"", "Task", "", {}, {}, {}, {}, {}},
-                             std::nullopt},
+                             std::nullopt, std::nullopt},
                     need::work_in_journey,
                     jid,
                     {},
@@ -269,7 +269,7 @@ class PermissionFuzzTest : public ::testing::Test {
                         "add phase"};
             case 17:
                 return {add_task{pick(modules), task_spec{"", "Task", "", {}, {}, {}, {}, {}},
-                                 std::nullopt},
+                                 std::nullopt, std::nullopt},
                         need::work_in_journey,
                         jid,
                         {},
@@ -309,9 +309,9 @@ class PermissionFuzzTest : public ::testing::Test {
                         need::work_on_task, jid, task, "edit task"};
             case 26:
                 if (t.kind == events::node_kind::task)
-                    return {
-                        add_task{task, task_spec{"", "Sub", "", {}, {}, {}, {}, {}}, std::nullopt},
-                        need::work_on_task, jid, task, "add subtask"};
+                    return {add_task{task, task_spec{"", "Sub", "", {}, {}, {}, {}, {}},
+                                     std::nullopt, std::nullopt},
+                            need::work_on_task, jid, task, "add subtask"};
                 return {set_effort{task, 60, 30}, need::work_on_task, jid, task, "effort"};
             case 27:
                 if (!t.comments.empty()) {

@@ -101,9 +101,11 @@ TEST_F(PermissionMatrixTest, TeamMembersInheritTheTeamsRole) {
     with_only(role::journey_contributor);
     given("admin", create_team{space_id{"s"}, "Ops"});
     given("admin", add_team_member{team_id{"s.t1"}, user_id{"w"}});
+    // A team with no role gives its members none: the space is not there
+    // for them.
     EXPECT_EQ(
         decide(state, {user_id{"w"}, now, &bounds}, sample_of(action::edit_work)).error().code,
-        errc::permission_denied);
+        errc::not_found);
     given("admin", grant_role{space_id{"s"}, journey, {}, team_id{"s.t1"}, role::journey_admin});
     auto r = decide(state, {user_id{"w"}, now, &bounds}, sample_of(action::delete_work));
     ASSERT_TRUE(r);

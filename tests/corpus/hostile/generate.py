@@ -402,7 +402,8 @@ def roles():
     forbidden = "/problems/forbidden"
     out = []
     c = lambda n, user, method, path, body=None, expect=403: out.append(  # noqa: E731
-        case(n, expect, method, path, user, problem=forbidden if expect == 403 else None,
+        case(n, expect, method, path, user,
+             problem={403: forbidden, 404: "/problems/not-found", 409: "/problems/rule-refused"}.get(expect),
              **({"content_type": JSON, "body": body} if body is not None else {})))
     # bob holds space_contributor in the space.
     c("contributor-makes-self-space-admin", "bob", "PUT", "/v1/spaces/{space}/members/bob", '{"role":"space_admin"}')
@@ -436,12 +437,16 @@ def roles():
     c("team-contributor-assigns-self", "dave", "PUT", "/v1/tasks/{task}/assignee", '{"user":"dave"}')
     c("team-contributor-adds-phase", "dave", "POST", "/v1/journeys/{journey}/phases", '{"title":"P"}')
     c("team-contributor-makes-self-admin", "dave", "PUT", "/v1/journeys/{journey}/members/dave", '{"role":"journey_admin"}')
+    # alice is the space's only space admin: no role of hers takes that away.
+    c("last-admin-steps-down", "alice", "PUT", "/v1/spaces/{space}/members/alice",
+      '{"role":"space_contributor"}', expect=409)
+    c("last-admin-leaves", "alice", "DELETE", "/v1/spaces/{space}/members/alice", expect=409)
     # mallory holds no role anywhere.
-    c("outsider-makes-self-admin", "mallory", "PUT", "/v1/spaces/{space}/members/mallory", '{"role":"space_admin"}')
-    c("outsider-moves-task", "mallory", "POST", "/v1/tasks/{task}/status", '{"status":"in_progress"}')
-    c("outsider-comments", "mallory", "POST", "/v1/tasks/{task}/comments", '{"text":"hi"}')
-    c("outsider-creates-journey", "mallory", "POST", "/v1/spaces/{space}/journeys", '{"name":"Mine"}')
-    c("outsider-joins-team", "mallory", "PUT", "/v1/teams/{team}/members/mallory")
+    c("outsider-makes-self-admin", "mallory", "PUT", "/v1/spaces/{space}/members/mallory", '{"role":"space_admin"}', expect=404)
+    c("outsider-moves-task", "mallory", "POST", "/v1/tasks/{task}/status", '{"status":"in_progress"}', expect=404)
+    c("outsider-comments", "mallory", "POST", "/v1/tasks/{task}/comments", '{"text":"hi"}', expect=404)
+    c("outsider-creates-journey", "mallory", "POST", "/v1/spaces/{space}/journeys", '{"name":"Mine"}', expect=404)
+    c("outsider-joins-team", "mallory", "PUT", "/v1/teams/{team}/members/mallory", expect=404)
     c("outsider-reads-space", "mallory", "GET", "/v1/spaces/{space}", expect=404)
     c("outsider-reads-journey", "mallory", "GET", "/v1/journeys/{journey}", expect=404)
     c("outsider-reads-task", "mallory", "GET", "/v1/tasks/{task}", expect=404)
@@ -473,26 +478,29 @@ def other_space():
     c("read-history-journey", 404, "GET", "/v1/events?journey={other_journey}")
     c("read-history-task", 404, "GET", "/v1/events?task={other_task}")
     c("download-artifact", 404, "GET", "/v1/tasks/{other_task}/artifacts/x.txt")
-    c("move-task", 403, "POST", "/v1/tasks/{other_task}/status", '{"status":"in_progress"}')
-    c("comment", 403, "POST", "/v1/tasks/{other_task}/comments", '{"text":"hi"}')
-    c("rename-space", 403, "PATCH", "/v1/spaces/{other_space}", '{"name":"Mine"}')
-    c("grant-self", 403, "PUT", "/v1/spaces/{other_space}/members/alice", '{"role":"space_admin"}')
-    c("grant-self-journey", 403, "PUT", "/v1/journeys/{other_journey}/members/alice", '{"role":"journey_admin"}')
-    c("copy-journey", 403, "POST", "/v1/journeys/{other_journey}/copies", '{"name":"Mine"}')
-    c("add-module", 403, "POST", "/v1/phases/{other_phase}/modules", '{"title":"M"}')
-    c("add-task", 403, "POST", "/v1/modules/{other_module}/tasks", '{"title":"T"}')
-    c("delete-team", 403, "DELETE", "/v1/teams/{other_team}")
-    c("join-team", 403, "PUT", "/v1/teams/{other_team}/members/alice")
-    c("upload", 403, "PUT", "/v1/tasks/{other_task}/artifacts/x.txt")
+    c("move-task", 404, "POST", "/v1/tasks/{other_task}/status", '{"status":"in_progress"}')
+    c("comment", 404, "POST", "/v1/tasks/{other_task}/comments", '{"text":"hi"}')
+    c("rename-space", 404, "PATCH", "/v1/spaces/{other_space}", '{"name":"Mine"}')
+    c("grant-self", 404, "PUT", "/v1/spaces/{other_space}/members/alice", '{"role":"space_admin"}')
+    c("grant-self-journey", 404, "PUT", "/v1/journeys/{other_journey}/members/alice", '{"role":"journey_admin"}')
+    c("copy-journey", 404, "POST", "/v1/journeys/{other_journey}/copies", '{"name":"Mine"}')
+    c("add-module", 404, "POST", "/v1/phases/{other_phase}/modules", '{"title":"M"}')
+    c("add-task", 404, "POST", "/v1/modules/{other_module}/tasks", '{"title":"T"}')
+    c("delete-team", 404, "DELETE", "/v1/teams/{other_team}")
+    c("join-team", 404, "PUT", "/v1/teams/{other_team}/members/alice")
+    c("upload", 404, "PUT", "/v1/tasks/{other_task}/artifacts/x.txt")
     c("depend-on-other-space", 404, "POST", "/v1/tasks/{task}/dependencies", '{"depends_on":"{other_task}"}')
     c("assign-other-team", 404, "PUT", "/v1/tasks/{task}/assignee", '{"team":"{other_team}"}')
     c("grant-other-team", 404, "PUT", "/v1/journeys/{journey}/teams/{other_team}", '{"role":"journey_contributor"}')
-    c("other-team-in-space", 403, "PUT", "/v1/teams/{other_team}/role", '{"role":"space_admin"}')
+    c("other-team-in-space", 404, "PUT", "/v1/teams/{other_team}/role", '{"role":"space_admin"}')
     c("help-on-other-task", 400, "POST", "/v1/journeys/{journey}/help-requests",
       '{"kind":"advice","description":"d","target":"{other_task}"}')
+    c("task-under-a-task", 400, "POST", "/v1/modules/{task}/tasks", '{"title":"T"}')
+    c("subtask-under-a-module", 400, "POST", "/v1/tasks/{module}/subtasks", '{"title":"S"}')
+    c("task-under-a-phase", 400, "POST", "/v1/modules/{phase}/tasks", '{"title":"T"}')
     c("eve-reads-space", 404, "GET", "/v1/spaces/{space}", user="eve")
-    c("eve-moves-task", 403, "POST", "/v1/tasks/{task}/status", '{"status":"in_progress"}', user="eve")
-    c("eve-grants-self", 403, "PUT", "/v1/spaces/{space}/members/eve", '{"role":"space_admin"}', user="eve")
+    c("eve-moves-task", 404, "POST", "/v1/tasks/{task}/status", '{"status":"in_progress"}', user="eve")
+    c("eve-grants-self", 404, "PUT", "/v1/spaces/{space}/members/eve", '{"role":"space_admin"}', user="eve")
     c("eve-depends-across", 404, "POST", "/v1/tasks/{other_task}/dependencies", '{"depends_on":"{task}"}', user="eve")
     for n, task in {"no-such-node": "{space}.j1.n999999", "no-such-journey": "{space}.j999.n1",
                     "bare-word": "nothing", "dots": "..", "space-only": "{space}",
