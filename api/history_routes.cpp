@@ -91,6 +91,30 @@ void history_route(const history_deps& deps, const http_request& req, const prin
 
     auto page = projections::query_audit_index(deps.db, deps.audit_index(), q);
     if (!page) return respond(to_response(problem_for(page.error())));
+    // A first page with nothing on it: a journey or task named that the
+    // history has never seen does not exist (one whose events the other
+    // conditions leave out is an empty page).
+    if (page.value().hits.empty() && !page.value().next_cursor && q.after_cursor.empty()) {
+        // Whether a query for the one id `name` sets finds nothing at all.
+        const auto never_seen = [&](const auto& name) -> result<bool> {
+            projections::audit_query only;
+            name(only);
+            only.limit = 1;
+            auto seen = projections::query_audit_index(deps.db, deps.audit_index(), only);
+            if (!seen) return failure(seen.error());
+            return seen.value().hits.empty() && !seen.value().next_cursor;
+        };
+        if (!q.journey.empty()) {
+            auto unknown = never_seen([&](auto& only) { only.journey = q.journey; });
+            if (!unknown) return respond(to_response(problem_for(unknown.error())));
+            if (unknown.value()) return respond(not_readable("journey", q.journey.value));
+        }
+        if (!q.task.empty()) {
+            auto unknown = never_seen([&](auto& only) { only.task = q.task; });
+            if (!unknown) return respond(to_response(problem_for(unknown.error())));
+            if (unknown.value()) return respond(not_readable("task", q.task.value));
+        }
+    }
     // {"events":[CloudEvent...],"next":cursor or null}, written as text.
     http_response answer;
     std::string& body = answer.body;

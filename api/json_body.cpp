@@ -25,10 +25,22 @@ bool has_any_control_character(std::string_view s) {
     return std::any_of(s.begin(), s.end(), is_control);
 }
 
-std::variant<boost::json::object, problem> json_object_body(const http_request& req) {
+std::string media_type_of(const http_request& req) {
     const auto* type = req.header("content-type");
-    const std::string_view media = type ? std::string_view(*type).substr(0, type->find(';')) : "";
-    if (media != "application/json")
+    if (!type) return {};
+    std::string_view media = std::string_view(*type).substr(0, type->find(';'));
+    const auto first = media.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return {};
+    media = media.substr(first, media.find_last_not_of(" \t") - first + 1);
+    std::string out(media);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    });
+    return out;
+}
+
+std::variant<boost::json::object, problem> json_object_body(const http_request& req) {
+    if (media_type_of(req) != "application/json")
         return make_problem(415, "/problems/unsupported-media-type", "Send application/json",
                             "the body must be application/json");
     boost::json::parse_options options;

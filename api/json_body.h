@@ -30,6 +30,11 @@ inline constexpr std::size_t max_id_bytes = 256;
 // The body as a JSON object, or the problem to answer (415 or 400).
 std::variant<boost::json::object, problem> json_object_body(const http_request& req);
 
+// The media type a Content-Type header names, lowercased, without its
+// parameters and surrounding spaces (media types are case-insensitive);
+// empty without the header.
+std::string media_type_of(const http_request& req);
+
 // Whether text holds a control character other than a tab or a line break
 // (NUL, ESC, DEL, …), which no text the API takes may hold.
 bool has_control_character(std::string_view s);

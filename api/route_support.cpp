@@ -62,6 +62,7 @@ std::variant<query_params, http_response> parse_query(std::string_view target,
         auto value =
             percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
         if (!value) return bad_parameter(*name + " is not percent-encoded correctly");
+        if (value->empty()) return bad_parameter(*name + " has no value");
         if (out.contains(*name)) return bad_parameter(*name + " is given more than once");
         out.emplace(std::move(*name), std::move(*value));
     }
@@ -70,7 +71,7 @@ std::variant<query_params, http_response> parse_query(std::string_view target,
 
 std::optional<std::string> query_value(const query_params& p, std::string_view name) {
     auto it = p.find(name);
-    if (it == p.end() || it->second.empty()) return std::nullopt;
+    if (it == p.end()) return std::nullopt;
     return it->second;
 }
 

@@ -37,13 +37,13 @@ using query_params = std::map<std::string, std::string, std::less<>>;
 
 // The query string's parameters, percent-decoded ('+' stays a plus, so that
 // an unescaped time offset such as +02:00 survives). A parameter not in
-// `known`, a repeated or an undecodable one is a problem naming it and the
-// resource (`of`).
+// `known`, a repeated or an undecodable one, or one with no value, is a
+// problem naming it and the resource (`of`).
 std::variant<query_params, http_response> parse_query(std::string_view target,
                                                       std::span<const std::string_view> known,
                                                       std::string_view of);
 
-// A parameter's value; an empty value is the same as leaving it out.
+// A parameter's value, if given (parse_query gives none empty).
 std::optional<std::string> query_value(const query_params& p, std::string_view name);
 
 }  // namespace migops::api

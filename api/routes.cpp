@@ -427,13 +427,11 @@ void upload(const route_deps& deps, const http_request& req, const node_id& task
     }
     auto media = engine::detect_media_type(name, file->head());
     if (!media) return fail(respond, media.error());
-    if (const auto* declared = req.header("content-type")) {
-        const std::string_view d = std::string_view(*declared).substr(0, declared->find(';'));
-        if (d != "application/octet-stream" && d != media.value())
-            return respond(to_response(make_problem(
-                415, "/problems/unsupported-media-type", "The content type does not match",
-                "the file is " + media.value() + ", not " + std::string(d))));
-    }
+    if (const auto d = media_type_of(req);
+        !d.empty() && d != "application/octet-stream" && d != media.value())
+        return respond(to_response(make_problem(415, "/problems/unsupported-media-type",
+                                                "The content type does not match",
+                                                "the file is " + media.value() + ", not " + d)));
     auto blob = file->commit();
     if (!blob) return fail(respond, blob.error());
     submit(

@@ -79,6 +79,11 @@ TEST_F(ApiTest, BadBodiesAreRefusedWithTheirProblem) {
     const std::string json = "Content-Type: application/json";
     auto text = post("/v1/spaces", R"({"name":"x"})", {"Content-Type: text/plain", alice});
     EXPECT_EQ(text.status, 415);
+    EXPECT_EQ(post("/v1/spaces", R"({"name":"x"})", {alice}).status, 415) << "no content type";
+    // Media types are case-insensitive, and spaces around one do not matter.
+    auto upper = post("/v1/spaces", R"({"name":"Upper"})",
+                      {"Content-Type: Application/JSON ; charset=utf-8", alice});
+    EXPECT_EQ(upper.status, 201) << upper.body;
     auto broken = post("/v1/spaces", R"({"name":)", {json, alice});
     EXPECT_EQ(broken.status, 400);
     EXPECT_EQ(type_of(broken), "/problems/invalid-json");

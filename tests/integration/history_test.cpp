@@ -178,6 +178,9 @@ TEST_F(HistoryTest, BadParametersAreNamed) {
         {"/v1/events?colour=blue", "colour"},
         {"/v1/events?space=a&space=b", "space"},
         {"/v1/events?actor=%zz", "actor"},
+        {"/v1/events?space=", "space has no value"},
+        {"/v1/events?limit=", "limit has no value"},
+        {"/v1/events?space=" + id + "&type", "type has no value"},
     };
     for (const auto& [path, name] : cases) {
         auto r = get(path, alice);
@@ -333,8 +336,8 @@ TEST_F(HistoryTest, AsOfReadsGiveTheBoardAndTheMembersAsTheyWere) {
         {"as_of=yesterday", "as_of must be an RFC 3339 date-time"},
         {"as_of_position=-1", "as_of_position must be a non-negative integer"},
         {"as_of_position=1x", "as_of_position must be a non-negative integer"},
-        {"as_of_position=", "give as_of (an RFC 3339 date-time) or as_of_position"},
-        {"as_of=", "give as_of (an RFC 3339 date-time) or as_of_position"},
+        {"as_of_position=", "as_of_position has no value"},
+        {"as_of=", "as_of has no value"},
         {"as_of_position=99999999999999999999", "as_of_position must be a non-negative integer"},
         {"as_of_position=" + std::to_string(seen.back().pos + 1000000),
          "is after the last event of the partition"},
@@ -358,6 +361,19 @@ TEST_F(HistoryTest, AsOfReadsGiveTheBoardAndTheMembersAsTheyWere) {
         404);
     EXPECT_EQ(get("/v1/spaces/" + s + "/members", carol).status, 404);
     EXPECT_EQ(events_of(get("/v1/events?space=" + s + "&limit=1000", alice)).size(), events);
+
+    // A journey or task the history has never seen does not exist, in a
+    // space one may read too; one whose events the filters leave out is an
+    // empty page.
+    for (const auto& query : {"journey=" + s + ".j99", "task=" + j + ".n999999",
+                              "task=" + j + ".n999999&type=space.renamed"}) {
+        auto r = get("/v1/events?" + query, alice);
+        EXPECT_EQ(r.status, 404) << query << " " << r.body;
+        EXPECT_EQ(problem_type(r), "/problems/not-found") << query;
+    }
+    EXPECT_FALSE(events_of(get("/v1/events?task=" + task, alice)).empty());
+    EXPECT_TRUE(events_of(get("/v1/events?task=" + task + "&type=space.renamed", alice)).empty());
+    EXPECT_TRUE(events_of(get("/v1/events?journey=" + j + "&type=space.renamed", alice)).empty());
 }
 
 }  // namespace

@@ -187,7 +187,7 @@ TEST_F(JourneyTest, AWholeJourneyOverHttpSurvivesAKill) {
         call("PUT", path + "/artifacts/" + name, bob, pdf, {"Content-Type: text/csv"});
     EXPECT_EQ(mislabelled.status, 415) << mislabelled.body;
     auto uploaded =
-        call("PUT", path + "/artifacts/" + name, bob, pdf, {"Content-Type: application/pdf"});
+        call("PUT", path + "/artifacts/" + name, bob, pdf, {"Content-Type: Application/PDF"});
     ASSERT_EQ(uploaded.status, 200) << uploaded.body;
     auto files = parse(uploaded).at("artifacts").as_array();
     ASSERT_EQ(files.size(), 1u);
