@@ -84,6 +84,17 @@ TEST_F(ApiTest, BadBodiesAreRefusedWithTheirProblem) {
     auto upper = post("/v1/spaces", R"({"name":"Upper"})",
                       {"Content-Type: Application/JSON ; charset=utf-8", alice});
     EXPECT_EQ(upper.status, 201) << upper.body;
+    // A key given twice in one object, at any depth, is refused: which of
+    // its values would be meant is not known.
+    for (const auto* body :
+         {R"({"name":"A","name":"B"})", R"({"name":"A","description":"x","name":"A"})"}) {
+        auto twice = post("/v1/spaces", body, {json, alice});
+        EXPECT_EQ(twice.status, 400) << body;
+        EXPECT_EQ(type_of(twice), "/problems/invalid-argument") << body;
+        EXPECT_NE(twice.body.find(R"(the key \"name\" is given twice in one object)"),
+                  std::string::npos)
+            << twice.body;
+    }
     auto broken = post("/v1/spaces", R"({"name":)", {json, alice});
     EXPECT_EQ(broken.status, 400);
     EXPECT_EQ(type_of(broken), "/problems/invalid-json");

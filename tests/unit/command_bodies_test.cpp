@@ -201,4 +201,32 @@ TEST(CommandBodies, TemplatesHoldNoControlCharacters) {
 }
 
 }  // namespace
+TEST(JsonBody, AKeyGivenTwiceInOneObjectIsRefusedAtAnyDepth) {
+    const auto parsed = [](std::string body, std::string type = "application/json") {
+        api::http_request req;
+        req.headers.emplace_back("content-type", std::move(type));
+        req.body = std::move(body);
+        return api::json_object_body(req);
+    };
+    const auto refused = [&](const std::string& body) -> std::string {
+        auto r = parsed(body);
+        if (const auto* p = std::get_if<api::problem>(&r)) return p->detail;
+        return "";
+    };
+    EXPECT_EQ(refused(R"({"a":1,"a":1})"), R"(the key "a" is given twice in one object)");
+    EXPECT_EQ(refused(R"({"a":{"b":[{"c":1,"d":2,"c":3}]}})"),
+              R"(the key "c" is given twice in one object)");
+    EXPECT_EQ(refused(R"({"ab":1,"ab":2})"), R"(the key "ab" is given twice in one object)")
+        << "keys are compared as they decode";
+    // The same key in two objects, or once as a key and once as a value, is fine.
+    for (const auto* body : {R"({"a":{"k":1},"b":{"k":2}})", R"({"a":[{"k":1},{"k":2}]})",
+                             R"({"k":"k","a":{"k":{"k":null}}})"}) {
+        auto r = parsed(body);
+        ASSERT_TRUE(std::holds_alternative<boost::json::object>(r)) << body;
+    }
+    EXPECT_EQ(std::get<boost::json::object>(parsed(R"({"x":1})", "Application/JSON; charset=utf-8"))
+                  .at("x"),
+              1);
+}
+
 }  // namespace migops::api
