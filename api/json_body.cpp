@@ -1,12 +1,11 @@
 #include "api/json_body.h"
 
 #include <algorithm>
-#include <set>
-#include <vector>
 
-#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
+
+#include "events/json_keys.h"
 
 namespace migops::api {
 
@@ -42,75 +41,6 @@ std::string media_type_of(const http_request& req) {
     return out;
 }
 
-namespace {
-
-// A parse of a JSON text that looks for an object naming one key twice
-// (the value a body is parsed into keeps only the last of them, so such a
-// body would be taken with one of its two values, silently).
-class duplicate_keys {
-  public:
-    using error_code = boost::system::error_code;
-    static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
-    static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
-    static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
-    static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
-
-    // The first key found twice in one object, if any.
-    std::optional<std::string> twice;
-
-    bool on_document_begin(error_code&) { return true; }
-    bool on_document_end(error_code&) { return true; }
-    bool on_array_begin(error_code&) { return true; }
-    bool on_array_end(std::size_t, error_code&) { return true; }
-    bool on_object_begin(error_code&) {
-        objects_.emplace_back();
-        return true;
-    }
-    bool on_object_end(std::size_t, error_code&) {
-        objects_.pop_back();
-        return true;
-    }
-    bool on_string_part(boost::json::string_view, std::size_t, error_code&) { return true; }
-    bool on_string(boost::json::string_view, std::size_t, error_code&) { return true; }
-    bool on_key_part(boost::json::string_view s, std::size_t, error_code&) {
-        key_.append(s.data(), s.size());
-        return true;
-    }
-    bool on_key(boost::json::string_view s, std::size_t, error_code& ec) {
-        key_.append(s.data(), s.size());
-        if (!objects_.back().insert(key_).second) {
-            twice = std::move(key_);
-            ec = boost::json::error::syntax;  // stops the parse
-            return false;
-        }
-        key_.clear();
-        return true;
-    }
-    bool on_number_part(boost::json::string_view, error_code&) { return true; }
-    bool on_int64(std::int64_t, boost::json::string_view, error_code&) { return true; }
-    bool on_uint64(std::uint64_t, boost::json::string_view, error_code&) { return true; }
-    bool on_double(double, boost::json::string_view, error_code&) { return true; }
-    bool on_bool(bool, error_code&) { return true; }
-    bool on_null(error_code&) { return true; }
-    bool on_comment_part(boost::json::string_view, error_code&) { return true; }
-    bool on_comment(boost::json::string_view, error_code&) { return true; }
-
-  private:
-    std::vector<std::set<std::string, std::less<>>> objects_;  // the keys of each open object
-    std::string key_;
-};
-
-// The first key that an object of the (valid) JSON text names twice.
-std::optional<std::string> key_given_twice(std::string_view text,
-                                           const boost::json::parse_options& options) {
-    boost::json::basic_parser<duplicate_keys> scan(options);
-    boost::system::error_code ec;
-    scan.write_some(false, text.data(), text.size(), ec);
-    return scan.handler().twice;
-}
-
-}  // namespace
-
 std::variant<boost::json::object, problem> json_object_body(const http_request& req) {
     if (media_type_of(req) != "application/json")
         return make_problem(415, "/problems/unsupported-media-type", "Send application/json",
@@ -125,7 +55,7 @@ std::variant<boost::json::object, problem> json_object_body(const http_request& 
     if (!v.is_object())
         return make_problem(400, "/problems/invalid-json", "The body is not valid JSON",
                             "the body must be a JSON object");
-    if (auto twice = key_given_twice(req.body, options))
+    if (auto twice = events::key_given_twice(req.body, max_json_depth))
         return problem_for(make_error(errc::invalid_argument,
                                       "the key \"" + *twice + "\" is given twice in one object"));
     return std::move(v.as_object());

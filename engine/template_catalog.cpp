@@ -5,9 +5,11 @@
 #include <sstream>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "events/fields.h"
+#include "events/json_keys.h"
 
 namespace migops::engine {
 
@@ -77,6 +79,9 @@ result<events::template_spec> parse_template(std::string_view json, std::string_
     if (ec)
         return failure(errc::invalid_argument,
                        std::string(origin) + ": not JSON (" + ec.message() + ")");
+    if (auto twice = events::key_given_twice(json, boost::json::parse_options{}.max_depth))
+        return failure(errc::invalid_argument, std::string(origin) + ": the key \"" + *twice +
+                                                   "\" is given twice in one object");
     events::template_spec t;
     try {
         events::from_json_value(v, t, "template");

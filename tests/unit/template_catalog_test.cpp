@@ -42,6 +42,13 @@ TEST(TemplateCatalog, BadTemplatesAreRefusedWithTheirOrigin) {
     EXPECT_NE(
         parse_template("[]", "b.json").error().message.find("b.json: template must be an object"),
         std::string::npos);
+    // A key given twice is refused before the template is read: which value
+    // is meant is not known.
+    auto text = template_to_json(builtin_templates().value()[0]);
+    text.insert(text.find('{') + 1, R"("name":"Shadow",)");
+    auto twice = parse_template(text, "d.json");
+    ASSERT_FALSE(twice);
+    EXPECT_EQ(twice.error().message, R"(d.json: the key "name" is given twice in one object)");
     auto missing = parse_template(R"({"template_id":"x","version":"1"})", "c.json");
     ASSERT_FALSE(missing);
     EXPECT_NE(missing.error().message.find("template.name is missing"), std::string::npos)
