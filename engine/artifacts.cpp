@@ -192,6 +192,21 @@ class file_blob_store final : public blob_store {
 
 }  // namespace
 
+bool is_evidence_media_type(std::string_view media_type) {
+    return std::any_of(allowed_types.begin(), allowed_types.end(),
+                       [&](const file_type& t) { return t.media_type == media_type; });
+}
+
+std::string evidence_media_types() {
+    std::string out;
+    for (const auto& t : allowed_types) {
+        if (out.find(t.media_type) != std::string::npos) continue;  // jpeg and jpg
+        if (!out.empty()) out += ", ";
+        out += t.media_type;
+    }
+    return out;
+}
+
 result<std::string> detect_media_type(std::string_view name, std::string_view head) {
     const auto dot = name.rfind('.');
     std::string ext = dot == std::string_view::npos ? "" : std::string(name.substr(dot + 1));

@@ -24,6 +24,12 @@ namespace migops::engine {
 // them.
 result<std::string> detect_media_type(std::string_view name, std::string_view head);
 
+// Whether a file of that media type may be uploaded: what an artifact
+// criterion may ask for.
+bool is_evidence_media_type(std::string_view media_type);
+// Those media types, comma-separated, for messages.
+std::string evidence_media_types();
+
 struct blob_info {
     std::string sha256;  // 64 lower-case hex digits
     std::uint64_t size = 0;

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "engine/alerts.h"
+#include "engine/artifacts.h"
 #include "engine/permissions.h"
 #include "events/codec.h"
 #include "events/utf8.h"
@@ -220,6 +221,13 @@ result<void> decider::check_criteria(const std::vector<ev::criterion_spec>& crit
         if (k.kind == ev::criterion_kind::artifact && k.pattern.empty() && k.media_types.empty())
             return failure(errc::invalid_argument,
                            "an artifact criterion needs a pattern or media types");
+        for (const auto& m : k.media_types) {
+            if (auto r = text("criterion media type", m, lim_.name_length, true); !r) return r;
+            if (!is_evidence_media_type(m))
+                return failure(errc::invalid_argument, "criterion media type " + m +
+                                                           " is not one a file may have (" +
+                                                           evidence_media_types() + ")");
+        }
         if (to_string(k.kind).empty())
             return failure(errc::invalid_argument, "unknown criterion kind");
     }

@@ -279,6 +279,20 @@ TEST_F(DomainTest, NewCriteriaGetIdsAndCompletedTasksKeepTheirs) {
                                                 std::nullopt, criteria})),
               errc::invalid_argument)
         << "an artifact criterion needs a pattern or media types";
+    // Only a media type a file may have: any other could never be met.
+    criteria.back().media_types = {"application/x-foo"};
+    auto never = when("contrib", edit_node{task, std::nullopt, std::nullopt, std::nullopt,
+                                           std::nullopt, criteria});
+    EXPECT_EQ(code_of(never), errc::invalid_argument);
+    EXPECT_EQ(never.error().message.rfind("criterion media type application/x-foo is not one a "
+                                          "file may have (text/csv, text/plain, application/pdf",
+                                          0),
+              0u)
+        << never.error().message;
+    criteria.back().media_types = {"application/pdf", "image/png"};
+    given("contrib",
+          edit_node{task, std::nullopt, std::nullopt, std::nullopt, std::nullopt, criteria});
+    EXPECT_EQ(node(task.value).criteria.back().media_types.size(), 2u);
 }
 
 // ---- tasks ----------------------------------------------------------------------------------
