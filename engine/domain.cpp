@@ -19,6 +19,18 @@ namespace {
 
 const limits default_limits{};
 
+// A link a browser follows to a web page: http or https, whatever the case
+// of the scheme (javascript:, data: and the like run in the page instead).
+bool is_web_url(std::string_view url) {
+    const auto scheme_is = [&](std::string_view scheme) {
+        return url.size() > scheme.size() &&
+               std::equal(scheme.begin(), scheme.end(), url.begin(), [](char a, char b) {
+                   return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
+               });
+    };
+    return scheme_is("http://") || scheme_is("https://");
+}
+
 constexpr std::size_t max_artifact_name = 255;
 constexpr std::size_t max_tool_length = 200;
 constexpr std::size_t max_url_length = 2000;
@@ -242,6 +254,8 @@ result<void> decider::check_content(const ev::task_spec& t, bool subtask) const 
     for (const auto& l : t.links) {
         if (auto r = text("link title", l.title, lim_.title_length, false); !r) return r;
         if (auto r = text("link url", l.url, max_url_length, true); !r) return r;
+        if (!is_web_url(l.url))
+            return failure(errc::invalid_argument, "link url must start with http:// or https://");
     }
     if (auto r = check_criteria(t.criteria); !r) return r;
     for (const auto& st : t.steps)
@@ -429,6 +443,18 @@ result<decision> decider::operator()(const publish_template& c) {
         return failure(r.error());
     if (auto r = text("template name", t.name, lim_.name_length, true); !r)
         return failure(r.error());
+    // Both are named in URLs and file names (GET /v1/templates/{id}?version=,
+    // <id>-<version>.json).
+    for (const auto& [what, v] : {std::pair{"template id", &t.template_id},
+                                  std::pair{"template version", &t.template_version}})
+        if (!std::all_of(v->begin(), v->end(), [](char ch) {
+                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+            }))
+            return failure(errc::invalid_argument,
+                           std::string(what) + " may hold only letters, digits, '.', '_' and '-'");
+    if (t.phases.empty())
+        return failure(errc::invalid_argument, "a template has at least one phase");
     std::uint32_t tasks = 0;
     for (const auto& p : t.phases) {
         if (auto r = text("phase title", p.title, lim_.title_length, true); !r)

@@ -295,6 +295,26 @@ TEST_F(DomainTest, NewCriteriaGetIdsAndCompletedTasksKeepTheirs) {
     EXPECT_EQ(node(task.value).criteria.back().media_types.size(), 2u);
 }
 
+TEST_F(DomainTest, LinksLeadToWebPagesOnly) {
+    const auto with_link = [](std::string url) {
+        events::task_spec t;
+        t.title = "Read the guide";
+        t.links.push_back({"Guide", std::move(url)});
+        return t;
+    };
+    for (const auto* url : {"javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x",
+                            "//example.com/x", "example.com", "http://", "ftp://example.com"}) {
+        auto refused =
+            when("contrib", add_task{module, with_link(url), std::nullopt, std::nullopt});
+        EXPECT_EQ(code_of(refused), errc::invalid_argument) << url;
+        EXPECT_EQ(refused.error().message, "link url must start with http:// or https://") << url;
+    }
+    const auto children = node(module.value).children.size();
+    for (const auto* url : {"https://docs.example.com/guide", "HTTP://example.com"})
+        given("contrib", add_task{module, with_link(url), std::nullopt, std::nullopt});
+    EXPECT_EQ(node(module.value).children.size(), children + 2);
+}
+
 // ---- tasks ----------------------------------------------------------------------------------
 
 TEST_F(DomainTest, AssigneesMustBeMembers) {

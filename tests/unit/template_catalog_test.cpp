@@ -59,6 +59,25 @@ TEST(TemplateCatalog, BadTemplatesAreRefusedWithTheirOrigin) {
     ASSERT_FALSE(invalid);
     EXPECT_NE(invalid.error().message.find("title is required"), std::string::npos)
         << invalid.error().message;
+    // Ids and versions are named in URLs and file names; a template has work in it.
+    const auto refused = [](const events::template_spec& spec) {
+        auto r = parse_template(template_to_json(spec), "e.json");
+        return r ? std::string() : r.error().message;
+    };
+    auto slashed = builtin_templates().value()[0];
+    slashed.template_id = "a b/../c";
+    EXPECT_EQ(refused(slashed),
+              "e.json: template id may hold only letters, digits, '.', '_' and '-'");
+    auto spaced = builtin_templates().value()[0];
+    spaced.template_version = "v 1 / 2";
+    EXPECT_EQ(refused(spaced),
+              "e.json: template version may hold only letters, digits, '.', '_' and '-'");
+    auto empty = builtin_templates().value()[0];
+    empty.phases.clear();
+    EXPECT_EQ(refused(empty), "e.json: a template has at least one phase");
+    auto fine = builtin_templates().value()[0];
+    fine.template_id = "Rehost_Migration-2.x";
+    EXPECT_EQ(refused(fine), "");
 }
 
 TEST(TemplateCatalog, LoadsADirectoryOfTemplates) {
