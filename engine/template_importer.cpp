@@ -293,6 +293,12 @@ md_module split_markdown(std::string_view text, const notes& n) {
         if (level == 2)
             n.warn(where + ": '" + std::string(line) +
                    "' is not a '## Task N:' heading; kept as text");
+        else if (level != 0 && doc.blocks.empty())
+            n.warn(where + ": heading '" + std::string(line) +
+                   "' before the first '## Task N:' kept in the module description");
+        else if (level == 3 || level > 4)
+            n.warn(where + ": heading '" + std::string(line) +
+                   "' is not a '#### ' section heading; kept as text");
         if (doc.blocks.empty()) {
             if (!seen_module && !trim(line).empty() && !warned_before_module) {
                 n.warn(where + ": text before the '# Module:' heading kept as module description");

@@ -550,7 +550,9 @@ TEST(template_importer_errors, broken_files_next_to_good_ones_give_warnings) {
         "## Task 9: Subtask 1: Orphan\n");
     write_file(name / "Assess" / "Broken" / "tasks.md", "\x81\x82 not markdown at all\n");
     write_file(name / "Assess" / "Good" / "screenshot.png", "\x89PNG");
-    write_file(name / "Zeta" / "Other" / "tasks.md", "## Task 1: Only\n");
+    write_file(name / "Zeta" / "Other" / "tasks.md",
+               "# Module: Other\nAbout it.\n### Subtask 1: Orphan\n## Task 1: Only\n"
+               "### Steps\nkept\n");
     write_file(dir.path() / "My-Template" / "CHANGELOG.md", "changes");
     fs::create_directories(name / "Assess" / "Missing");
 
@@ -586,7 +588,11 @@ TEST(template_importer_errors, broken_files_next_to_good_ones_give_warnings) {
         {"Good/tasks.md", "unknown section '#### Notes'"},
         {"Good/tasks.md", "subtask dropped"},
         {"Good/tasks.md", "sorted by number"},
-        {"Zeta/Other/tasks.md", "no '# Module:' heading"},
+        {"Zeta/Other/tasks.md",
+         "line 3: heading '### Subtask 1: Orphan' before the first '## Task N:' kept in the "
+         "module description"},
+        {"Zeta/Other/tasks.md",
+         "line 5: heading '### Steps' is not a '#### ' section heading; kept as text"},
         {"v3", "no readme"},
         {"v3", "'Zeta' is not a known migration phase"},
     };
