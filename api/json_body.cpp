@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/parse_options.hpp>
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/trim.hpp>
 
-#include "events/json_keys.h"
+#include "events/json_parse.h"
 
 namespace migops::api {
 
@@ -30,35 +30,24 @@ bool has_any_control_character(std::string_view s) {
 std::string media_type_of(const http_request& req) {
     const auto* type = req.header("content-type");
     if (!type) return {};
-    std::string_view media = std::string_view(*type).substr(0, type->find(';'));
-    const auto first = media.find_first_not_of(" \t");
-    if (first == std::string_view::npos) return {};
-    media = media.substr(first, media.find_last_not_of(" \t") - first + 1);
-    std::string out(media);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-        return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    });
-    return out;
+    auto media = boost::algorithm::trim_copy(type->substr(0, type->find(';')));
+    boost::algorithm::to_lower(media);
+    return media;
 }
 
 std::variant<boost::json::object, problem> json_object_body(const http_request& req) {
     if (media_type_of(req) != "application/json")
         return make_problem(415, "/problems/unsupported-media-type", "Send application/json",
                             "the body must be application/json");
-    boost::json::parse_options options;
-    options.max_depth = max_json_depth;
-    boost::system::error_code ec;
-    auto v = boost::json::parse(req.body, ec, {}, options);
-    if (ec)
+    auto parsed = events::parse_json(req.body, max_json_depth);
+    if (parsed.twice) return problem_for(make_error(errc::invalid_argument, parsed.twice_detail()));
+    if (parsed.error)
         return make_problem(400, "/problems/invalid-json", "The body is not valid JSON",
-                            ec.message());
-    if (!v.is_object())
+                            parsed.error.message());
+    if (!parsed.value.is_object())
         return make_problem(400, "/problems/invalid-json", "The body is not valid JSON",
                             "the body must be a JSON object");
-    if (auto twice = events::key_given_twice(req.body, max_json_depth))
-        return problem_for(make_error(errc::invalid_argument,
-                                      "the key \"" + *twice + "\" is given twice in one object"));
-    return std::move(v.as_object());
+    return std::move(parsed.value.as_object());
 }
 
 result<std::optional<std::string>> string_field(const boost::json::object& o, std::string_view name,

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <functional>
+#include <locale>
+
+#include <boost/algorithm/string/classification.hpp>
+#include <boost/algorithm/string/predicate.hpp>
 
 #include "engine/alerts.h"
 #include "engine/artifacts.h"
@@ -22,13 +26,9 @@ const limits default_limits{};
 // A link a browser follows to a web page: http or https, whatever the case
 // of the scheme (javascript:, data: and the like run in the page instead).
 bool is_web_url(std::string_view url) {
-    const auto scheme_is = [&](std::string_view scheme) {
-        return url.size() > scheme.size() &&
-               std::equal(scheme.begin(), scheme.end(), url.begin(), [](char a, char b) {
-                   return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
-               });
-    };
-    return scheme_is("http://") || scheme_is("https://");
+    for (const std::string_view scheme : {"http://", "https://"})
+        if (url.size() > scheme.size() && boost::algorithm::istarts_with(url, scheme)) return true;
+    return false;
 }
 
 constexpr std::size_t max_artifact_name = 255;
@@ -41,6 +41,12 @@ class decider {
   public:
     decider(const partition_state& s, const command_context& ctx)
         : s_(s), ctx_(ctx), lim_(ctx.bounds ? *ctx.bounds : default_limits) {}
+
+    // Ids are bounded wherever they are named, the one who acts included
+    // (a token's sub is not bounded where it is signed).
+    result<void> check_actor() const {
+        return text("the acting user's id", ctx_.actor.value, lim_.name_length, false);
+    }
 
     result<decision> operator()(const create_space& c);
     result<decision> operator()(const rename_space& c);
@@ -447,10 +453,8 @@ result<decision> decider::operator()(const publish_template& c) {
     // <id>-<version>.json).
     for (const auto& [what, v] : {std::pair{"template id", &t.template_id},
                                   std::pair{"template version", &t.template_version}})
-        if (!std::all_of(v->begin(), v->end(), [](char ch) {
-                return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-            }))
+        if (!boost::algorithm::all(*v, boost::algorithm::is_alnum(std::locale::classic()) ||
+                                           boost::algorithm::is_any_of("._-")))
             return failure(errc::invalid_argument,
                            std::string(what) + " may hold only letters, digits, '.', '_' and '-'");
     if (t.phases.empty())
@@ -1325,13 +1329,8 @@ std::string template_hash(const ev::template_spec& t) {
 
 result<decision> decide(const partition_state& state, const command_context& ctx,
                         const command& cmd) {
-    // Ids are bounded wherever they are named, the one who acts included
-    // (a token's sub is not bounded where it is signed).
-    const auto& bounds = ctx.bounds ? *ctx.bounds : default_limits;
-    if (ctx.actor.value.size() > bounds.name_length)
-        return failure(errc::invalid_argument, "the acting user's id is longer than " +
-                                                   std::to_string(bounds.name_length) + " bytes");
     decider d(state, ctx);
+    if (auto r = d.check_actor(); !r) return failure(r.error());
     return std::visit(d, cmd);
 }
 

@@ -45,10 +45,7 @@ bool may_read(const partition_state& s, const space_state& space, const user_id&
     if (!roles_of(space, nullptr, actor).empty()) return true;
     return std::any_of(space.journeys.begin(), space.journeys.end(), [&](const journey_id& id) {
         const auto* j = s.journey(id);
-        if (!j) return false;
-        std::vector<role> held;
-        collect(j->members, space, actor, held);
-        return !held.empty();
+        return j && !roles_of(space, j, actor).empty();
     });
 }
 

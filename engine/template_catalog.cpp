@@ -4,12 +4,11 @@
 #include <fstream>
 #include <sstream>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "events/fields.h"
-#include "events/json_keys.h"
+#include "events/json_parse.h"
 
 namespace migops::engine {
 
@@ -74,17 +73,15 @@ result<void> validate_template(const events::template_spec& t, const limits& bou
 
 result<events::template_spec> parse_template(std::string_view json, std::string_view origin,
                                              const limits& bounds) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(json, ec);
-    if (ec)
+    auto parsed = events::parse_json(json, boost::json::parse_options{}.max_depth);
+    if (parsed.twice)
+        return failure(errc::invalid_argument, std::string(origin) + ": " + parsed.twice_detail());
+    if (parsed.error)
         return failure(errc::invalid_argument,
-                       std::string(origin) + ": not JSON (" + ec.message() + ")");
-    if (auto twice = events::key_given_twice(json, boost::json::parse_options{}.max_depth))
-        return failure(errc::invalid_argument, std::string(origin) + ": the key \"" + *twice +
-                                                   "\" is given twice in one object");
+                       std::string(origin) + ": not JSON (" + parsed.error.message() + ")");
     events::template_spec t;
     try {
-        events::from_json_value(v, t, "template");
+        events::from_json_value(parsed.value, t, "template");
     } catch (const std::exception& e) {
         return failure(errc::invalid_argument, std::string(origin) + ": " + e.what());
     }
